@@ -1,0 +1,167 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"strings"
+	"syscall"
+
+	"github.com/spf13/cobra"
+)
+
+// Exit codes, fixed by the command-line contract.
+const (
+	exitOK       = 0 // ran; no finding of severity error
+	exitFindings = 1 // ran; at least one error finding
+	exitCannot   = 2 // could not run: usage, missing or unreadable path, unsupported input
+)
+
+// errFindings is returned by a command whose report holds an error finding.
+// The report is already printed, so run prints nothing more and exits 1.
+var errFindings = errors.New("error findings reported")
+
+// usageError marks mistakes in arguments or flags; run prints the hint to
+// see --help and exits 2.
+type usageError struct{ err error }
+
+func (e usageError) Error() string { return e.err.Error() }
+func (e usageError) Unwrap() error { return e.err }
+
+func usagef(format string, args ...any) error { return usageError{fmt.Errorf(format, args...)} }
+
+// globalOptions are the persistent flags every command sees.
+type globalOptions struct {
+	json    bool
+	noColor bool
+	stdin   io.Reader
+	stderr  io.Writer
+}
+
+const exitStatusHelp = `
+Exit status:
+  0  ran; no finding of severity error
+  1  ran; at least one finding of severity error (corruption, inconsistency, data at risk)
+  2  could not run: bad usage, path missing or unreadable, unsupported input
+Treat any other status as a failure.`
+
+func newRootCmd(g *globalOptions) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "aoftool",
+		Short: "Read-only forensics for Redis and Valkey persistence files",
+		Long: `aoftool inspects what a Redis or Valkey server keeps on disk — the AOF manifest,
+RDB and AOF files, temp files of running or dead jobs — and says what the server
+is doing, what is corrupt, what is safe to delete and what Redis will do on start.
+It never writes to, renames, truncates or locks anything it inspects.`,
+		Example: `  aoftool phase /data
+  aoftool manifest /data/appendonlydir
+  aoftool rdb /data/dump.rdb
+  aoftool check /mnt/copy --markdown`,
+		Version:       versionString(),
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetVersionTemplate("{{.Version}}\n")
+	root.PersistentFlags().BoolVar(&g.json, "json", false, "print one JSON document on stdout instead of tables")
+	root.PersistentFlags().BoolVar(&g.noColor, "no-color", false, "never colour the output")
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	root.AddCommand(
+		newManifestCmd(g),
+		newRDBCmd(g),
+		newAOFCmd(g),
+		newCheckCmd(g),
+		newSnapshotCmd(g),
+		newDiffCmd(g),
+		newWatchCmd(g),
+		newPhaseCmd(g),
+	)
+	for _, c := range root.Commands() {
+		c.Long = strings.TrimRight(c.Long, "\n") + "\n" + exitStatusHelp
+	}
+	return root
+}
+
+// run is the whole program: it maps every outcome to an exit code in one
+// place and turns a panic into exit 2 with a request to report it.
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) (code int) {
+	defer func() {
+		if r := recover(); r != nil {
+			fmt.Fprintf(stderr, "aoftool: internal error: %v\n%s\nPlease report this with the command line and, if you can, the input file.\n", r, debug.Stack())
+			code = exitCannot
+		}
+	}()
+	g := &globalOptions{stdin: stdin, stderr: stderr}
+	root := newRootCmd(g)
+	root.SetArgs(args)
+	root.SetIn(stdin)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	err := root.ExecuteContext(ctx)
+	switch {
+	case err == nil:
+		return exitOK
+	case errors.Is(err, errFindings):
+		return exitFindings
+	default:
+		var ue usageError
+		if errors.As(err, &ue) || isCobraUsageError(err) {
+			fmt.Fprintf(stderr, "aoftool: %v\nRun 'aoftool --help' for usage.\n", err)
+		} else {
+			fmt.Fprintf(stderr, "aoftool: %v\n", err)
+		}
+		return exitCannot
+	}
+}
+
+// isCobraUsageError recognises the argument errors cobra builds itself
+// (unknown command, wrong number of arguments), which carry no type.
+func isCobraUsageError(err error) bool {
+	msg := err.Error()
+	for _, s := range []string{"unknown command", "accepts ", "requires at least", "requires at most", "unknown flag", "unknown shorthand"} {
+		if strings.Contains(msg, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// version can be set at link time (-ldflags "-X main.version=v1.2.3"); the
+// module version and VCS revision from the build info fill the rest.
+var version = ""
+
+func versionString() string {
+	v, rev, dirty := version, "", false
+	if info, ok := debug.ReadBuildInfo(); ok {
+		if v == "" {
+			v = info.Main.Version
+		}
+		for _, s := range info.Settings {
+			switch s.Key {
+			case "vcs.revision":
+				rev = s.Value
+			case "vcs.modified":
+				dirty = s.Value == "true"
+			}
+		}
+	}
+	if v == "" {
+		v = "(devel)"
+	}
+	out := "aoftool " + v
+	if rev != "" {
+		if len(rev) > 12 {
+			rev = rev[:12]
+		}
+		out += " commit " + rev
+		if dirty {
+			out += "-dirty"
+		}
+	}
+	return out
+}

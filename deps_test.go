@@ -1,0 +1,54 @@
+package aoftool_test
+
+import (
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+// allowed lists, for each package of the module, the packages of the module
+// and the third-party modules it may import. Format packages stay free of
+// printing and CLI libraries so they can be tested and reused directly.
+var allowed = map[string][]string{
+	"finding":            {},
+	"manifest":           {"finding"},
+	"rdbinspect":         {"finding", "github.com/hdt3213/rdb/core", "github.com/hdt3213/rdb/model", "github.com/hdt3213/rdb/crc64jones"},
+	"aofinspect":         {"finding", "rdbinspect"},
+	"snapshot":           {"finding", "manifest", "rdbinspect", "aofinspect"},
+	"phase":              {"finding", "manifest", "rdbinspect", "aofinspect", "snapshot"},
+	"internal/check":     {"finding", "manifest", "rdbinspect", "aofinspect", "snapshot", "phase"},
+	"internal/redistest": {},
+	"internal/fsguard":   {},
+}
+
+const module = "github.com/aoftool/aoftool"
+
+func TestImportRules(t *testing.T) {
+	for pkg, ok := range allowed {
+		out, err := exec.Command("go", "list", "-f", `{{join .Imports "\n"}}`, "./"+pkg).CombinedOutput()
+		if err != nil {
+			if strings.Contains(string(out), "no Go files") || strings.Contains(string(out), "directory not found") || strings.Contains(string(out), "matched no packages") {
+				continue
+			}
+			t.Fatalf("go list %s: %v\n%s", pkg, err, out)
+		}
+		for _, imp := range strings.Fields(string(out)) {
+			if !strings.Contains(strings.SplitN(imp, "/", 2)[0], ".") {
+				continue // standard library
+			}
+			rel := strings.TrimPrefix(strings.TrimPrefix(imp, module), "/")
+			permitted := false
+			for _, a := range ok {
+				if a == rel || a == imp || strings.HasPrefix(rel, "internal/") && pkg == "internal/check" {
+					permitted = true
+				}
+			}
+			if rel == imp && strings.HasPrefix(imp, "golang.org/x/sys") {
+				permitted = true // OS calls (statfs, O_NOATIME) are allowed everywhere
+			}
+			if !permitted {
+				t.Errorf("%s imports %s, which the layout forbids", pkg, imp)
+			}
+		}
+	}
+}
