@@ -11,14 +11,15 @@ import (
 // printing and CLI libraries so they can be tested and reused directly.
 var allowed = map[string][]string{
 	"finding":            {},
-	"manifest":           {"finding"},
-	"rdbinspect":         {"finding", "github.com/hdt3213/rdb/core", "github.com/hdt3213/rdb/model", "github.com/hdt3213/rdb/crc64jones"},
-	"aofinspect":         {"finding", "rdbinspect"},
-	"snapshot":           {"finding", "manifest", "rdbinspect", "aofinspect"},
+	"manifest":           {"finding", "internal/ropen"},
+	"rdbinspect":         {"finding", "internal/ropen", "github.com/hdt3213/rdb/core", "github.com/hdt3213/rdb/model", "github.com/hdt3213/rdb/crc64jones"},
+	"aofinspect":         {"finding", "rdbinspect", "internal/ropen"},
+	"snapshot":           {"finding", "manifest", "rdbinspect", "aofinspect", "internal/ropen"},
 	"phase":              {"finding", "manifest", "rdbinspect", "aofinspect", "snapshot"},
 	"internal/check":     {"finding", "manifest", "rdbinspect", "aofinspect", "snapshot", "phase"},
 	"internal/redistest": {},
 	"internal/fsguard":   {},
+	"internal/ropen":     {},
 }
 
 const module = "github.com/aoftool/aoftool"
