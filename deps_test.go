@@ -20,6 +20,7 @@ var allowed = map[string][]string{
 	"internal/redistest": {},
 	"internal/fsguard":   {},
 	"internal/ropen":     {},
+	"internal/scenario":  {"internal/redistest"},
 }
 
 const module = "github.com/aoftool/aoftool"
