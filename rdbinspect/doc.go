@@ -1,0 +1,60 @@
+// Package rdbinspect reads Redis and Valkey RDB files the way the server's
+// loader does, without loading them: the header and aux fields, the CRC-64
+// trailer, a structural walk that finds where a damaged or cut file stops
+// making sense, and key-level statistics.
+//
+// # Byte layout
+//
+//	magic      "REDIS" + 4 digits (RDB 1..12, Redis), "VALKEY" + 3 digits (80+,
+//	           Valkey 9); a "VKCS" prefix marks a Valkey compressed envelope
+//	aux        FA <string key> <string value>, repeated: redis-ver or
+//	           valkey-ver, redis-bits, ctime, used-mem, repl-stream-db,
+//	           repl-id, repl-offset, aof-base (7.0+) or aof-preamble (<= 6.2)
+//	module aux F7 <len module id> <len when-opcode = 2> <len when> <module value>
+//	functions  F5 <string library code> (7.0+); F6 is a 7.0 RC format, refused
+//	per db     FE <len db> [FB <len keys> <len expires>] then records
+//	record     [FD <4-byte s> | FC <8-byte ms LE>] [F8 <len idle>] [F9 <1 byte>]
+//	           <type byte> <string key> <value encoded by type>
+//	slot info  F4 <len slot> <len size> <len expires size> (cluster)
+//	trailer    FF, then from RDB 5 an 8-byte little-endian CRC-64 Jones over
+//	           every byte from the magic through FF; 0 means rdbchecksum no
+//
+// Lengths: the top two bits of the first byte select 6 bits, 14 bits
+// (big-endian with the next byte), 0x80 + 4 bytes or 0x81 + 8 bytes
+// big-endian; 11xxxxxx marks a special string: 8, 16 or 32-bit little-endian
+// integer, or LZF (compressed length, plain length, data).
+//
+// Object types: 0 string, 1 list, 2 set, 3 zset, 4 hash, 5 zset with binary
+// scores, 7 module, 9 zipmap, 10 list ziplist, 11 intset, 12 zset ziplist,
+// 13 hash ziplist, 14 quicklist, 15/19/21 stream listpacks v1/v2/v3,
+// 16 hash listpack, 17 zset listpack, 18 quicklist v2, 20 set listpack,
+// 22..25 hash with field TTLs (7.4). Encoded containers are walked as
+// length-checked blobs whose ziplist, listpack and intset headers are checked
+// against the blob length.
+//
+// Files: dump.rdb, temp-<pid>.rdb (BGSAVE), temp-<time>.<pid>.rdb (a replica
+// receiving a full sync), appendonly.aof.<n>.base.rdb (7.x AOF base, aux
+// aof-base 1), and a <= 6.2 appendonly.aof that starts with an RDB preamble
+// (aux aof-preamble 1) followed by RESP commands. Report.RDBEnd tells an AOF
+// scanner where that tail begins.
+//
+// # Redis sources mirrored
+//
+// src/rdb.h (opcodes, types, rdbIsObjectType), src/rdb.c (rdbLoadLenByRef,
+// rdbGenericLoadStringObject, rdbLoadObject, rdbLoadRioWithLoadingCtx,
+// rdbLoadCheckModuleValue), src/lzf_d.c (LZF), src/crc64.c (checksum),
+// src/ziplist.c, src/listpack.c and src/intset.c (container headers),
+// src/redis-check-rdb.c (what the official checker reports).
+//
+// # Security
+//
+// Input files are untrusted. Every length read from a file is compared with
+// the bytes that remain before it is used; nothing is allocated in
+// proportion to a length from the file (payloads are skipped by offset, LZF
+// is checked by streaming into a fixed window, at most a capped prefix of a
+// key name is kept). Readers take an io.ReaderAt and a size snapshotted by
+// the caller, so a file that grows, shrinks or is replaced while it is read
+// cannot make a reader loop or run past the snapshot. Memory is bounded by a
+// few fixed buffers per checksum worker, whatever the file size. The package
+// never opens paths: callers open files read-only through internal/ropen.
+package rdbinspect
