@@ -1,0 +1,718 @@
+package manifest
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/aoftool/aoftool/finding"
+	"github.com/aoftool/aoftool/internal/ropen"
+)
+
+// Defaults of redis.conf.
+const (
+	DefaultAppendDirName  = "appendonlydir"
+	DefaultAppendFilename = "appendonly.aof"
+)
+
+// headBytes bounds what Inspect reads of a part: enough for the RDB magic and
+// the auxiliary fields an empty dataset's RDB consists of.
+const headBytes = 4096
+
+// Options say how the server that owns the directory is configured.
+type Options struct {
+	// AppendDirName is appenddirname; "appendonlydir" when empty.
+	AppendDirName string
+	// AppendFilename is appendfilename; when empty it is discovered from the
+	// *.manifest files, falling back to "appendonly.aof".
+	AppendFilename string
+	// FollowSymlinks lets Inspect read through symbolic links. Redis follows
+	// them; aoftool only stats them unless asked.
+	FollowSymlinks bool
+}
+
+// Content kinds of a part, decided by its first bytes as the loader does.
+const (
+	ContentRDB        = "rdb"
+	ContentRESP       = "resp"
+	ContentEmpty      = "empty"
+	ContentMissing    = "missing"
+	ContentUnknown    = "unknown"
+	ContentNotRegular = "not-regular"
+	ContentUnreadable = "unreadable"
+	ContentNotOpened  = "not-opened"
+)
+
+// Report is the result of Inspect and the --json document of
+// "aoftool manifest".
+type Report struct {
+	Schema int `json:"schema"`
+	// Path is the argument as given; the resolved directories follow.
+	Path      string `json:"path"`
+	DataDir   string `json:"data_dir,omitempty"`
+	AppendDir string `json:"append_dir"`
+	// AppendFilename is the <af> the manifest belongs to.
+	AppendFilename string   `json:"append_filename"`
+	ManifestPath   string   `json:"manifest_path"`
+	OtherManifests []string `json:"other_manifests,omitempty"`
+	// Manifest describes the manifest file; nil when there is none.
+	Manifest *ManifestInfo `json:"manifest"`
+	// Files are the parts Redis would load, in load order.
+	Files []FileReport `json:"files"`
+	// History are the history lines, in manifest order.
+	History []FileReport `json:"history"`
+	// Unlisted are files in the AOF directory that no line names.
+	Unlisted []Unlisted      `json:"unlisted"`
+	Findings finding.List    `json:"findings"`
+	Verdict  Verdict         `json:"verdict"`
+	m        *Manifest       // parsed manifest, for callers in this package
+	dirents  map[string]bool // names in the append dir
+}
+
+// ManifestInfo is what the manifest file itself looks like.
+type ManifestInfo struct {
+	Size     int64     `json:"size"`
+	MTime    time.Time `json:"mtime"`
+	Lines    int       `json:"lines"`
+	Comments int       `json:"comments"`
+	Entries  int       `json:"entries"`
+	BaseSeq  int64     `json:"base_seq"`
+	IncrSeq  int64     `json:"incr_seq"`
+	// Accepted is false when the loader refuses the manifest.
+	Accepted bool `json:"accepted"`
+}
+
+// FileReport is one manifest line and the file it names.
+type FileReport struct {
+	Name        string     `json:"name"`
+	Path        string     `json:"path"`
+	Seq         int64      `json:"seq"`
+	Type        string     `json:"type"`
+	Line        int        `json:"line"`
+	Offset      int64      `json:"offset"`
+	StartOffset *int64     `json:"start_offset,omitempty"`
+	EndOffset   *int64     `json:"end_offset,omitempty"`
+	Size        *int64     `json:"size"`
+	Content     string     `json:"content"`
+	MTime       *time.Time `json:"mtime,omitempty"`
+	Symlink     bool       `json:"symlink,omitempty"`
+	hasData     bool       // an RDB holding more than auxiliary fields
+}
+
+// Unlisted is a file in the AOF directory that the manifest does not name.
+type Unlisted struct {
+	Name  string    `json:"name"`
+	Path  string    `json:"path"`
+	Size  int64     `json:"size"`
+	MTime time.Time `json:"mtime"`
+	// Kind says what it probably is: temp-incr, temp-manifest, old-base,
+	// newer-base, old-incr, newer-incr, other-manifest, other-set, unknown.
+	Kind     string `json:"kind"`
+	Meaning  string `json:"meaning"`
+	SafeToRM bool   `json:"safe_to_delete"`
+}
+
+// Verdict is what Redis 7.x would do on start with this directory.
+type Verdict struct {
+	Loads  bool   `json:"loads"`
+	Reason string `json:"reason"`
+	// Files are the paths Redis reads, in order.
+	Files []string `json:"files"`
+}
+
+// ErrPath is returned when the inspected path cannot be used at all.
+var ErrPath = errors.New("manifest: path cannot be inspected")
+
+// Inspect reads the manifest at or under path and checks it against its
+// directory. It returns an error only when path itself is missing or
+// unreadable; everything Redis would refuse is a finding.
+func Inspect(path string, opt Options) (*Report, error) {
+	if opt.AppendDirName == "" {
+		opt.AppendDirName = DefaultAppendDirName
+	}
+	if strings.ContainsAny(opt.AppendDirName, "/") || opt.AppendDirName == "." || opt.AppendDirName == ".." {
+		return nil, fmt.Errorf("%w: appenddirname %q must be a plain directory name", ErrPath, opt.AppendDirName)
+	}
+	r := &Report{Schema: 1, Path: path, Files: []FileReport{}, History: []FileReport{}, Unlisted: []Unlisted{}, Findings: finding.List{}}
+	if err := r.resolve(path, opt); err != nil {
+		return nil, err
+	}
+	r.inspect(opt)
+	r.Findings.Sort()
+	return r, nil
+}
+
+// resolve works out the data dir, the AOF dir, <af> and the manifest path.
+func (r *Report) resolve(path string, opt Options) error {
+	st, err := os.Stat(path)
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrPath, err)
+	}
+	if !st.IsDir() {
+		r.AppendDir = filepath.Dir(path)
+		r.ManifestPath = path
+		if af, ok := AppendFilenameOf(filepath.Base(path)); ok && opt.AppendFilename == "" {
+			r.AppendFilename = af
+		} else if opt.AppendFilename != "" {
+			r.AppendFilename = opt.AppendFilename
+		} else {
+			r.AppendFilename = DefaultAppendFilename
+		}
+		if filepath.Base(r.AppendDir) == opt.AppendDirName {
+			r.DataDir = filepath.Dir(r.AppendDir)
+		}
+		return r.listAppendDir()
+	}
+	names, err := readDirNames(path)
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrPath, err)
+	}
+	hasManifest := false
+	for _, n := range names {
+		if IsManifestName(n) {
+			hasManifest = true
+		}
+	}
+	switch {
+	case contains(names, opt.AppendDirName) || (!hasManifest && filepath.Base(filepath.Clean(path)) != opt.AppendDirName):
+		r.DataDir = path
+		r.AppendDir = filepath.Join(path, opt.AppendDirName)
+	default:
+		r.AppendDir = path
+		if filepath.Base(filepath.Clean(path)) == opt.AppendDirName {
+			r.DataDir = filepath.Dir(filepath.Clean(path))
+		}
+	}
+	if err := r.listAppendDir(); err != nil {
+		return err
+	}
+	r.AppendFilename = opt.AppendFilename
+	var manifests []string
+	for n := range r.dirents {
+		if IsManifestName(n) {
+			manifests = append(manifests, n)
+		}
+	}
+	sort.Strings(manifests)
+	if r.AppendFilename == "" {
+		switch {
+		case len(manifests) == 0 || contains(manifests, ManifestName(DefaultAppendFilename)):
+			r.AppendFilename = DefaultAppendFilename
+		default:
+			r.AppendFilename, _ = AppendFilenameOf(manifests[0])
+		}
+	}
+	for _, n := range manifests {
+		if n != ManifestName(r.AppendFilename) {
+			r.OtherManifests = append(r.OtherManifests, n)
+		}
+	}
+	r.ManifestPath = filepath.Join(r.AppendDir, ManifestName(r.AppendFilename))
+	return nil
+}
+
+func (r *Report) listAppendDir() error {
+	r.dirents = map[string]bool{}
+	st, err := os.Stat(r.AppendDir)
+	if err != nil || !st.IsDir() {
+		return nil // a missing AOF dir is a state Redis handles, not an input error
+	}
+	names, err := readDirNames(r.AppendDir)
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrPath, err)
+	}
+	for _, n := range names {
+		r.dirents[n] = true
+	}
+	return nil
+}
+
+func readDirNames(dir string) ([]string, error) {
+	f, err := os.Open(dir)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return f.Readdirnames(-1)
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// rel is how findings and verdicts name a file: relative to the data dir
+// when it is known, so output does not depend on where a copy lives.
+func (r *Report) rel(name string) string {
+	return filepath.Base(r.AppendDir) + "/" + name
+}
+
+func (r *Report) add(f finding.Finding) { r.Findings = append(r.Findings, f) }
+
+// refuse records the first reason Redis would exit; later ones are findings only.
+func (r *Report) refuse(reason string) {
+	if r.Verdict.Reason == "" || r.Verdict.Loads {
+		r.Verdict.Loads = false
+		r.Verdict.Reason = reason
+	}
+}
+
+func (r *Report) inspect(opt Options) {
+	r.Verdict = Verdict{Loads: true, Files: []string{}}
+	af := r.AppendFilename
+	mrel := r.rel(ManifestName(af))
+	m := &Manifest{Path: mrel}
+	manifestSeen := false
+
+	adirInfo, adirErr := os.Lstat(r.AppendDir)
+	adirIsDir := adirErr == nil && adirInfo.IsDir()
+	if adirErr == nil && !adirIsDir {
+		if fi, err := os.Stat(r.AppendDir); err == nil && fi.IsDir() {
+			adirIsDir = true
+		} else {
+			r.add(finding.New(finding.ManifestNotRegular, filepath.Base(r.AppendDir), "%s is not a directory; Redis cannot create its AOF files there and exits", filepath.Base(r.AppendDir)))
+			r.refuse("the AOF directory name is taken by a file")
+		}
+	}
+
+	if adirIsDir {
+		li, err := os.Lstat(r.ManifestPath)
+		switch {
+		case err != nil && errors.Is(err, fs.ErrNotExist):
+		case err != nil:
+			r.add(finding.New(finding.InputUnreadable, mrel, "cannot stat the manifest: %v", err))
+			r.refuse("the manifest cannot be read")
+		default:
+			manifestSeen = true
+			st, serr := os.Stat(r.ManifestPath)
+			switch {
+			case serr != nil:
+				r.add(finding.New(finding.ManifestNotRegular, mrel, "the manifest is a dangling symbolic link; Redis treats it as missing, then fails to replace it").WithHint("restore the link target or the manifest"))
+				r.refuse("the manifest is a dangling symbolic link")
+				manifestSeen = false
+			case !st.Mode().IsRegular():
+				r.add(finding.New(finding.ManifestNotRegular, mrel, "the manifest is a %s, not a file; Redis treats it as missing, creates base and incr 1, then dies renaming its temp manifest over it", modeWord(st.Mode())).
+					WithHint("move the %s aside in a copy; do not start Redis on this directory", modeWord(st.Mode())))
+				r.refuse("the manifest name is a " + modeWord(st.Mode()))
+				manifestSeen = false
+			case li.Mode()&fs.ModeSymlink != 0 && !opt.FollowSymlinks:
+				r.add(finding.New(finding.InputSymlink, mrel, "the manifest is a symbolic link; it was not read").WithHint("rerun with --follow-symlinks to read it (Redis follows it)"))
+				r.refuse("the manifest is a symbolic link that was not followed; rerun with --follow-symlinks")
+				r.Verdict.Loads = false
+				manifestSeen = false
+			default:
+				m = r.readManifest(mrel, st, opt)
+			}
+		}
+	}
+	r.m = m
+	if r.Manifest != nil && !r.Manifest.Accepted {
+		r.refuse(fatalReason(m.Fatal))
+		r.reportUnlisted(m)
+		return
+	}
+	if !r.Verdict.Loads {
+		r.reportUnlisted(m)
+		return
+	}
+
+	// The legacy upgrade (loadAppendOnlyFiles): a regular appendonly.aof in
+	// the data dir is moved in when no base or incr is listed, or when the
+	// only line is a base with that name not yet moved.
+	base, incrs := m.Base(), m.Incrs()
+	legacyRel, legacyPath := "", ""
+	legacyIsFile := false
+	if r.DataDir != "" {
+		legacyPath = filepath.Join(r.DataDir, af)
+		legacyRel = af
+		if fi, err := os.Stat(legacyPath); err == nil && fi.Mode().IsRegular() {
+			legacyIsFile = true
+		}
+	}
+	upgrade := legacyIsFile && (!adirIsDir ||
+		(base == nil && len(incrs) == 0) ||
+		(base != nil && len(incrs) == 0 && base.Name == af && !r.dirents[af]))
+	if legacyIsFile {
+		lf := r.fileReport(legacyPath, legacyRel, Entry{Name: af, Seq: 1, Type: TypeBase}, opt)
+		if upgrade {
+			if r.dirents[af] {
+				r.add(finding.New(finding.ManifestLegacyIgnored, legacyRel, "a legacy %s is in the data dir and %s also holds a file of that name with no base or incr listed; Redis's upgrade asserts on this and crashes", af, filepath.Base(r.AppendDir)).As(finding.Error))
+				r.refuse("the legacy upgrade would find " + af + " already inside the AOF directory and abort")
+				r.reportUnlisted(m)
+				return
+			}
+			r.add(finding.New(finding.ManifestLegacyIgnored, legacyRel, "a legacy single-file %s (%s, %d bytes) is in the data dir; Redis moves it into %s as base 1 at start and loads it", af, lf.Content, sizeOf(lf), filepath.Base(r.AppendDir)).
+				WithHint("keep a copy: the upgrade renames it and the first rewrite deletes it"))
+			lf.Path = legacyRel
+			r.Files = append(r.Files, lf)
+			r.Verdict.Files = append(r.Verdict.Files, legacyRel)
+			r.checkLoadable(lf, legacyRel)
+			r.reportUnlisted(m)
+			return
+		}
+		r.add(finding.New(finding.ManifestLegacyIgnored, legacyRel, "a legacy single-file %s is in the data dir; Redis ignores it because the manifest lists the AOF set", af).
+			As(finding.Info).WithHint("safe to delete once the set in %s is known to load", filepath.Base(r.AppendDir)))
+	}
+
+	if base == nil && len(incrs) == 0 {
+		if !manifestSeen && adirErr == nil || !manifestSeen && len(r.dirents) > 0 {
+			r.add(finding.New(finding.ManifestAbsent, mrel, "there is no manifest; Redis starts with an empty dataset and creates %s and %s", BaseName(af, 1, true), IncrName(af, 1)))
+		} else if !manifestSeen {
+			r.add(finding.New(finding.ManifestAbsent, r.rel(""), "there is no AOF directory; Redis starts with an empty dataset and creates it"))
+		}
+		r.Verdict.Reason = "no base or incr is listed: Redis starts with an empty dataset"
+	}
+
+	for _, e := range m.LoadOrder() {
+		fr := r.entryReport(e, opt)
+		r.Files = append(r.Files, fr)
+		r.Verdict.Files = append(r.Verdict.Files, fr.Path)
+		r.checkLoadable(fr, fr.Path)
+		r.checkName(e, fr)
+	}
+	r.checkTwice()
+	if len(r.Files) > 0 {
+		var total int64
+		for _, f := range r.Files {
+			total += sizeOf(f)
+		}
+		if total == 0 && r.Verdict.Loads {
+			r.add(finding.New(finding.ManifestAllEmpty, mrel, "every file Redis would load is empty; it starts with an empty dataset"))
+		}
+	}
+	for _, e := range m.History() {
+		fr := r.entryReport(e, opt)
+		r.History = append(r.History, fr)
+		if fr.Content == ContentMissing || e.Name == "" || e.Name == "." || e.Name == ".." {
+			r.add(finding.New(finding.ManifestHistoryEntry, mrel, "history line %d names %q, which is not on disk; Redis drops the line at the next start", e.Line, e.Name).AtLine(e.Line).At(e.Offset))
+		} else {
+			r.add(finding.New(finding.ManifestHistoryOnDisk, fr.Path, "history file (line %d of the manifest) is still on disk; Redis deletes it at the next start unless aof-disable-auto-gc is yes", e.Line).
+				WithHint("not loaded by Redis; safe to delete, or keep as an older snapshot"))
+		}
+	}
+	r.checkNextNames(m)
+	r.reportUnlisted(m)
+	if r.Verdict.Loads && r.Verdict.Reason == "" {
+		r.Verdict.Reason = fmt.Sprintf("the manifest is accepted and the %d listed file(s) can be opened", len(r.Files))
+	}
+}
+
+func modeWord(m fs.FileMode) string {
+	switch {
+	case m.IsDir():
+		return "directory"
+	case m&fs.ModeNamedPipe != 0:
+		return "FIFO"
+	case m&fs.ModeSocket != 0:
+		return "socket"
+	case m&fs.ModeDevice != 0:
+		return "device"
+	}
+	return "non-regular file"
+}
+
+func fatalReason(f *finding.Finding) string {
+	if f == nil {
+		return "the manifest cannot be read"
+	}
+	return "the manifest is refused: " + f.Message
+}
+
+func sizeOf(f FileReport) int64 {
+	if f.Size == nil {
+		return 0
+	}
+	return *f.Size
+}
+
+func (r *Report) readManifest(mrel string, st os.FileInfo, opt Options) *Manifest {
+	f, _, err := ropen.Open(r.ManifestPath, opt.FollowSymlinks)
+	if err != nil {
+		r.add(finding.New(finding.InputUnreadable, mrel, "cannot open the manifest: %v; Redis exits: \"can't open the AOF manifest file\"", err))
+		r.refuse("the manifest cannot be opened")
+		return &Manifest{Path: mrel}
+	}
+	defer f.Close()
+	m, fs := Parse(f, mrel)
+	r.Findings = append(r.Findings, fs...)
+	r.Manifest = &ManifestInfo{Size: st.Size(), MTime: st.ModTime().UTC(), Lines: m.Lines, Comments: m.Comments,
+		Entries: len(m.Entries), BaseSeq: m.BaseSeq(), IncrSeq: m.IncrSeq(), Accepted: m.Fatal == nil}
+	return m
+}
+
+func (r *Report) entryReport(e Entry, opt Options) FileReport {
+	rel := r.rel(e.Name)
+	if e.Name == "" || e.Name == "." || e.Name == ".." || strings.ContainsAny(e.Name, "/\\") {
+		return FileReport{Name: e.Name, Path: rel, Seq: e.Seq, Type: TypeName(e.Type), Line: e.Line, Offset: e.Offset,
+			StartOffset: e.StartOffset, EndOffset: e.EndOffset, Content: ContentNotOpened}
+	}
+	return r.fileReport(filepath.Join(r.AppendDir, e.Name), rel, e, opt)
+}
+
+// fileReport stats one part and reads its first bytes.
+func (r *Report) fileReport(path, rel string, e Entry, opt Options) FileReport {
+	fr := FileReport{Name: e.Name, Path: rel, Seq: e.Seq, Type: TypeName(e.Type), Line: e.Line, Offset: e.Offset,
+		StartOffset: e.StartOffset, EndOffset: e.EndOffset}
+	li, err := os.Lstat(path)
+	if err != nil {
+		fr.Content = ContentMissing
+		if !errors.Is(err, fs.ErrNotExist) {
+			fr.Content = ContentUnreadable
+		}
+		return fr
+	}
+	st := li
+	if li.Mode()&fs.ModeSymlink != 0 {
+		fr.Symlink = true
+		if st, err = os.Stat(path); err != nil {
+			fr.Content = ContentMissing
+			return fr
+		}
+	}
+	size, mt := st.Size(), st.ModTime().UTC()
+	fr.Size, fr.MTime = &size, &mt
+	if !st.Mode().IsRegular() {
+		fr.Content = ContentNotRegular
+		return fr
+	}
+	if fr.Symlink && !opt.FollowSymlinks {
+		fr.Content = ContentNotOpened
+		return fr
+	}
+	if size == 0 {
+		fr.Content = ContentEmpty
+		return fr
+	}
+	f, _, err := ropen.Open(path, opt.FollowSymlinks)
+	if err != nil {
+		fr.Content = ContentUnreadable
+		return fr
+	}
+	defer f.Close()
+	head := make([]byte, min(size, headBytes))
+	n, err := io.ReadFull(f, head)
+	head = head[:n]
+	if err != nil && n == 0 {
+		fr.Content = ContentUnreadable
+		return fr
+	}
+	fr.Content, fr.hasData = classify(head)
+	return fr
+}
+
+// classify decides a part's format the way loadSingleAppendOnlyFile does:
+// "REDIS" starts an RDB, '*' a command and '#' an annotation; anything else
+// stops the loader.
+func classify(head []byte) (string, bool) {
+	switch {
+	case len(head) == 0:
+		return ContentEmpty, false
+	case len(head) >= 5 && string(head[:5]) == "REDIS", len(head) >= 6 && string(head[:6]) == "VALKEY":
+		return ContentRDB, rdbHasData(head)
+	case head[0] == '*' || head[0] == '#':
+		return ContentRESP, true
+	}
+	return ContentUnknown, false
+}
+
+// checkLoadable records why Redis could not read a part it must load.
+func (r *Report) checkLoadable(fr FileReport, rel string) {
+	at := func(code finding.Code, format string, args ...any) finding.Finding {
+		return finding.New(code, rel, format, args...)
+	}
+	line := ""
+	if fr.Line > 0 {
+		line = fmt.Sprintf(" (manifest line %d)", fr.Line)
+	}
+	switch {
+	case fr.Name == "" || fr.Name == "." || fr.Name == "..":
+		r.add(at(finding.ManifestUnsafeName, "the %s%s is named %q, which is the AOF directory or its parent; Redis fails reading it (\"Is a directory\"); aoftool did not open it", fr.Type, line, fr.Name))
+		r.refuse(fmt.Sprintf("the %s name %q is a directory", fr.Type, fr.Name))
+	case fr.Content == ContentMissing:
+		r.add(at(finding.ManifestMissingFile, "the %s%s does not exist; Redis exits: \"Unable to obtain the AOF file %s length. stat: No such file or directory\"", fr.Type, line, fr.Name).
+			WithHint("restore the file from a backup; removing its line from a copy of the manifest loses its writes"))
+		r.refuse(fmt.Sprintf("the %s %s is missing", fr.Type, fr.Name))
+	case fr.Content == ContentUnreadable:
+		r.add(at(finding.InputUnreadable, "the %s%s cannot be read", fr.Type, line))
+		r.refuse(fmt.Sprintf("the %s %s cannot be read", fr.Type, fr.Name))
+	case fr.Content == ContentNotRegular:
+		r.add(at(finding.ManifestFileNotRegular, "the %s%s is not a regular file; Redis cannot load it", fr.Type, line))
+		r.refuse(fmt.Sprintf("the %s %s is not a regular file", fr.Type, fr.Name))
+	case fr.Content == ContentUnknown:
+		r.add(at(finding.ManifestBadContent, "the %s%s starts with neither REDIS nor a RESP command; Redis stops: \"Bad file format reading the append only file\"", fr.Type, line).At(0).
+			WithHint("aoftool aof %s shows what the file holds", rel))
+		r.refuse(fmt.Sprintf("the %s %s is not RDB or RESP", fr.Type, fr.Name))
+	case fr.Content == ContentEmpty:
+		r.add(at(finding.ManifestEmptyFile, "the %s%s is empty; Redis loads it as an empty part", fr.Type, line))
+	case fr.Symlink:
+		r.add(at(finding.InputSymlink, "the %s%s is a symbolic link; Redis follows it", fr.Type, line))
+	}
+}
+
+// checkName compares a listed name with the name Redis would give the part.
+func (r *Report) checkName(e Entry, fr FileReport) {
+	af := r.AppendFilename
+	if e.Name == af && e.Type == TypeBase {
+		return // a base moved in by the legacy upgrade keeps its old name
+	}
+	seq, kind, ok := ParseAOFName(af, e.Name)
+	if !ok {
+		if e.Name != "" && e.Name != "." && e.Name != ".." {
+			r.add(finding.New(finding.ManifestNameMismatch, r.rel(e.Name), "the %s on manifest line %d is not named %s.<seq>.base.rdb|base.aof|incr.aof", TypeName(e.Type), e.Line, af))
+		}
+		return
+	}
+	switch {
+	case seq != e.Seq:
+		r.add(finding.New(finding.ManifestNameMismatch, r.rel(e.Name), "the name's number %d differs from seq %d on manifest line %d", seq, e.Seq, e.Line))
+	case (kind == KindIncr) != (e.Type == TypeIncr):
+		r.add(finding.New(finding.ManifestNameMismatch, r.rel(e.Name), "a %s file is listed as %s on manifest line %d", kind, TypeName(e.Type), e.Line))
+	}
+	if e.Type == TypeBase && (fr.Content == ContentRDB || fr.Content == ContentRESP) {
+		if (kind == KindBaseRDB) != (fr.Content == ContentRDB) {
+			r.add(finding.New(finding.ManifestSuffixMismatch, r.rel(e.Name), "the base is named .%s but holds %s; Redis detects the format by content and loads it", kind[len("base."):], strings.ToUpper(fr.Content)).At(0))
+		}
+	}
+}
+
+// checkTwice flags a part that is loaded twice.
+func (r *Report) checkTwice() {
+	seen := map[string]bool{}
+	for _, f := range r.Files {
+		if seen[f.Name] && f.Content == ContentRDB && f.hasData {
+			r.add(finding.New(finding.ManifestRDBLoadedTwice, f.Path, "the RDB %s is listed again on manifest line %d and holds keys; Redis aborts loading it twice (\"Duplicated key found in RDB file\")", f.Name, f.Line))
+			r.refuse("the RDB " + f.Name + " would be loaded twice")
+		}
+		seen[f.Name] = true
+	}
+}
+
+// checkNextNames warns when Redis would create, at start, a part whose name
+// is already taken or listed as history.
+func (r *Report) checkNextNames(m *Manifest) {
+	af := r.AppendFilename
+	var next []string
+	base, incrs := m.Base(), m.Incrs()
+	if base == nil && len(incrs) == 0 {
+		next = append(next, BaseName(af, m.BaseSeq()+1, true), BaseName(af, m.BaseSeq()+1, false))
+	}
+	if len(incrs) == 0 {
+		next = append(next, IncrName(af, m.IncrSeq()+1))
+	}
+	for _, h := range m.History() {
+		if contains(next, h.Name) {
+			r.add(finding.New(finding.ManifestHNamesLiveFile, r.rel(h.Name), "history line %d names %s, the file Redis creates at start; the start-up clean-up then deletes it and the next start fails", h.Line, h.Name).
+				WithHint("remove the history line from a copy of the manifest before starting Redis"))
+		}
+	}
+	listed := map[string]bool{}
+	for _, e := range m.Entries {
+		listed[e.Name] = true
+	}
+	if r.Manifest == nil && len(r.dirents) > 0 {
+		var present []string
+		for n := range r.dirents {
+			if _, _, ok := ParseAOFName(af, n); ok {
+				present = append(present, n)
+			}
+		}
+		if len(present) > 0 {
+			sort.Strings(present)
+			r.add(finding.New(finding.ManifestAbsentSetFound, r.rel(ManifestName(af)), "there is no manifest, but %s hold(s) AOF parts; Redis starts empty, overwrites %s and appends to %s, and the next start loads only the new data", strings.Join(present, ", "), BaseName(af, 1, true), IncrName(af, 1)).
+				WithHint("do not start Redis on this directory: copy the parts away, or write a manifest listing them (file <name> seq <n> type b|i)"))
+		}
+		return
+	}
+	for _, n := range next {
+		if r.dirents[n] && !listed[n] {
+			r.add(finding.New(finding.ManifestNextNameExists, r.rel(n), "%s is not listed but is the name Redis gives the part it creates at start; Redis will overwrite or append to it", n).
+				WithHint("move it out of the AOF directory (in a copy) before starting Redis if its content matters"))
+		}
+	}
+}
+
+// reportUnlisted lists files in the AOF dir that no manifest line names and
+// says what each probably is.
+func (r *Report) reportUnlisted(m *Manifest) {
+	af := r.AppendFilename
+	listed := map[string]bool{ManifestName(af): true}
+	for _, e := range m.Entries {
+		listed[e.Name] = true
+	}
+	others := map[string]bool{}
+	for _, om := range r.OtherManifests {
+		if a, ok := AppendFilenameOf(om); ok {
+			others[a] = true
+		}
+	}
+	names := make([]string, 0, len(r.dirents))
+	for n := range r.dirents {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		if listed[n] {
+			continue
+		}
+		u := Unlisted{Name: n, Path: r.rel(n)}
+		if fi, err := os.Lstat(filepath.Join(r.AppendDir, n)); err == nil {
+			u.Size, u.MTime = fi.Size(), fi.ModTime().UTC()
+			if fi.IsDir() {
+				u.Size = 0
+			}
+		}
+		sev := finding.Info
+		seq, kind, isPart := ParseAOFName(af, n)
+		switch {
+		case IsManifestName(n):
+			u.Kind, u.Meaning = "other-manifest", "the manifest of another appendfilename sharing this directory"
+			r.Unlisted = append(r.Unlisted, u)
+			continue
+		case otherSet(n, others):
+			continue // a part of another appendfilename's set
+		case n == TempIncrName(af):
+			u.Kind, u.Meaning, u.SafeToRM, sev = "temp-incr", "the incr of a rewrite started in AOF_WAIT_REWRITE (AOF just enabled, or a replica after a full sync); it holds writes no manifest lists and is not loaded", true, finding.Warning
+		case n == TempManifestName(af):
+			u.Kind, u.Meaning, u.SafeToRM, sev = "temp-manifest", "a manifest write that never reached its rename (crash or I/O error); compare it with the manifest before deleting it", true, finding.Warning
+		case isPart && kind != KindIncr && seq < m.BaseSeq():
+			u.Kind, u.Meaning, u.SafeToRM = "old-base", "the base of an earlier rewrite whose removal did not happen; not loaded", true
+		case isPart && kind != KindIncr && seq > m.BaseSeq():
+			u.Kind, u.Meaning, sev = "newer-base", "a base newer than the listed one: a rewrite whose manifest switch failed; not loaded, but it is a full snapshot worth keeping for recovery", finding.Warning
+		case isPart && kind != KindIncr:
+			u.Kind, u.Meaning, sev = "other-base", "a base with the listed base's number but another suffix; not loaded", finding.Warning
+		case isPart && len(m.Incrs()) > 0 && seq < m.Incrs()[0].Seq:
+			u.Kind, u.Meaning, u.SafeToRM = "old-incr", "an incr of an earlier rewrite whose removal did not happen; not loaded", true
+		case isPart:
+			u.Kind, u.Meaning, sev = "newer-incr", "an incr no line lists (a rewrite start whose manifest write failed, or a lost manifest line); not loaded, it may hold the latest writes", finding.Warning
+		default:
+			u.Kind, u.Meaning = "unknown", "not an AOF part name Redis writes; Redis 7.x ignores it"
+		}
+		r.Unlisted = append(r.Unlisted, u)
+		f := finding.New(finding.ManifestOrphanFile, u.Path, "%s is not in the manifest: %s", n, u.Meaning).As(sev)
+		if u.SafeToRM {
+			f = f.WithHint("safe to delete for Redis 7.x once nothing is writing it")
+		} else if u.Kind != "unknown" {
+			f = f.WithHint("not loaded by Redis; keep it until its content is checked (aoftool aof / aoftool rdb)")
+		}
+		r.add(f)
+	}
+}
+
+func otherSet(name string, others map[string]bool) bool {
+	for a := range others {
+		if _, _, ok := ParseAOFName(a, name); ok || name == TempIncrName(a) || name == TempManifestName(a) {
+			return true
+		}
+	}
+	return false
+}
