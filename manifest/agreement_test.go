@@ -1,0 +1,321 @@
+package manifest
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aoftool/aoftool/internal/redistest"
+)
+
+// The agreement test is the oracle for Parse and Inspect: each case is a data
+// directory generated in code from the real fixtures in ../testdata, started
+// under a real redis-server (on a copy, since Redis edits files at start).
+// Redis refusing to start must coincide with an error finding, Redis loading
+// with none.
+
+const (
+	b1 = "appendonly.aof.1.base.rdb"
+	i1 = "appendonly.aof.1.incr.aof"
+	i2 = "appendonly.aof.2.incr.aof"
+	mf = "appendonly.aof.manifest"
+)
+
+// caseDir is a data directory being built for one case.
+type caseDir struct {
+	t   *testing.T
+	dir string
+}
+
+func (c caseDir) aof(name string) string { return filepath.Join(c.dir, "appendonlydir", name) }
+
+func (c caseDir) from(fixture string) caseDir {
+	c.t.Helper()
+	copyTree(c.t, filepath.Join("..", "testdata", fixture), c.dir)
+	return c
+}
+
+func (c caseDir) manifest(text string) caseDir {
+	c.t.Helper()
+	if err := os.MkdirAll(filepath.Join(c.dir, "appendonlydir"), 0o755); err != nil {
+		c.t.Fatal(err)
+	}
+	if err := os.WriteFile(c.aof(mf), []byte(text), 0o644); err != nil {
+		c.t.Fatal(err)
+	}
+	return c
+}
+
+func (c caseDir) write(name string, data []byte) caseDir {
+	c.t.Helper()
+	if err := os.WriteFile(c.aof(name), data, 0o644); err != nil {
+		c.t.Fatal(err)
+	}
+	return c
+}
+
+func (c caseDir) rename(from, to string) caseDir {
+	c.t.Helper()
+	if err := os.Rename(c.aof(from), c.aof(to)); err != nil {
+		c.t.Fatal(err)
+	}
+	return c
+}
+
+func (c caseDir) remove(name string) caseDir {
+	c.t.Helper()
+	if err := os.RemoveAll(c.aof(name)); err != nil {
+		c.t.Fatal(err)
+	}
+	return c
+}
+
+func (c caseDir) mkdir(name string) caseDir {
+	c.t.Helper()
+	if err := os.MkdirAll(c.aof(name), 0o755); err != nil {
+		c.t.Fatal(err)
+	}
+	return c
+}
+
+func copyTree(t *testing.T, src, dst string) {
+	t.Helper()
+	if err := os.MkdirAll(dst, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command("cp", "-a", src+"/.", dst).CombinedOutput()
+	if err != nil {
+		t.Fatalf("cp -a %s %s: %v: %s", src, dst, err, out)
+	}
+}
+
+func line(name, seq, typ string) string { return "file " + name + " seq " + seq + " type " + typ + "\n" }
+
+// std is the writes fixture's manifest: base 1 (empty RDB) and incr 1 (RESP).
+var std = line(b1, "1", "b") + line(i1, "1", "i")
+
+// agreementCase builds one directory; wantLoads is the expectation written
+// down when the case was added, checked against Redis too so a wrong belief
+// about Redis is caught as well as a wrong aoftool.
+type agreementCase struct {
+	name      string
+	wantLoads bool
+	build     func(c caseDir)
+}
+
+func agreementCases() []agreementCase {
+	pad := func(n int) string { return strings.Repeat("x", n) }
+	// A base line padded with an ignored pair to exactly n bytes before '\n'.
+	padded := func(n int) string {
+		l := "file " + b1 + " seq 1 type b x "
+		return l + pad(n-len(l)) + "\n"
+	}
+	return []agreementCase{
+		{"fixture-empty", true, func(c caseDir) { c.from("redis7-empty") }},
+		{"fixture-writes", true, func(c caseDir) { c.from("redis7-writes") }},
+		{"fixture-rewrite", true, func(c caseDir) { c.from("redis7-rewrite") }},
+		{"fixture-history", true, func(c caseDir) { c.from("redis7-history") }},
+		{"fixture-multi-incr", true, func(c caseDir) { c.from("redis7-multi-incr") }},
+		{"fixture-legacy", true, func(c caseDir) { c.from("legacy-appendonly") }},
+		{"no-aof-dir", true, func(c caseDir) {}},
+		{"no-manifest-parts-present", true, func(c caseDir) { c.from("redis7-writes").remove(mf) }},
+		{"empty-manifest", false, func(c caseDir) { c.from("redis7-writes").manifest("") }},
+		{"comments-only", true, func(c caseDir) { c.from("redis7-writes").manifest("# nothing here\n#\n") }},
+		{"comment-without-newline", true, func(c caseDir) { c.from("redis7-writes").manifest(std + "# trailing") }},
+		{"no-final-newline", false, func(c caseDir) { c.from("redis7-writes").manifest(strings.TrimSuffix(std, "\n")) }},
+		{"crlf", true, func(c caseDir) { c.from("redis7-writes").manifest(strings.ReplaceAll(std, "\n", "\r\n")) }},
+		{"blank-line", false, func(c caseDir) { c.from("redis7-writes").manifest(line(b1, "1", "b") + "\n" + line(i1, "1", "i")) }},
+		{"whitespace-only-line", false, func(c caseDir) { c.from("redis7-writes").manifest(std + " \t\r\n") }},
+		{"leading-blanks", true, func(c caseDir) { c.from("redis7-writes").manifest(" \t" + line(b1, "1", "b") + "\t " + line(i1, "1", "i")) }},
+		{"line-1023-bytes", true, func(c caseDir) { c.from("redis7-writes").manifest(padded(1023) + line(i1, "1", "i")) }},
+		{"line-1024-bytes", false, func(c caseDir) { c.from("redis7-writes").manifest(padded(1024) + line(i1, "1", "i")) }},
+		{"huge-line", false, func(c caseDir) { c.from("redis7-writes").manifest(padded(10<<20) + line(i1, "1", "i")) }},
+		{"comment-1023-bytes", true, func(c caseDir) { c.from("redis7-writes").manifest("#" + pad(1022) + "\n" + std) }},
+		{"comment-1024-bytes", false, func(c caseDir) { c.from("redis7-writes").manifest("#" + pad(1023) + "\n" + std) }},
+		{"comment-split-into-line", true, func(c caseDir) { c.from("redis7-writes").manifest("#" + pad(1023) + std) }},
+		{"comment-split-into-comment", true, func(c caseDir) { c.from("redis7-writes").manifest("#" + pad(1023) + "#more\n" + std) }},
+		{"nul-in-line", false, func(c caseDir) { c.from("redis7-writes").manifest(line(b1, "1", "b") + "file " + i1 + " seq 1 type i\x00\n") }},
+		{"nul-in-comment", true, func(c caseDir) { c.from("redis7-writes").manifest("# a\x00b\n" + std) }},
+		{"five-tokens", false, func(c caseDir) { c.from("redis7-writes").manifest("file " + b1 + " seq 1 type\n" + line(i1, "1", "i")) }},
+		{"seven-tokens", false, func(c caseDir) { c.from("redis7-writes").manifest("file " + b1 + " seq 1 type b x\n" + line(i1, "1", "i")) }},
+		{"extra-pairs", true, func(c caseDir) { c.from("redis7-writes").manifest("file " + b1 + " seq 1 type b color blue\n" + line(i1, "1", "i")) }},
+		{"upper-case-keys", true, func(c caseDir) {
+			c.from("redis7-writes").manifest("FILE " + b1 + " SEQ 1 TYPE b\nFile " + i1 + " Seq 1 Type i\n")
+		}},
+		{"repeated-key-last-wins", true, func(c caseDir) {
+			c.from("redis7-writes").manifest("file nothing.rdb seq 7 type i file " + b1 + " seq 1 type b\n" + line(i1, "1", "i"))
+		}},
+		{"repeated-file-key-first-is-path", false, func(c caseDir) {
+			c.from("redis7-writes").manifest("file a/b seq 1 type b file " + b1 + "\n" + line(i1, "1", "i"))
+		}},
+		{"type-words", true, func(c caseDir) { c.from("redis7-writes").manifest(line(b1, "1", "base") + line(i1, "1", "incr")) }},
+		{"type-upper-B", false, func(c caseDir) { c.from("redis7-writes").manifest(line(b1, "1", "B") + line(i1, "1", "i")) }},
+		{"type-x", false, func(c caseDir) { c.from("redis7-writes").manifest(std + line("x.aof", "9", "x")) }},
+		{"type-empty", false, func(c caseDir) { c.from("redis7-writes").manifest(line(b1, "1", `""`) + line(i1, "1", "i")) }},
+		{"seq-zero", false, func(c caseDir) { c.from("redis7-writes").manifest(line(b1, "0", "b") + line(i1, "1", "i")) }},
+		{"seq-zero-history", false, func(c caseDir) { c.from("redis7-writes").manifest(std + line("old.rdb", "0", "h")) }},
+		{"seq-not-number", false, func(c caseDir) { c.from("redis7-writes").manifest(line(b1, "abc", "b") + line(i1, "1", "i")) }},
+		{"seq-leading-digits", true, func(c caseDir) { c.from("redis7-writes").manifest(line(b1, "1abc", "b") + line(i1, "1x", "i")) }},
+		{"seq-quoted-blanks", true, func(c caseDir) { c.from("redis7-writes").manifest(line(b1, `" +1"`, "b") + line(i1, "1", "i")) }},
+		{"seq-overflow", true, func(c caseDir) {
+			c.from("redis7-writes").manifest(line(b1, "99999999999999999999", "b") + line(i1, "1", "i"))
+		}},
+		{"negative-base-seq", true, func(c caseDir) { c.from("redis7-writes").manifest(line(b1, "-5", "b") + line(i1, "1", "i")) }},
+		{"negative-incr-seq", false, func(c caseDir) { c.from("redis7-writes").manifest(line(b1, "1", "b") + line(i1, "-1", "i")) }},
+		{"duplicate-base", false, func(c caseDir) { c.from("redis7-writes").manifest(std + line(b1, "-3", "b")) }},
+		{"non-monotonic-incr", false, func(c caseDir) {
+			c.from("redis7-multi-incr").manifest(line(b1, "1", "b") + line(i2, "2", "i") + line(i1, "1", "i"))
+		}},
+		{"equal-incr-seq", false, func(c caseDir) {
+			c.from("redis7-multi-incr").manifest(line(b1, "1", "b") + line(i1, "2", "i") + line(i2, "2", "i"))
+		}},
+		{"incr-seq-gap", true, func(c caseDir) {
+			c.from("redis7-multi-incr").manifest(line(b1, "1", "b") + line(i1, "1", "i") + line(i2, "5", "i"))
+		}},
+		{"incr-only", true, func(c caseDir) { c.from("redis7-writes").manifest(line(i1, "1", "i")) }},
+		{"base-only", true, func(c caseDir) { c.from("redis7-rewrite").manifest(line("appendonly.aof.2.base.rdb", "2", "b")) }},
+		{"name-with-slash", false, func(c caseDir) { c.from("redis7-writes").manifest(line("../"+b1, "1", "b") + line(i1, "1", "i")) }},
+		{"name-with-backslash", false, func(c caseDir) {
+			c.from("redis7-writes").manifest(line(`"a\\b.rdb"`, "1", "b") + line(i1, "1", "i"))
+		}},
+		{"name-quoted-blank", true, func(c caseDir) {
+			c.from("redis7-writes").rename(b1, "base one.rdb").manifest(line(`"base one.rdb"`, "1", "b") + line(i1, "1", "i"))
+		}},
+		{"name-hex-escape", true, func(c caseDir) {
+			c.from("redis7-writes").manifest(line(`"appendonly.aof.1.base\x2erdb"`, "1", "b") + line(i1, "1", "i"))
+		}},
+		{"name-single-quoted", true, func(c caseDir) { c.from("redis7-writes").manifest(line("'"+b1+"'", "1", "b") + line(i1, "1", "i")) }},
+		{"name-newline-escape", true, func(c caseDir) {
+			c.from("redis7-writes").rename(b1, "b\n1.rdb").manifest(line(`"b\n1.rdb"`, "1", "b") + line(i1, "1", "i"))
+		}},
+		{"quote-followed-by-text", false, func(c caseDir) { c.from("redis7-writes").manifest(line(`"`+b1+`"x`, "1", "b") + line(i1, "1", "i")) }},
+		{"unterminated-quote", false, func(c caseDir) { c.from("redis7-writes").manifest(line(`"`+b1, "1", "b") + line(i1, "1", "i")) }},
+		{"key-with-nul-escape", true, func(c caseDir) {
+			c.from("redis7-writes").manifest(`"file\x00junk" ` + b1 + " seq 1 type b\n" + line(i1, "1", "i"))
+		}},
+		{"redis8-offsets", true, func(c caseDir) {
+			c.from("redis7-writes").manifest(line(b1, "1", "b") + "file " + i1 + " seq 1 type i startoffset 0 endoffset 497\n")
+		}},
+		{"missing-base", false, func(c caseDir) { c.from("redis7-writes").remove(b1) }},
+		{"missing-incr", false, func(c caseDir) { c.from("redis7-multi-incr").remove(i1) }},
+		{"empty-base-and-incr", true, func(c caseDir) { c.from("redis7-empty").write(b1, nil) }},
+		{"base-rdb-holding-resp", true, func(c caseDir) {
+			c.from("redis7-writes").write(b1, []byte("*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n"))
+		}},
+		{"base-aof-holding-rdb", true, func(c caseDir) {
+			c.from("redis7-writes").rename(b1, "appendonly.aof.1.base.aof").manifest(line("appendonly.aof.1.base.aof", "1", "b") + line(i1, "1", "i"))
+		}},
+		{"base-garbage", false, func(c caseDir) { c.from("redis7-writes").write(b1, []byte("hello world\n")) }},
+		{"orphans", true, func(c caseDir) {
+			c.from("redis7-rewrite").write("temp-appendonly.aof.incr", []byte("*1\r\n$4\r\nPING\r\n")).
+				write("temp-appendonly.aof.manifest", []byte(std)).write(b1, nil).write("notes.txt", []byte("x"))
+		}},
+		{"history-file-missing", true, func(c caseDir) { c.from("redis7-writes").manifest(std + line("appendonly.aof.0.base.rdb", "7", "h")) }},
+		{"history-names-live-base", true, func(c caseDir) { c.from("redis7-writes").manifest(line(b1, "1", "b") + line(b1, "1", "h") + line(i1, "1", "i")) }},
+		{"history-only-next-base", true, func(c caseDir) { c.from("redis7-writes").manifest(line(b1, "1", "h")) }},
+		{"base-named-dotdot", false, func(c caseDir) { c.from("redis7-writes").manifest(line("..", "1", "b") + line(i1, "1", "i")) }},
+		{"incr-named-dot", false, func(c caseDir) { c.from("redis7-writes").manifest(line(b1, "1", "b") + line(".", "1", "i")) }},
+		{"base-named-empty", false, func(c caseDir) { c.from("redis7-writes").manifest(line(`""`, "1", "b") + line(i1, "1", "i")) }},
+		{"history-named-dotdot", true, func(c caseDir) { c.from("redis7-writes").manifest(std + line("..", "3", "h")) }},
+		{"same-incr-twice", true, func(c caseDir) { c.from("redis7-writes").manifest(std + line(i1, "2", "i")) }},
+		{"rdb-with-keys-twice", false, func(c caseDir) {
+			c.from("redis7-rewrite").manifest(line("appendonly.aof.2.base.rdb", "2", "b") + line("appendonly.aof.2.base.rdb", "2", "i"))
+		}},
+		{"empty-rdb-twice", true, func(c caseDir) { c.from("redis7-writes").manifest(std + line(b1, "2", "i")) }},
+		{"manifest-is-directory", false, func(c caseDir) { c.from("redis7-writes").remove(mf).mkdir(mf) }},
+		{"base-is-directory", false, func(c caseDir) { c.from("redis7-writes").remove(b1).mkdir(b1) }},
+		{"legacy-beside-manifest", true, func(c caseDir) {
+			c.from("redis7-writes")
+			copyTree(c.t, filepath.Join("..", "testdata", "legacy-appendonly"), c.dir)
+		}},
+		{"legacy-beside-dir-without-manifest", true, func(c caseDir) {
+			c.from("legacy-appendonly").mkdir("").write("unrelated", nil)
+		}},
+		{"legacy-twice-without-manifest", false, func(c caseDir) {
+			c.from("legacy-appendonly").mkdir("")
+			data, err := os.ReadFile(filepath.Join(c.dir, "appendonly.aof"))
+			if err != nil {
+				c.t.Fatal(err)
+			}
+			c.write("appendonly.aof", data)
+		}},
+		{"legacy-interrupted-upgrade", true, func(c caseDir) {
+			c.from("legacy-appendonly").manifest(line("appendonly.aof", "1", "b"))
+		}},
+		{"upgraded-base-missing", false, func(c caseDir) {
+			c.from("redis7-writes").manifest(line("appendonly.aof", "1", "b") + line(i1, "1", "i"))
+		}},
+	}
+}
+
+func TestAgreementWithRedis(t *testing.T) {
+	redistest.Binary(t)
+	cases := agreementCases()
+	if len(cases) < 40 {
+		t.Fatalf("only %d agreement cases", len(cases))
+	}
+	var loads, refuses int
+	t.Cleanup(func() { t.Logf("%d cases: Redis loads %d, refuses %d", len(cases), loads, refuses) })
+	for _, tc := range cases {
+		if tc.wantLoads {
+			loads++
+		} else {
+			refuses++
+		}
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			inspected := t.TempDir()
+			tc.build(caseDir{t, inspected})
+			served := t.TempDir()
+			copyTree(t, inspected, served)
+
+			rep, err := Inspect(inspected, Options{})
+			if err != nil {
+				t.Fatalf("Inspect: %v", err)
+			}
+			s, lerr := redistest.Launch(t, redistest.Options{Dir: served, Config: []string{"appendonly yes"}, StartTimeout: 5 * time.Second})
+			redisLoads := lerr == nil
+			if s != nil {
+				s.Stop()
+			}
+			if os.Getenv("AGREEMENT_LOG") != "" && s != nil {
+				t.Logf("redis log tail: %s", lastLines(s.Log(), 3))
+			}
+			if redisLoads != tc.wantLoads {
+				t.Errorf("redis-server loads=%v, the case expected %v; log:\n%v", redisLoads, tc.wantLoads, serverLog(s))
+			}
+			if rep.Findings.HasError() == redisLoads {
+				t.Errorf("redis-server loads=%v but aoftool has error findings=%v:\n%s\nlog:\n%s", redisLoads, rep.Findings.HasError(), findingsText(rep), serverLog(s))
+			}
+			if rep.Verdict.Loads != redisLoads {
+				t.Errorf("verdict loads=%v (%s), redis-server loads=%v", rep.Verdict.Loads, rep.Verdict.Reason, redisLoads)
+			}
+		})
+	}
+}
+
+func serverLog(s *redistest.Server) string {
+	if s == nil {
+		return ""
+	}
+	return s.Log()
+}
+
+func findingsText(r *Report) string {
+	var b strings.Builder
+	for _, f := range r.Findings {
+		b.WriteString("  " + f.String() + "\n")
+	}
+	return b.String()
+}
+
+func lastLines(s string, n int) string {
+	l := strings.Split(strings.TrimSpace(s), "\n")
+	if len(l) > n {
+		l = l[len(l)-n:]
+	}
+	return strings.Join(l, " | ")
+}
