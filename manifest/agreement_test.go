@@ -92,7 +92,9 @@ func copyTree(t *testing.T, src, dst string) {
 	}
 }
 
-func line(name, seq, typ string) string { return "file " + name + " seq " + seq + " type " + typ + "\n" }
+func line(name, seq, typ string) string {
+	return "file " + name + " seq " + seq + " type " + typ + "\n"
+}
 
 // std is the writes fixture's manifest: base 1 (empty RDB) and incr 1 (RESP).
 var std = line(b1, "1", "b") + line(i1, "1", "i")
@@ -129,7 +131,9 @@ func agreementCases() []agreementCase {
 		{"crlf", true, func(c caseDir) { c.from("redis7-writes").manifest(strings.ReplaceAll(std, "\n", "\r\n")) }},
 		{"blank-line", false, func(c caseDir) { c.from("redis7-writes").manifest(line(b1, "1", "b") + "\n" + line(i1, "1", "i")) }},
 		{"whitespace-only-line", false, func(c caseDir) { c.from("redis7-writes").manifest(std + " \t\r\n") }},
-		{"leading-blanks", true, func(c caseDir) { c.from("redis7-writes").manifest(" \t" + line(b1, "1", "b") + "\t " + line(i1, "1", "i")) }},
+		{"leading-blanks", true, func(c caseDir) {
+			c.from("redis7-writes").manifest(" \t" + line(b1, "1", "b") + "\t " + line(i1, "1", "i"))
+		}},
 		{"line-1023-bytes", true, func(c caseDir) { c.from("redis7-writes").manifest(padded(1023) + line(i1, "1", "i")) }},
 		{"line-1024-bytes", false, func(c caseDir) { c.from("redis7-writes").manifest(padded(1024) + line(i1, "1", "i")) }},
 		{"huge-line", false, func(c caseDir) { c.from("redis7-writes").manifest(padded(10<<20) + line(i1, "1", "i")) }},
@@ -137,11 +141,17 @@ func agreementCases() []agreementCase {
 		{"comment-1024-bytes", false, func(c caseDir) { c.from("redis7-writes").manifest("#" + pad(1023) + "\n" + std) }},
 		{"comment-split-into-line", true, func(c caseDir) { c.from("redis7-writes").manifest("#" + pad(1023) + std) }},
 		{"comment-split-into-comment", true, func(c caseDir) { c.from("redis7-writes").manifest("#" + pad(1023) + "#more\n" + std) }},
-		{"nul-in-line", false, func(c caseDir) { c.from("redis7-writes").manifest(line(b1, "1", "b") + "file " + i1 + " seq 1 type i\x00\n") }},
+		{"nul-in-line", false, func(c caseDir) {
+			c.from("redis7-writes").manifest(line(b1, "1", "b") + "file " + i1 + " seq 1 type i\x00\n")
+		}},
 		{"nul-in-comment", true, func(c caseDir) { c.from("redis7-writes").manifest("# a\x00b\n" + std) }},
 		{"five-tokens", false, func(c caseDir) { c.from("redis7-writes").manifest("file " + b1 + " seq 1 type\n" + line(i1, "1", "i")) }},
-		{"seven-tokens", false, func(c caseDir) { c.from("redis7-writes").manifest("file " + b1 + " seq 1 type b x\n" + line(i1, "1", "i")) }},
-		{"extra-pairs", true, func(c caseDir) { c.from("redis7-writes").manifest("file " + b1 + " seq 1 type b color blue\n" + line(i1, "1", "i")) }},
+		{"seven-tokens", false, func(c caseDir) {
+			c.from("redis7-writes").manifest("file " + b1 + " seq 1 type b x\n" + line(i1, "1", "i"))
+		}},
+		{"extra-pairs", true, func(c caseDir) {
+			c.from("redis7-writes").manifest("file " + b1 + " seq 1 type b color blue\n" + line(i1, "1", "i"))
+		}},
 		{"upper-case-keys", true, func(c caseDir) {
 			c.from("redis7-writes").manifest("FILE " + b1 + " SEQ 1 TYPE b\nFile " + i1 + " Seq 1 Type i\n")
 		}},
@@ -214,7 +224,9 @@ func agreementCases() []agreementCase {
 				write("temp-appendonly.aof.manifest", []byte(std)).write(b1, nil).write("notes.txt", []byte("x"))
 		}},
 		{"history-file-missing", true, func(c caseDir) { c.from("redis7-writes").manifest(std + line("appendonly.aof.0.base.rdb", "7", "h")) }},
-		{"history-names-live-base", true, func(c caseDir) { c.from("redis7-writes").manifest(line(b1, "1", "b") + line(b1, "1", "h") + line(i1, "1", "i")) }},
+		{"history-names-live-base", true, func(c caseDir) {
+			c.from("redis7-writes").manifest(line(b1, "1", "b") + line(b1, "1", "h") + line(i1, "1", "i"))
+		}},
 		{"history-only-next-base", true, func(c caseDir) { c.from("redis7-writes").manifest(line(b1, "1", "h")) }},
 		{"base-named-dotdot", false, func(c caseDir) { c.from("redis7-writes").manifest(line("..", "1", "b") + line(i1, "1", "i")) }},
 		{"incr-named-dot", false, func(c caseDir) { c.from("redis7-writes").manifest(line(b1, "1", "b") + line(".", "1", "i")) }},
