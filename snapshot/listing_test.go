@@ -17,7 +17,7 @@ import (
 // listing's bounds, "-" not checked) and mtime (RFC 3339, "-" not checked).
 type wantEntry struct {
 	path, typ, kind, size string
-	mtime              time.Time
+	mtime                 time.Time
 }
 
 func readWant(t *testing.T, file string) (entries []wantEntry, now time.Time, garbage int) {
