@@ -70,7 +70,7 @@ type Tail struct {
 	LooksComplete bool `json:"looks_complete"`
 	// StoredCRC is the little-endian uint64 in the last 8 bytes, meaningful
 	// only when LooksComplete.
-	StoredCRC uint64 `json:"stored_crc"`
+	StoredCRC uint64 `json:"stored_crc,string"`
 }
 
 // Header is what the first bytes of an RDB file say.

@@ -1,0 +1,456 @@
+package rdbinspect
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"sync"
+
+	"github.com/aoftool/aoftool/finding"
+)
+
+// Limits caps what a report keeps from a file.
+type Limits struct {
+	// KeyName is how many bytes of a key name are kept (default 256).
+	KeyName int
+}
+
+func (l Limits) keyName() int {
+	if l.KeyName <= 0 || l.KeyName > headCap {
+		return headCap
+	}
+	return l.KeyName
+}
+
+// Options control Verify.
+type Options struct {
+	// Path is copied into the report and its findings; the file itself is
+	// read only through the io.ReaderAt.
+	Path string
+	// Keys adds per-type statistics and the biggest keys to the report.
+	Keys bool
+	// Top is how many of the biggest keys are listed with Keys (default 10).
+	Top int
+	// InProgress says the file may still be written (a temp-*.rdb of a live
+	// BGSAVE or sync): a cut end is reported as rdb-incomplete (warning)
+	// instead of a truncation error.
+	InProgress bool
+	// AOFPreamble says the RDB is the preamble of an AOF file, so bytes after
+	// its checksum are the AOF tail, not garbage. A file whose aux field
+	// aof-preamble is 1 is treated so without being told.
+	AOFPreamble bool
+	// Workers is the number of goroutines computing the checksum (default
+	// GOMAXPROCS).
+	Workers int
+	// Progress, when set, receives checksummed byte counts from several
+	// goroutines as the check advances.
+	Progress func(n int64)
+	Limits   Limits
+}
+
+func (o Options) top() int {
+	if o.Top <= 0 {
+		return 10
+	}
+	return o.Top
+}
+
+// Checksum statuses.
+const (
+	ChecksumOK       = "ok"
+	ChecksumMismatch = "mismatch"
+	ChecksumDisabled = "disabled"    // stored CRC is 0: rdbchecksum no
+	ChecksumAbsent   = "absent"      // no trailer (cut file, RDB < 5)
+	ChecksumNotRead  = "not-checked" // the file is not an RDB at all
+)
+
+// Checksum is the trailer check. CRCs are 16 hex digits: JSON numbers lose
+// precision above 2^53.
+type Checksum struct {
+	Status   string `json:"status"`
+	Stored   string `json:"stored,omitempty"`
+	Computed string `json:"computed,omitempty"`
+	// Offset is where the 8 checksum bytes start, when a trailer was found.
+	Offset *int64 `json:"offset,omitempty"`
+	// Covered is how many bytes the computed CRC covers (magic through FF).
+	Covered int64 `json:"covered,omitempty"`
+}
+
+// DBStats counts the keys of one database.
+type DBStats struct {
+	DB      uint64 `json:"db"`
+	Keys    int64  `json:"keys"`
+	Expires int64  `json:"expires"`
+	Bytes   int64  `json:"bytes"`
+}
+
+// TypeStats counts keys of one type and encoding.
+type TypeStats struct {
+	Type     string `json:"type"`
+	Encoding string `json:"encoding"`
+	Keys     int64  `json:"keys"`
+	Bytes    int64  `json:"bytes"`
+}
+
+// BigKey is one of the largest keys by serialized size (from its first
+// opcode to the end of its value).
+type BigKey struct {
+	DB       uint64 `json:"db"`
+	Key      string `json:"key"`
+	Type     string `json:"type"`
+	Encoding string `json:"encoding"`
+	Bytes    int64  `json:"bytes"`
+	Offset   int64  `json:"offset"`
+	Expires  bool   `json:"expires"`
+}
+
+// KeyStats summarises the keyspace. Counts are of the records walked: on a
+// damaged file they stop where the walk stopped.
+type KeyStats struct {
+	Keys      int64       `json:"keys"`
+	Expires   int64       `json:"expires"`
+	DBs       []DBStats   `json:"dbs"`
+	Functions int         `json:"functions,omitempty"`
+	ModuleAux int         `json:"module_aux,omitempty"`
+	Types     []TypeStats `json:"types,omitempty"`
+	Biggest   []BigKey    `json:"biggest,omitempty"`
+}
+
+// Report is the result of Verify and the rdb command's JSON document.
+type Report struct {
+	Schema int        `json:"schema"`
+	Path   string     `json:"path"`
+	Size   int64      `json:"size"`
+	Header *Header    `json:"header,omitempty"`
+	Aux    []AuxField `json:"aux"`
+	// Checksum is the trailer check.
+	Checksum Checksum `json:"checksum"`
+	// Complete is true when the walk reached the EOF opcode and the trailer
+	// is present: the dump was finished (its CRC is judged separately).
+	Complete bool `json:"complete"`
+	// Empty is true for a complete dump without keys.
+	Empty bool `json:"empty"`
+	// RDBEnd is the offset just past the trailer, -1 when none was found.
+	// In an AOF with an RDB preamble the AOF commands start here.
+	RDBEnd int64 `json:"rdb_end"`
+	// StoppedAt is where the structure stops making sense, with the key being
+	// read then, if any.
+	StoppedAt  *int64 `json:"stopped_at,omitempty"`
+	StoppedKey string `json:"stopped_key,omitempty"`
+	StoppedIn  string `json:"stopped_in,omitempty"`
+	// StructureChecked is false for versions newer than the walk knows.
+	StructureChecked bool         `json:"structure_checked"`
+	Keys             KeyStats     `json:"keys"`
+	Findings         finding.List `json:"findings"`
+	Verdict          string       `json:"verdict"`
+
+	// Err is set when the file could not be read (an I/O error, not
+	// corruption); the CLI maps it to exit 2.
+	Err error `json:"-"`
+}
+
+func hex16(v uint64) string { return fmt.Sprintf("%016x", v) }
+
+// Verify reads the whole file once: a parallel CRC-64 over blocks and, at
+// the same time, a structural walk of every record. size is the caller's
+// snapshot of the file length; nothing past it is read, so a file that is
+// still being written is judged on the bytes it had.
+func Verify(ctx context.Context, r io.ReaderAt, size int64, opt Options) *Report {
+	rep := &Report{Schema: 1, Path: opt.Path, Size: size, RDBEnd: -1, Aux: []AuxField{}, Findings: finding.List{}}
+	rep.Checksum.Status = ChecksumNotRead
+	add := func(code finding.Code, off int64, format string, args ...any) *finding.Finding {
+		f := finding.New(code, opt.Path, format, args...)
+		if off >= 0 {
+			f = f.At(off)
+		}
+		rep.Findings = append(rep.Findings, f)
+		return &rep.Findings[len(rep.Findings)-1]
+	}
+	defer func() { rep.Verdict = verdict(rep) }()
+
+	h, err := ReadHeader(r, size)
+	var ce *CorruptionError
+	switch {
+	case err == nil:
+	case errors.As(err, &ce) && errors.Is(err, ErrNotRDB):
+		add(finding.RDBBadMagic, 0, "not an RDB file: %s", ce.Detail)
+		return rep
+	case errors.As(err, &ce) && errors.Is(err, ErrUnsupportedVersion):
+		rep.Header = h
+		add(finding.RDBUnsupportedVersion, 0, "Can't handle RDB format version: %s", ce.Detail)
+		return rep
+	case errors.As(err, &ce) && errors.Is(err, ErrTruncated):
+		rep.Header = h
+		if h != nil {
+			rep.Aux = nonNil(h.Aux)
+		}
+		rep.Checksum.Status = ChecksumAbsent
+		truncated(rep, opt, ce.Offset, ce.Detail, add)
+		return rep
+	case errors.As(err, &ce):
+		rep.Header = h
+		rep.Aux = nonNil(h.Aux)
+		rep.Checksum.Status = ChecksumAbsent
+		corruption(rep, ce, add)
+		return rep
+	default:
+		rep.Err = err
+		add(finding.InputUnreadable, -1, "%v", err)
+		return rep
+	}
+	// The report lists aux fields once, at the top level.
+	hc := *h
+	hc.Aux = nil
+	rep.Header = &hc
+	rep.Aux = nonNil(h.Aux)
+	if h.Envelope != "" {
+		add(finding.RDBCompressedEnvelope, 0, "Valkey %s compressed envelope; its content is not checked", h.Envelope)
+		return rep
+	}
+	preamble := opt.AOFPreamble || (h.AOFPreamble != nil && *h.AOFPreamble)
+	hasCRC := h.Version >= 5
+
+	// The checksum runs over [0, size-8): right for a standalone dump, and
+	// its blocks give the CRC of any shorter prefix when the walk finds the
+	// EOF opcode elsewhere (an AOF preamble, trailing bytes).
+	crcCtx, cancelCRC := context.WithCancel(ctx)
+	defer cancelCRC()
+	var blocks *crcBlocks
+	var crcErr error
+	var wg sync.WaitGroup
+	if hasCRC && size >= 18 {
+		blocks = newCRCBlocks(size - 8)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			crcErr = blocks.compute(crcCtx, r, opt.Workers, opt.Progress)
+		}()
+	}
+
+	walkable := h.Magic[:5] == "REDIS" && h.Version <= MaxVersion
+	rep.StructureChecked = walkable
+	eofEnd := int64(-1)
+	var w *walker
+	if walkable {
+		w = newWalker(ctx, r, 9, size, h.Version, opt)
+		w.lengthsLie = h.Tail.LooksComplete
+		eofEnd = w.run()
+		rep.Keys = w.finish(opt.Keys)
+		for _, off := range w.dbRange {
+			add(finding.RDBDBOutOfRange, off, "SELECTDB names a database beyond 15; a server with the default 16 databases refuses the file")
+		}
+	} else {
+		add(finding.RDBFormatUnchecked, 0, "%s (%s) is newer than the formats aoftool walks; only the header and checksum were checked", h.Magic, h.Releases)
+	}
+	if !walkable {
+		if h.Tail.LooksComplete {
+			eofEnd = size - 8
+		}
+	}
+	if w != nil && w.err != nil {
+		cancelCRCIfUseless(h, cancelCRC)
+	}
+	wg.Wait()
+	if crcErr != nil && !errors.Is(crcErr, context.Canceled) {
+		rep.Err = crcErr
+		add(finding.InputUnreadable, -1, "reading for the checksum failed: %v", crcErr)
+		return rep
+	}
+	if err := ctx.Err(); err != nil {
+		rep.Err = err
+		return rep
+	}
+
+	// Structure.
+	if w != nil && w.err != nil {
+		var ioe errIO
+		if errors.As(w.err.Err, &ioe) {
+			rep.Err = ioe.err
+			add(finding.InputUnreadable, w.err.Offset, "%v", ioe.err)
+			return rep
+		}
+		off := w.err.Offset
+		rep.StoppedAt = &off
+		if w.inKey {
+			rep.StoppedKey = printableKey(w.curKey, uint64(len(w.curKey)))
+			rep.StoppedIn = typeInfos[w.curType].name
+		}
+		if errors.Is(w.err.Err, ErrTruncated) {
+			truncated(rep, opt, off, w.err.Detail+keySuffix(rep), add)
+		} else {
+			corruption(rep, w.err, add)
+		}
+	} else if walkable && eofEnd < 0 {
+		off := size
+		rep.StoppedAt = &off
+		if opt.InProgress {
+			add(finding.RDBIncomplete, size, "incomplete: %d bytes so far, no EOF opcode yet (the job writing it has not finished)", size)
+		} else {
+			add(finding.RDBNoTrailer, size, "the file ends after a complete record but without the EOF opcode and checksum: the dump was cut short")
+		}
+	}
+
+	// Trailer.
+	if eofEnd >= 0 {
+		if !hasCRC {
+			rep.Complete = true
+			rep.RDBEnd = eofEnd
+			rep.Checksum.Status = ChecksumAbsent
+		} else if size-eofEnd < 8 {
+			rep.Checksum.Status = ChecksumAbsent
+			off := eofEnd
+			rep.StoppedAt = &off
+			truncated(rep, opt, eofEnd, fmt.Sprintf("the file ends inside the 8-byte checksum after the EOF opcode (%d bytes present)", size-eofEnd), add)
+		} else {
+			rep.Complete = true
+			rep.RDBEnd = eofEnd + 8
+			checkCRC(rep, r, blocks, eofEnd, add)
+		}
+	} else if hasCRC && h.Tail.LooksComplete && blocks != nil && w != nil && w.err != nil {
+		// The structure broke, but the file ends like a dump: the stored CRC
+		// says whether bytes were damaged or the walk met a format it lacks.
+		checkCRC(rep, r, blocks, size-8, add)
+	} else if rep.Checksum.Status == ChecksumNotRead {
+		rep.Checksum.Status = ChecksumAbsent
+	}
+
+	// After the trailer.
+	if rep.Complete && rep.RDBEnd < size {
+		extra := size - rep.RDBEnd
+		if preamble {
+			add(finding.RDBAOFTail, rep.RDBEnd, "%d bytes of AOF commands follow the RDB preamble", extra)
+		} else {
+			add(finding.RDBTrailingBytes, rep.RDBEnd, "%d bytes follow the checksum of a standalone RDB (Redis stops reading at the EOF opcode and ignores them)", extra)
+		}
+	}
+	if rep.Complete && rep.StoppedAt == nil && rep.Keys.Keys == 0 && walkable {
+		rep.Empty = true
+		add(finding.RDBEmpty, -1, "empty RDB: no keys%s", emptyExtra(rep.Keys))
+	}
+	if opt.Keys && rep.Findings.HasError() {
+		add(finding.RDBKeysRefused, -1, "key statistics cover only the records before the damage and may be wrong: the file failed verification")
+	}
+	return rep
+}
+
+func nonNil(a []AuxField) []AuxField {
+	if a == nil {
+		return []AuxField{}
+	}
+	return a
+}
+
+func emptyExtra(k KeyStats) string {
+	if k.Functions > 0 || k.ModuleAux > 0 {
+		return fmt.Sprintf(" (%d function libraries, %d module aux records)", k.Functions, k.ModuleAux)
+	}
+	return ""
+}
+
+func cancelCRCIfUseless(h *Header, cancel func()) {
+	if !h.Tail.LooksComplete {
+		cancel()
+	}
+}
+
+func keySuffix(rep *Report) string {
+	if rep.StoppedKey == "" {
+		return ""
+	}
+	return fmt.Sprintf(", while reading %s key %q", rep.StoppedIn, rep.StoppedKey)
+}
+
+func truncated(rep *Report, opt Options, off int64, detail string, add func(finding.Code, int64, string, ...any) *finding.Finding) {
+	if opt.InProgress {
+		add(finding.RDBIncomplete, off, "incomplete: %d bytes so far; %s", rep.Size, detail)
+		return
+	}
+	f := add(finding.RDBTruncated, off, "truncated at offset %d: %s (Unexpected EOF reading RDB file)", off, detail)
+	*f = f.WithHint("if this is a copy, copy the file again once the server has finished writing it; otherwise restore an older dump")
+}
+
+func corruption(rep *Report, ce *CorruptionError, add func(finding.Code, int64, string, ...any) *finding.Finding) {
+	code := finding.RDBInvalidEncoding
+	switch {
+	case errors.Is(ce.Err, ErrInvalidLength):
+		code = finding.RDBInvalidLength
+	case errors.Is(ce.Err, ErrInvalidType):
+		code = finding.RDBInvalidType
+	case errors.Is(ce.Err, ErrInvalidOpcode):
+		code = finding.RDBInvalidOpcode
+	}
+	f := add(code, ce.Offset, "%s%s", ce.Detail, keySuffix(rep))
+	*f = f.WithHint("the file is damaged from offset %d on; Redis refuses to load it — restore an older dump or a replica's copy", ce.Offset)
+}
+
+func checkCRC(rep *Report, r io.ReaderAt, blocks *crcBlocks, eofEnd int64, add func(finding.Code, int64, string, ...any) *finding.Finding) {
+	var t [8]byte
+	if _, err := r.ReadAt(t[:], eofEnd); err != nil {
+		rep.Err = err
+		add(finding.InputUnreadable, eofEnd, "%v", err)
+		return
+	}
+	stored := uint64(t[0]) | uint64(t[1])<<8 | uint64(t[2])<<16 | uint64(t[3])<<24 | uint64(t[4])<<32 | uint64(t[5])<<40 | uint64(t[6])<<48 | uint64(t[7])<<56
+	off := eofEnd
+	rep.Checksum.Offset = &off
+	rep.Checksum.Stored = hex16(stored)
+	if stored == 0 {
+		rep.Checksum.Status = ChecksumDisabled
+		add(finding.RDBChecksumDisabled, eofEnd, "RDB file was saved with checksum disabled (rdbchecksum no): no check performed, as Redis does")
+		return
+	}
+	var sum uint64
+	var err error
+	if blocks == nil {
+		sum, err = crcRange(r, 0, eofEnd, make([]byte, min(readChunk, max(eofEnd, 1))))
+	} else {
+		sum, err = blocks.prefix(r, eofEnd)
+	}
+	if err != nil {
+		rep.Err = err
+		add(finding.InputUnreadable, -1, "%v", err)
+		return
+	}
+	rep.Checksum.Computed = hex16(sum)
+	rep.Checksum.Covered = eofEnd
+	if sum == stored {
+		rep.Checksum.Status = ChecksumOK
+		return
+	}
+	rep.Checksum.Status = ChecksumMismatch
+	f := add(finding.RDBChecksumMismatch, eofEnd, "Wrong RDB checksum: stored %s, computed %s over bytes 0..%d; Redis refuses to load it (RDB CRC error)", hex16(stored), hex16(sum), eofEnd-1)
+	*f = f.WithHint("restore an older dump or a replica's copy; REDIS would only load it with sanitize-dump-payload off and rdbchecksum disabled, which hides the damage")
+}
+
+func verdict(rep *Report) string {
+	name := "RDB"
+	if rep.Header == nil {
+		return "not an RDB file"
+	}
+	if rep.Header.Envelope != "" {
+		return "Valkey compressed envelope (not checked)"
+	}
+	errs := rep.Findings.HasError()
+	switch {
+	case rep.Err != nil:
+		return "could not read the file: " + rep.Err.Error()
+	case rep.Findings.Has(finding.RDBIncomplete):
+		return "incomplete RDB: " + strconv.FormatInt(rep.Size, 10) + " bytes so far, still being written or abandoned"
+	case errs && rep.StoppedAt != nil:
+		return fmt.Sprintf("corrupt %s: the structure stops making sense at offset %d", name, *rep.StoppedAt)
+	case errs:
+		return "corrupt " + name
+	case rep.Empty:
+		return "empty RDB, complete and intact"
+	case !rep.StructureChecked:
+		if rep.Checksum.Status == ChecksumOK {
+			return "checksum OK; structure not checked (newer format)"
+		}
+		return "structure not checked (newer format)"
+	case rep.Checksum.Status == ChecksumDisabled:
+		return "RDB complete; checksum disabled, structure OK"
+	}
+	return "RDB complete and intact"
+}
