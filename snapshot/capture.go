@@ -356,7 +356,7 @@ func (c *capturer) readManifests() {
 			continue
 		}
 		r := io.NewSectionReader(countingReaderAt{r: f, n: &c.read}, 0, maxManifestBytes)
-		m := parseManifest(r, e.Path)
+		m, _ := parseManifest(r, e.Path)
 		f.Close()
 		if m == nil {
 			continue

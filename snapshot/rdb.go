@@ -2,32 +2,69 @@ package snapshot
 
 import (
 	"io"
-	"strconv"
+	"strings"
+
+	"github.com/aoftool/aoftool/finding"
+	"github.com/aoftool/aoftool/manifest"
+	"github.com/aoftool/aoftool/rdbinspect"
 )
 
-// rdbHeader summarises an RDB's header. Until the full header reader is
-// wired in, the magic and version come from the first bytes already read.
-func rdbHeader(_ io.ReaderAt, _ int64, first []byte) *RDBSummary {
+// rdbHeader summarises an RDB's header through rdbinspect's bounded reader
+// (at most rdbinspect.HeaderWindow bytes from the start plus the last 9).
+func rdbHeader(ra io.ReaderAt, size int64, _ []byte) *RDBSummary {
+	h, err := rdbinspect.ReadHeader(ra, size)
 	s := &RDBSummary{}
+	if err != nil {
+		s.Error = err.Error()
+	}
+	if h == nil {
+		return s
+	}
+	s.Magic = h.Magic
+	if i := strings.IndexAny(s.Magic, "0123456789"); i > 0 {
+		s.Magic = s.Magic[:i]
+	}
+	s.Version = h.Version
 	switch {
-	case hasPrefix(first, "REDIS"):
-		s.Magic = "REDIS"
-	case hasPrefix(first, "VALKEY"):
-		s.Magic = "VALKEY"
+	case h.ValkeyVer != "":
+		s.Producer, s.ProducerVersion = "valkey", h.ValkeyVer
+	case h.RedisVer != "":
+		s.Producer, s.ProducerVersion = "redis", h.RedisVer
+	case h.Producer != "unknown":
+		s.Producer = h.Producer
 	}
-	digits := first[len(s.Magic):]
-	if len(digits) > 4 {
-		digits = digits[:4]
+	if !h.CTime.IsZero() {
+		t := h.CTime.UTC()
+		s.CTime = &t
 	}
-	end := 0
-	for end < len(digits) && digits[end] >= '0' && digits[end] <= '9' {
-		end++
+	s.ReplID = h.ReplID
+	s.ReplOffset = h.ReplOffset
+	if h.AOFBase != nil {
+		v := 0
+		if *h.AOFBase {
+			v = 1
+		}
+		s.AOFBase = &v
 	}
-	if v, err := strconv.Atoi(string(digits[:end])); err == nil {
-		s.Version = v
+	if err == nil {
+		lc := h.Tail.LooksComplete
+		s.LooksComplete = &lc
 	}
 	return s
 }
 
-// parseManifest parses a manifest; nil until the manifest parser is wired in.
-func parseManifest(_ io.Reader, _ string) *Manifest { return nil }
+// parseManifest parses a manifest exactly as the Redis loader reads it.
+func parseManifest(r io.Reader, p string) (*Manifest, finding.List) {
+	pm, fl := manifest.Parse(r, p)
+	if pm == nil {
+		return nil, fl
+	}
+	m := &Manifest{Path: p, Valid: pm.Fatal == nil, Files: []ManifestEntry{}}
+	for _, e := range pm.Entries {
+		m.Files = append(m.Files, ManifestEntry{File: e.Name, Seq: e.Seq, Type: string(e.Type)})
+	}
+	if len(fl) > 0 {
+		m.Findings = fl
+	}
+	return m, fl
+}
