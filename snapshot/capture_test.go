@@ -89,7 +89,7 @@ func TestCaptureDataDir(t *testing.T) {
 		content ContentKind
 		role    string
 	}{
-		"appendonlydir":                           {KindAppendOnlyDir, ContentUnread, ""},
+		"appendonlydir": {KindAppendOnlyDir, ContentUnread, ""},
 		"appendonlydir/appendonly.aof.1.incr.aof": {KindIncr, ContentEmpty, "h"},
 		"appendonlydir/appendonly.aof.2.base.rdb": {KindBaseRDB, ContentRDB, "b"},
 		"appendonlydir/appendonly.aof.2.incr.aof": {KindIncr, ContentRESP, "i"},
