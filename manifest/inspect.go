@@ -63,7 +63,8 @@ type Report struct {
 	OtherManifests []string `json:"other_manifests,omitempty"`
 	// Manifest describes the manifest file; nil when there is none.
 	Manifest *ManifestInfo `json:"manifest"`
-	// Files are the parts Redis would load, in load order.
+	// Files are the parts Redis would load, in load order; for a refused
+	// manifest, those listed before the refused line.
 	Files []FileReport `json:"files"`
 	// History are the history lines, in manifest order.
 	History []FileReport `json:"history"`
@@ -317,7 +318,14 @@ func (r *Report) inspect(opt Options) {
 	}
 	r.m = m
 	if r.Manifest != nil && !r.Manifest.Accepted {
-		r.refuse(fatalReason(m.Fatal))
+		r.refuse("the manifest is refused with " + m.Reason)
+		// What was accepted before the refused line is still worth showing.
+		for _, e := range m.LoadOrder() {
+			r.Files = append(r.Files, r.entryReport(e, opt))
+		}
+		for _, e := range m.History() {
+			r.History = append(r.History, r.entryReport(e, opt))
+		}
 		r.reportUnlisted(m)
 		return
 	}
@@ -419,13 +427,6 @@ func modeWord(m fs.FileMode) string {
 		return "device"
 	}
 	return "non-regular file"
-}
-
-func fatalReason(f *finding.Finding) string {
-	if f == nil {
-		return "the manifest cannot be read"
-	}
-	return "the manifest is refused: " + f.Message
 }
 
 func sizeOf(f FileReport) int64 {

@@ -66,8 +66,9 @@ type Manifest struct {
 	// Bytes is how far the parser read.
 	Bytes int64
 	// Fatal is the refusal that stopped the loader, nil when Redis accepts
-	// the manifest.
-	Fatal *finding.Finding
+	// the manifest; Reason is Redis's own message for it and the line.
+	Fatal  *finding.Finding
+	Reason string
 }
 
 // Base returns the base entry, or nil.
@@ -139,6 +140,7 @@ func Parse(r io.Reader, path string) (*Manifest, finding.List) {
 
 	fatal := func(f finding.Finding) (*Manifest, finding.List) {
 		m.Fatal = &f
+		m.Reason = fmt.Sprintf("%s (manifest line %d)", redisMessage(f.Message), f.Line)
 		return m, append(fs, f)
 	}
 
@@ -324,6 +326,20 @@ func (m *Manifest) crossChecks(path string) finding.List {
 			WithHint("do not delete any of them: Redis loads all, and a missing one stops it; the next successful BGREWRITEAOF folds them into a new base (redis/redis#10549)"))
 	}
 	return fs
+}
+
+// redisMessage picks the server's own words, which every refusal message
+// ends with in double quotes.
+func redisMessage(msg string) string {
+	end := strings.LastIndexByte(msg, '"')
+	if end <= 0 {
+		return msg
+	}
+	start := strings.LastIndexByte(msg[:end], '"')
+	if start < 0 {
+		return msg
+	}
+	return msg[start : end+1]
 }
 
 // readLine is fgets with a maxLine+1 buffer: it returns after a newline, after

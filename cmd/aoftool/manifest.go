@@ -1,18 +1,217 @@
 package main
 
 import (
-	"errors"
+	"context"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/aoftool/aoftool/finding"
+	"github.com/aoftool/aoftool/manifest"
 )
 
-// placeholder until the manifest command lands; it refuses to run (exit 2).
-func newManifestCmd(_ *globalOptions) *cobra.Command {
-	return &cobra.Command{
-		Use:   "manifest",
-		Short: "not available in this build",
-		RunE: func(*cobra.Command, []string) error {
-			return errors.New("manifest: not available in this build")
+type manifestOptions struct {
+	appendDirName  string
+	appendFilename string
+	followSymlinks bool
+}
+
+// manifestNow is the clock the human output measures "ago" against; tests
+// fix it so goldens do not age.
+var manifestNow = time.Now
+
+func newManifestCmd(g *globalOptions) *cobra.Command {
+	var o manifestOptions
+	cmd := &cobra.Command{
+		Use:   "manifest PATH",
+		Short: "Parse the AOF manifest exactly as Redis does and check it against its directory",
+		Long: `manifest reads the multi-part AOF manifest (Redis 7+, appendonlydir/<appendfilename>.manifest)
+with the same rules as the Redis loader — fgets into a 1025-byte buffer, comments, trimming,
+sdssplitargs quoting, case-insensitive keys, atoll seqs, one base, strictly increasing incr
+seqs — and reports every refusal with its line number and byte offset, in Redis's own words.
+
+It then checks the manifest against the directory: listed base and incr files that are
+missing, empty, not regular files or not RDB/RESP; files nobody lists (temp incr, temp
+manifest, old or newer bases and incrs) and whether each is safe to delete; history files
+still on disk; suffixes that do not match the content; several incr files left by
+unfinished rewrites; names loaded twice; history lines naming live files; a legacy
+appendonly.aof in the data directory; a missing manifest beside existing AOF parts.
+
+PATH is a data directory, an appendonlydir, or a manifest file. The appendfilename is
+taken from the *.manifest file found when --appendfilename is not given.
+
+The last line says what Redis 7.x would do on start: load the listed files (named, in
+order) or refuse to start, and why. Only names, stat information and the first bytes of
+each file are read; nothing is written, and the directory is safe to inspect while Redis
+runs. Checking the content of each file is the job of 'aoftool rdb' and 'aoftool aof'.`,
+		Example: `  # a data directory (dir in redis.conf)
+  aoftool manifest /var/lib/redis
+
+  # the AOF directory, or the manifest itself
+  aoftool manifest /var/lib/redis/appendonlydir
+  aoftool manifest /var/lib/redis/appendonlydir/appendonly.aof.manifest
+
+  # a server configured with other names
+  aoftool manifest --appenddirname aof --appendfilename cache.aof /data
+
+  # for scripts: exit 1 when Redis would refuse, JSON on stdout
+  aoftool manifest --json /data | jq .verdict`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := o.validate(); err != nil {
+				return err
+			}
+			return runManifest(cmd.Context(), g, o, args[0], cmd.OutOrStdout())
 		},
 	}
+	f := cmd.Flags()
+	f.StringVar(&o.appendDirName, "appenddirname", manifest.DefaultAppendDirName, "appenddirname of the server (the AOF directory inside dir)")
+	f.StringVar(&o.appendFilename, "appendfilename", "", "appendfilename of the server (default: taken from the *.manifest file, else appendonly.aof)")
+	f.BoolVar(&o.followSymlinks, "follow-symlinks", false, "read files through symbolic links (Redis follows them; by default aoftool only stats them)")
+	return cmd
+}
+
+func (o manifestOptions) validate() error {
+	if o.appendDirName == "" || o.appendDirName == "." || o.appendDirName == ".." || strings.ContainsAny(o.appendDirName, "/\\") {
+		return usagef("--appenddirname %q must be a plain directory name, as in redis.conf", o.appendDirName)
+	}
+	if strings.ContainsAny(o.appendFilename, "/\\") {
+		return usagef("--appendfilename %q must be a file name without a path, as in redis.conf", o.appendFilename)
+	}
+	return nil
+}
+
+func runManifest(_ context.Context, g *globalOptions, o manifestOptions, path string, out io.Writer) error {
+	rep, err := manifest.Inspect(path, manifest.Options{
+		AppendDirName:  o.appendDirName,
+		AppendFilename: o.appendFilename,
+		FollowSymlinks: o.followSymlinks,
+	})
+	if err != nil {
+		return err
+	}
+	if g.json {
+		if err := writeJSON(out, rep); err != nil {
+			return err
+		}
+		return exitFor(rep.Findings)
+	}
+	if err := printManifestReport(out, rep, g.useColour(out)); err != nil {
+		return err
+	}
+	return exitFor(rep.Findings)
+}
+
+func printManifestReport(w io.Writer, r *manifest.Report, colour bool) error {
+	now := manifestNow()
+	man := "none readable at " + r.ManifestPath
+	if r.Manifest != nil {
+		man = fmt.Sprintf("%s (%s, %d lines, %d entries)", r.ManifestPath, bytesCell(r.Manifest.Size), r.Manifest.Lines, r.Manifest.Entries)
+		if !r.Manifest.Accepted {
+			man += ", refused by Redis"
+		}
+	}
+	rows := [][2]string{
+		{"Data dir", r.DataDir},
+		{"AOF dir", r.AppendDir},
+		{"Manifest", man},
+		{"appendfilename", r.AppendFilename},
+		{"Other manifests", strings.Join(r.OtherManifests, ", ")},
+	}
+	if r.Manifest != nil {
+		rows = append(rows, [2]string{"Base / incr seq", fmt.Sprintf("%d / %d", r.Manifest.BaseSeq, r.Manifest.IncrSeq)})
+	}
+	if err := keyValueTable(w, rows); err != nil {
+		return err
+	}
+
+	if r.Verdict.Loads {
+		fmt.Fprintln(w, "\nFiles Redis loads, in order:")
+	} else {
+		fmt.Fprintln(w, "\nFiles listed, in load order (Redis refuses to start, so it loads none):")
+	}
+	if len(r.Files) == 0 {
+		fmt.Fprintln(w, "  none")
+	} else {
+		t := newTable(w, "Seq", "Type", "Name", "Size", "Content", "Modified")
+		for _, f := range r.Files {
+			if err := t.Append(fileRow(f, now)); err != nil {
+				return err
+			}
+		}
+		if err := t.Render(); err != nil {
+			return err
+		}
+	}
+	if len(r.History) > 0 || len(r.Unlisted) > 0 {
+		fmt.Fprintln(w, "\nAlso in the AOF directory or manifest, not loaded:")
+		t := newTable(w, "Seq", "Type", "Name", "Size", "Content", "Modified")
+		for _, f := range r.History {
+			if err := t.Append(fileRow(f, now)); err != nil {
+				return err
+			}
+		}
+		for _, u := range r.Unlisted {
+			if err := t.Append([]string{"", "unlisted: " + u.Kind, displayName(u.Name), bytesCell(u.Size), "", timeCell(u.MTime, now)}); err != nil {
+				return err
+			}
+		}
+		if err := t.Render(); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintln(w)
+	if err := printFindings(w, r.Findings, colour); err != nil {
+		return err
+	}
+	verdictLine(w, r.Findings, manifestVerdictText(r))
+	return nil
+}
+
+func fileRow(f manifest.FileReport, now time.Time) []string {
+	size, mt := "-", ""
+	if f.Size != nil {
+		size = bytesCell(*f.Size)
+	}
+	if f.MTime != nil {
+		mt = timeCell(*f.MTime, now)
+	}
+	content := f.Content
+	if f.Symlink {
+		content += " (symlink)"
+	}
+	return []string{strconv.FormatInt(f.Seq, 10), f.Type, displayName(f.Name), size, content, mt}
+}
+
+// displayName shows a file name on one terminal line: names with blanks at
+// the ends, control bytes or invalid UTF-8 are quoted.
+func displayName(n string) string {
+	q := strconv.Quote(n)
+	if n == "" || q[1:len(q)-1] != n || strings.TrimSpace(n) != n {
+		return q
+	}
+	return n
+}
+
+func manifestVerdictText(r *manifest.Report) string {
+	v := r.Verdict
+	if !v.Loads {
+		return "Redis would refuse to start: " + v.Reason
+	}
+	if len(v.Files) == 0 {
+		return "Redis would start with an empty dataset: " + v.Reason
+	}
+	names := make([]string, len(v.Files))
+	for i, f := range v.Files {
+		names[i] = displayName(f)
+	}
+	text := "Redis would load this AOF set: reads " + strings.Join(names, ", ")
+	if r.Findings.Count()[finding.Warning] > 0 {
+		text += "; see the warnings before starting it"
+	}
+	return text
 }

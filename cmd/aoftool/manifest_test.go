@@ -1,0 +1,249 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aoftool/aoftool/internal/fsguard"
+	"github.com/aoftool/aoftool/manifest"
+)
+
+// manifestFixtures are the real-Redis data directories under testdata/.
+var manifestFixtures = []string{"redis7-empty", "redis7-writes", "redis7-rewrite", "redis7-history", "redis7-multi-incr", "legacy-appendonly"}
+
+func fixturePath(name string) string { return filepath.Join("..", "..", "testdata", name) }
+
+// fixedTime is the mtime goldens see and the clock they are printed against.
+var fixedTime = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+
+// stableCopy copies a fixture, sets every mtime to fixedTime and returns the
+// copy's path, so goldens depend neither on the checkout nor on git's mtimes.
+func stableCopy(t *testing.T, fixture string) string {
+	t.Helper()
+	dst := filepath.Join(t.TempDir(), "data")
+	if err := os.MkdirAll(dst, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command("cp", "-a", fixturePath(fixture)+"/.", dst).CombinedOutput(); err != nil {
+		t.Fatalf("cp: %v: %s", err, out)
+	}
+	setTimes(t, dst)
+	return dst
+}
+
+func setTimes(t *testing.T, dir string) {
+	t.Helper()
+	var paths []string
+	if err := filepath.Walk(dir, func(p string, _ os.FileInfo, err error) error {
+		paths = append(paths, p)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	// Deepest first, so setting a file's time does not move its directory's.
+	for i := len(paths) - 1; i >= 0; i-- {
+		if err := os.Chtimes(paths[i], fixedTime, fixedTime); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func withFixedClock(t *testing.T) {
+	old := manifestNow
+	manifestNow = func() time.Time { return fixedTime.Add(90 * time.Minute) }
+	t.Cleanup(func() { manifestNow = old })
+}
+
+func TestManifestGolden(t *testing.T) {
+	withFixedClock(t)
+	broken := func(t *testing.T) string {
+		d := stableCopy(t, "redis7-writes")
+		m := filepath.Join(d, "appendonlydir", "appendonly.aof.manifest")
+		b, err := os.ReadFile(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// A line Redis refuses (seq 0) after a good one.
+		b = append(b, []byte("file appendonly.aof.9.incr.aof seq 0 type i\n")...)
+		if err := os.WriteFile(m, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		setTimes(t, d)
+		return d
+	}
+	orphans := func(t *testing.T) string {
+		d := stableCopy(t, "redis7-rewrite")
+		for name, data := range map[string]string{
+			"temp-appendonly.aof.incr":     "*1\r\n$4\r\nPING\r\n",
+			"temp-appendonly.aof.manifest": "file appendonly.aof.1.base.rdb seq 1 type b\n",
+			"appendonly.aof.1.base.rdb":    "",
+		} {
+			if err := os.WriteFile(filepath.Join(d, "appendonlydir", name), []byte(data), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		setTimes(t, d)
+		return d
+	}
+	cases := []struct {
+		name  string
+		dir   func(t *testing.T) string
+		sub   string // path under the copy given to the command
+		code  int
+		extra []string
+	}{
+		{"empty", func(t *testing.T) string { return stableCopy(t, "redis7-empty") }, "", 0, nil},
+		{"history", func(t *testing.T) string { return stableCopy(t, "redis7-history") }, "appendonlydir", 0, nil},
+		{"multi-incr", func(t *testing.T) string { return stableCopy(t, "redis7-multi-incr") }, "appendonlydir/appendonly.aof.manifest", 0, nil},
+		{"legacy", func(t *testing.T) string { return stableCopy(t, "legacy-appendonly") }, "", 0, nil},
+		{"refused", broken, "", 1, nil},
+		{"orphans", orphans, "", 0, nil},
+	}
+	for _, tc := range cases {
+		for _, asJSON := range []bool{false, true} {
+			name, ext := tc.name, ".txt"
+			if asJSON {
+				ext = ".json"
+			}
+			t.Run(name+ext, func(t *testing.T) {
+				dir := tc.dir(t)
+				args := []string{"manifest", "--no-color"}
+				if asJSON {
+					args = append(args, "--json")
+				}
+				// A relative path keeps table widths independent of the
+				// temp dir's name.
+				wd, err := os.Getwd()
+				if err != nil {
+					t.Fatal(err)
+				}
+				t.Chdir(filepath.Dir(dir))
+				args = append(args, append(tc.extra, filepath.Join("data", tc.sub))...)
+				r := runCLI(t, "", args...)
+				if err := os.Chdir(wd); err != nil {
+					t.Fatal(err)
+				}
+				if r.code != tc.code {
+					t.Fatalf("exit %d, want %d; stderr %s; stdout:\n%s", r.code, tc.code, r.stderr, r.stdout)
+				}
+				if r.stderr != "" {
+					t.Errorf("stderr: %q", r.stderr)
+				}
+				golden(t, "manifest/"+name+ext, r.stdout)
+			})
+		}
+	}
+}
+
+func TestManifestJSONRoundTrip(t *testing.T) {
+	for _, fx := range manifestFixtures {
+		t.Run(fx, func(t *testing.T) {
+			r := runCLI(t, "", "manifest", "--json", fixturePath(fx))
+			if r.code != 0 {
+				t.Fatalf("exit %d: %s", r.code, r.stderr)
+			}
+			var rep manifest.Report
+			dec := json.NewDecoder(strings.NewReader(r.stdout))
+			dec.DisallowUnknownFields()
+			if err := dec.Decode(&rep); err != nil {
+				t.Fatalf("decode: %v\n%s", err, r.stdout)
+			}
+			if rep.Schema != 1 {
+				t.Errorf("schema %d", rep.Schema)
+			}
+			var again bytes.Buffer
+			if err := writeJSON(&again, &rep); err != nil {
+				t.Fatal(err)
+			}
+			if again.String() != r.stdout {
+				t.Errorf("JSON does not round-trip through manifest.Report:\n--- printed\n%s\n--- re-encoded\n%s", r.stdout, again.String())
+			}
+			direct, err := manifest.Inspect(fixturePath(fx), manifest.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var want bytes.Buffer
+			if err := writeJSON(&want, direct); err != nil {
+				t.Fatal(err)
+			}
+			if want.String() != r.stdout {
+				t.Errorf("--json differs from manifest.Inspect's report")
+			}
+		})
+	}
+}
+
+// TestManifestReadOnly runs the command over the real fixtures themselves, in
+// every form of PATH, and proves nothing in them changed.
+func TestManifestReadOnly(t *testing.T) {
+	for _, fx := range manifestFixtures {
+		t.Run(fx, func(t *testing.T) {
+			dir := fixturePath(fx)
+			guard := fsguard.Record(t, dir)
+			paths := []string{dir}
+			if _, err := os.Stat(filepath.Join(dir, "appendonlydir")); err == nil {
+				paths = append(paths, filepath.Join(dir, "appendonlydir"), filepath.Join(dir, "appendonlydir", "appendonly.aof.manifest"))
+			}
+			for _, p := range paths {
+				for _, extra := range [][]string{nil, {"--json"}, {"--follow-symlinks"}} {
+					args := append(append([]string{"manifest"}, extra...), p)
+					if r := runCLI(t, "", args...); r.code != 0 {
+						t.Errorf("%v: exit %d: %s%s", args, r.code, r.stderr, r.stdout)
+					}
+				}
+			}
+			guard.AssertUnchanged(t)
+		})
+	}
+}
+
+func TestManifestExitCodes(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "nope")
+	cases := []struct {
+		args []string
+		code int
+		err  string
+	}{
+		{[]string{"manifest"}, exitCannot, "accepts 1 arg"},
+		{[]string{"manifest", "a", "b"}, exitCannot, "accepts 1 arg"},
+		{[]string{"manifest", missing}, exitCannot, "no such file"},
+		{[]string{"manifest", "--appenddirname", "a/b", fixturePath("redis7-empty")}, exitCannot, "plain directory name"},
+		{[]string{"manifest", "--appendfilename", "x/y.aof", fixturePath("redis7-empty")}, exitCannot, "without a path"},
+		{[]string{"manifest", "--bogus", fixturePath("redis7-empty")}, exitCannot, "unknown flag"},
+		{[]string{"manifest", fixturePath("redis7-rewrite")}, exitOK, ""},
+		{[]string{"manifest", "--appendfilename", "other.aof", fixturePath("redis7-rewrite")}, exitOK, ""},
+	}
+	for _, tc := range cases {
+		r := runCLI(t, "", tc.args...)
+		if r.code != tc.code || !strings.Contains(r.stderr, tc.err) {
+			t.Errorf("%v: exit %d (want %d), stderr %q (want %q)", tc.args, r.code, tc.code, r.stderr, tc.err)
+		}
+	}
+	// A manifest Redis refuses is a finding (exit 1), also in JSON.
+	d := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(d, "appendonlydir"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(d, "appendonlydir", "appendonly.aof.manifest"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := runCLI(t, "", "manifest", "--json", d)
+	if r.code != exitFindings || !strings.Contains(r.stdout, `"manifest-empty"`) {
+		t.Errorf("0-byte manifest: exit %d, out %s", r.code, r.stdout)
+	}
+}
+
+func TestManifestHelp(t *testing.T) {
+	r := runCLI(t, "", "manifest", "--help")
+	for _, want := range []string{"Examples:", "--appenddirname", "--appendfilename", "--follow-symlinks", "Exit status:", "aoftool manifest /var/lib/redis"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("--help lacks %q", want)
+		}
+	}
+}
