@@ -1,0 +1,322 @@
+package phase
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/aoftool/aoftool/finding"
+	"github.com/aoftool/aoftool/snapshot"
+)
+
+// replAuxBytes is what the repl-stream-db, repl-id and repl-offset aux
+// fields add to a sync payload over the base rewritten from it (observed:
+// 6,977,924 vs 6,977,840 and 100,458 vs 100,375 bytes on Redis 7.0.15).
+const replAuxBytes = 83
+
+// Classify says which persistence phase the directory of snaps is in. snaps
+// are snapshots of one directory; their order does not matter (they are
+// sorted by TakenAt) and the newest is "now". It does no I/O and never
+// reads the clock.
+func Classify(snaps []*snapshot.Snapshot, opt Options) *Result {
+	f := newFacts(snaps, opt)
+	r := &Result{
+		Schema:       SchemaVersion,
+		Alternatives: []Phase{},
+		Evidence:     []Evidence{},
+		Findings:     finding.List{},
+		Next:         []string{},
+		Leftovers:    []Leftover{},
+		Root:         f.snap.Root,
+		TakenAt:      f.snap.TakenAt,
+		Snapshots:    len(f.snaps),
+		SpanS:        f.span,
+		Source:       f.snap.Source,
+	}
+	var v verdict
+	r.Phase, r.Confidence, r.Rule = Steady, Low, "none"
+	for _, rule := range rules {
+		if got, ok := rule.Match(f); ok {
+			v = got
+			r.Phase, r.Rule, r.Confidence = rule.Phase, rule.Name, got.confidence
+			break
+		}
+	}
+	if v.alternatives != nil {
+		r.Alternatives = v.alternatives
+	}
+	r.Summary = v.summary
+	if v.evidence != nil {
+		r.Evidence = v.evidence
+	}
+	if v.step > 0 {
+		r.StepNumber = v.step
+		of := 4
+		if !f.aof.present() && v.step <= 2 {
+			of = 2
+		}
+		r.Step = fmt.Sprintf("step %d of %d", v.step, of)
+		r.Summary = fmt.Sprintf("%s (replica rebuild %s)", r.Summary, r.Step)
+	}
+	if r.Summary == "" {
+		r.Summary = "no evidence of any persistence job"
+	}
+	r.Progress = progress(f, v.focus, r)
+	leftovers(f, r)
+	risks(f, r)
+	r.Next = next(f, r)
+	if len(f.snaps) > 0 {
+		r.Findings = append(r.Findings, f.snap.Findings...)
+	}
+	r.Findings.Sort()
+	return r
+}
+
+// progress estimates the running job's final size and, when growth was
+// observed, its rate and ETA. It is nil without an estimate (contract).
+func progress(f *facts, a *artifact, r *Result) *Progress {
+	if a == nil || a.state == stale {
+		return nil
+	}
+	cur := a.e.Size
+	var expect int64
+	var basis string
+	switch a.e.Kind {
+	case snapshot.KindTransferTemp:
+		switch {
+		case f.dump != nil && f.dump.Size > 0:
+			expect, basis = f.dump.Size, "size of the previous dump.rdb (the dataset before this sync)"
+		case f.aof.base != nil && f.aof.base.Size > 4096:
+			expect, basis = f.aof.base.Size, "size of the current AOF base (the dataset before this sync)"
+		}
+	case snapshot.KindRewriteTemp:
+		switch {
+		case f.rebuild() && f.dump != nil && f.dump.Size > replAuxBytes:
+			expect, basis = f.dump.Size-replAuxBytes, "dump.rdb of the full sync minus its replication aux fields"
+		case f.aof.base != nil && f.aof.base.Size > 4096:
+			expect, basis = f.aof.base.Size, "size of the current AOF base"
+		case f.dump != nil && f.dump.Size > 4096:
+			expect, basis = f.dump.Size, "size of dump.rdb"
+		}
+	case snapshot.KindBgsaveTemp:
+		if f.dump != nil && f.dump.Size > 0 {
+			expect, basis = f.dump.Size, "size of the previous dump.rdb"
+		}
+	}
+	if expect <= 0 {
+		return nil
+	}
+	p := &Progress{Path: a.e.Path, Bytes: cur, ExpectedBytes: expect, Basis: basis}
+	p.Percent = min(100, float64(int64(1000*float64(cur)/float64(expect)))/10)
+	if rate := a.rate(); rate > 0 {
+		p.RateBytesPerS = float64(int64(rate))
+		eta := 0.0
+		if expect > cur {
+			eta = float64(int64(float64(expect-cur) / rate))
+		}
+		p.ETAS = &eta
+	}
+	return p
+}
+
+// leftoverInfo is §7.2 for one kind of leftover.
+type leftoverInfo struct {
+	code    finding.Code
+	safe    bool
+	caveat  string
+	next    string
+	subject string
+}
+
+func leftoverOf(k snapshot.Kind) leftoverInfo {
+	switch k {
+	case snapshot.KindTransferTemp:
+		return leftoverInfo{finding.StaleTransferFile, true, "", "ignored; the next sync uses a new name", "transfer file of an aborted full sync"}
+	case snapshot.KindBgsaveTemp:
+		return leftoverInfo{finding.StaleBgsaveTemp, true, "once nothing writes it", "ignored forever", "temp RDB of a dead BGSAVE or SAVE"}
+	case snapshot.KindRewriteTemp:
+		return leftoverInfo{finding.StaleRewriteTemp, true, "", "ignored, not logged", "partial output of a dead AOF rewrite child"}
+	case snapshot.KindRewriteBgTemp:
+		return leftoverInfo{finding.OrphanRewriteBg, true, "it is a full snapshot at fork time, useful for manual recovery; keep a copy if the AOF is damaged", "ignored", "finished AOF rewrite no parent installed"}
+	case snapshot.KindTempIncr:
+		return leftoverInfo{finding.LeftoverTempIncr, true, "it holds writes no manifest lists; they are lost either way", "not loaded; truncated and reused at the next AOF_WAIT_REWRITE", "temp incr of a server that died in AOF_WAIT_REWRITE"}
+	case snapshot.KindTempManifest:
+		return leftoverInfo{finding.LeftoverTempMan, true, "after comparing it with the manifest", "overwritten at the next manifest write", "manifest write interrupted by a crash or an I/O error"}
+	}
+	return leftoverInfo{}
+}
+
+func leftovers(f *facts, r *Result) {
+	all := append(append([]*artifact{}, f.jobs...), f.tempManifests...)
+	for _, a := range all {
+		if a.state != stale {
+			if a.old {
+				r.Findings = append(r.Findings, finding.New(finding.PhaseTempOld, a.e.Path, "%s unchanged for %s before the snapshot", a.e.Kind.Describe(), ago(f.snap.TakenAt.Sub(a.e.MTime))).
+					WithHint("take a second snapshot (aoftool phase --sample 5s DIR) to see whether it grows"))
+			}
+			continue
+		}
+		info := leftoverOf(a.e.Kind)
+		if info.code == "" {
+			continue
+		}
+		l := Leftover{Path: a.e.Path, Kind: a.e.Kind, Code: info.code, Bytes: a.e.Size, PID: a.e.NamePID, Why: a.why,
+			SafeToDelete: info.safe, Caveat: info.caveat, NextStart: info.next}
+		if a.e.Kind == snapshot.KindTransferTemp && a.e.NameTime != nil {
+			t := a.e.NameTime.UTC()
+			l.StartedAt = &t
+		}
+		r.Leftovers = append(r.Leftovers, l)
+		who := ""
+		switch {
+		case l.StartedAt != nil:
+			who = fmt.Sprintf(" (replica pid %d, sync started %s)", l.PID, l.StartedAt.Format(time.RFC3339))
+		case l.PID != 0:
+			who = fmt.Sprintf(" (pid %d)", l.PID)
+		}
+		fd := finding.New(info.code, a.e.Path, "%s%s, %s: %s", info.subject, who, sizeText(a.e), a.why)
+		hint := "safe to delete"
+		if info.caveat != "" {
+			hint += " " + info.caveat
+		}
+		hint += "; next start: " + info.next
+		if !a.decisive {
+			hint = "probably stale (inferred from timestamps; confirm with a second snapshot); if so, " + hint
+		}
+		r.Findings = append(r.Findings, fd.WithHint("%s", hint))
+	}
+	transfers := 0
+	for _, a := range f.transfers {
+		if a.state == stale {
+			transfers++
+		}
+	}
+	if transfers >= 2 {
+		r.Findings = append(r.Findings, finding.New(finding.FullSyncLoop, "", "%d transfer files of aborted full syncs: the full sync keeps restarting", transfers).
+			WithHint("check the replica log for the cause (killed by OOM, repl-timeout, client-output-buffer-limit replica on the master); each attempt leaves a file"))
+	}
+}
+
+// risks raises the findings that need several files read together.
+func risks(f *facts, r *Result) {
+	// Extra incr files: one more than usual while a rewrite with AOF on
+	// runs, none otherwise.
+	allowed := 1
+	if alive(f.rewrites) != nil || alive(f.rewriteBgs) != nil {
+		if alive(f.tempIncrs) == nil {
+			allowed = 2
+		}
+	}
+	if n := len(f.aof.incrs); n > allowed && f.aof.multipart() {
+		names := ""
+		for i, e := range f.aof.incrs {
+			if i > 0 {
+				names += ", "
+			}
+			names += e.Name
+		}
+		path := f.aofDirName()
+		if f.aof.manifest != nil {
+			path = f.aof.manifest.Path
+		}
+		r.Findings = append(r.Findings, finding.New(finding.ManifestMultipleIncr, path, "%d incr files (%s) with no rewrite running: rewrites started and never finished%s", n, names, rolesSource(f)).
+			WithHint("not safe to delete: every listed incr is loaded and a missing one stops the server; a successful BGREWRITEAOF folds them into a new base"))
+	}
+	for _, h := range f.aof.history {
+		r.Findings = append(r.Findings, finding.New(finding.ManifestHistoryOnDisk, h.Path, "history file still on disk (%s)%s", sizeText(h), rolesSource(f)).
+			WithHint("unnecessary: Redis deletes it and its manifest line at the next start (unless aof-disable-auto-gc yes)"))
+	}
+	if f.aof.legacy != nil && f.aof.multipart() {
+		r.Findings = append(r.Findings, finding.New(finding.ManifestLegacyIgnored, f.aof.legacy.Path, "single-file %s beside a multi-part AOF set: Redis 7+ ignores it", f.aof.legacy.Name).
+			WithHint("safe to delete once the AOF set in %s is known to load", f.aofDirName()))
+	}
+	if f.dump != nil && f.aof.present() && f.aofFarSmaller() && !f.rebuild() && alive(f.jobs) == nil {
+		maxB, _ := f.aof.bytes()
+		r.Findings = append(r.Findings, finding.New(finding.DumpIgnoredAOFOn, f.dump.Path, "%s holds %s but the AOF that Redis loads holds only %d bytes and is newer: AOF was switched on after the dump", f.dump.Name, sizeText(f.dump), maxB).
+			WithHint("do not delete dump.rdb: it may be the only copy of the data; to recover, start with appendonly no, then CONFIG SET appendonly yes"))
+	}
+	if f.rebuild() && f.aofFarSmaller() && (r.Phase == SyncLoading || r.StepNumber >= 2) {
+		r.Findings = append(r.Findings, finding.New(finding.StaleAOFAfterSync, f.aofPath(), "the AOF still describes the data before the full sync that wrote %s", f.dump.Name).
+			WithHint("do not restart the replica until the rewrite is installed: it would load the old AOF, ignore dump.rdb and full-sync again"))
+	}
+	if f.dump != nil && f.aof.base != nil && !f.rebuild() && alive(f.jobs) == nil && f.dump.RDB != nil && f.dump.RDB.ReplID != "" &&
+		f.aof.base.MTime.After(f.dump.MTime) && f.aof.base.SizeExact && f.dump.SizeExact {
+		var incr int64
+		for _, e := range f.aof.incrs {
+			incr += e.Size
+		}
+		diff := f.aof.base.Size - (f.dump.Size - replAuxBytes)
+		if diff < 0 {
+			diff = -diff
+		}
+		if incr*100 < f.dump.Size && diff > f.dump.Size/10+1024 {
+			r.Findings = append(r.Findings, finding.New(finding.BaseDumpMismatch, f.aof.base.Path, "base holds %d bytes, the sync payload %s it was rebuilt from %d bytes", f.aof.base.Size, f.dump.Name, f.dump.Size).
+				WithHint("verify both with aoftool rdb; the AOF is what Redis loads"))
+		}
+	}
+	freeSpace(f, r)
+}
+
+func freeSpace(f *facts, r *Result) {
+	vol := f.snap.Volume
+	if vol == nil || r.Progress == nil {
+		return
+	}
+	need := r.Progress.ExpectedBytes - r.Progress.Bytes
+	if need <= 0 {
+		return
+	}
+	var staleBytes int64
+	for _, l := range r.Leftovers {
+		staleBytes += l.Bytes
+	}
+	msg := fmt.Sprintf("%s still needs about %d bytes to reach its expected size, the volume has %d bytes free", r.Progress.Path, need, vol.FreeBytes)
+	hint := "free space on the volume or the job fails with ENOSPC and starts over"
+	if staleBytes > 0 {
+		hint = fmt.Sprintf("deleting the leftovers listed here frees %d bytes; %s", staleBytes, hint)
+	}
+	switch {
+	case need > vol.FreeBytes:
+		r.Findings = append(r.Findings, finding.New(finding.TempFilesFreeSpace, r.Progress.Path, "%s", msg).WithHint("%s", hint))
+	case float64(need) > 0.8*float64(vol.FreeBytes):
+		r.Findings = append(r.Findings, finding.New(finding.TempFilesFreeSpace, r.Progress.Path, "%s (less than 20%% margin)", msg).As(finding.Warning).WithHint("%s", hint))
+	}
+}
+
+// next says what happens next in the phase and what to watch for.
+func next(f *facts, r *Result) []string {
+	var out []string
+	switch r.Phase {
+	case SyncTransfer:
+		out = append(out, "when the payload is complete the replica renames it to dump.rdb and loads it (step 2, sync-loading); nothing on disk changes during the load")
+		if r.Progress == nil || r.Progress.Bytes == 0 {
+			out = append(out, "a 0-byte transfer file is normal while a disk-based master runs its BGSAVE; a diskless master streams after repl-diskless-sync-delay")
+		}
+		if f.aof.present() {
+			out = append(out, "with AOF on, an AOF rewrite follows the load (steps 3 and 4); until it is installed a restart loads the old AOF and full-syncs again")
+		}
+	case SyncLoading:
+		out = append(out, "when the load ends the replica starts an AOF rewrite: temp-appendonly.aof.incr and temp-rewriteaof-<pid>.aof appear (step 3)")
+		out = append(out, "watch the replica log for \"Done loading RDB\"; a failed load leaves AOF off until the next successful sync")
+	case AOFRewrite:
+		out = append(out, "the child renames its file to temp-rewriteaof-bg-<pid>.aof when done; the parent installs it as the next base within milliseconds")
+		if r.StepNumber == 3 {
+			out = append(out, "SIGTERM is refused while the initial AOF is written (\"Writing initial AOF, can't exit\"); a SIGKILL now leaves step-3 files behind")
+		}
+		if r.Rule == "temp-incr-without-rewrite" {
+			out = append(out, "take a second snapshot: a new temp-rewriteaof-<pid>.aof within a second means the rewrite was retried")
+		}
+	case AOFRewriteFinishing:
+		out = append(out, "the parent renames the file into the AOF directory as the next base, turns the temp incr into the next incr, writes the manifest and deletes the history files")
+		out = append(out, "if this file is still here seconds later, the parent is gone: it is an orphan (a full snapshot, useful for manual recovery)")
+	case BGSave:
+		out = append(out, "the child renames its file to dump.rdb when done (new inode); a killed child's file is removed by the parent")
+	case Steady:
+		if len(r.Leftovers) > 0 {
+			out = append(out, "leftovers of dead jobs are listed below with whether each is safe to delete; Redis never removes them itself")
+		}
+	}
+	if r.Confidence != High {
+		out = append(out, "files alone cannot settle this: compare two snapshots taken a few seconds apart (aoftool phase --sample 5s DIR)")
+	}
+	return out
+}

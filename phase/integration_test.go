@@ -1,0 +1,174 @@
+package phase_test
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aoftool/aoftool/finding"
+	"github.com/aoftool/aoftool/internal/scenario"
+	"github.com/aoftool/aoftool/phase"
+	"github.com/aoftool/aoftool/snapshot"
+)
+
+// capture snapshots a frozen copy with the freeze time as "now", so two
+// copies a second apart give real growth rates however late the test reads
+// them.
+func capture(t *testing.T, m *scenario.Moment) *snapshot.Snapshot {
+	t.Helper()
+	s, err := snapshot.Capture(m.Dir, snapshot.Options{Clock: func() time.Time { return m.TakenAt }})
+	if err != nil {
+		t.Fatalf("%s: capture: %v", m.Name, err)
+	}
+	return s
+}
+
+// expectation is what a scenario's moments must classify as, beyond the
+// phase and step each Moment carries.
+type expectation struct {
+	// findings are codes that must be present, keyed by moment name.
+	findings map[string][]finding.Code
+	// grows names the moments whose Later copy must prove the job alive
+	// (confidence high).
+	grows []string
+}
+
+// The scenarios drive real redis-server 7.0.15 (internal/scenario); each
+// frozen copy must classify as the phase Redis was in. Where files alone
+// cannot tell (a crashed server's copy, Moment.Phase == ""), the answer
+// must say so with a lowered confidence and an alternative.
+func TestRealRedisScenarios(t *testing.T) {
+	if testing.Short() {
+		t.Skip("drives real servers for about a minute")
+	}
+	type scen struct {
+		run  func(testing.TB, scenario.Settings) []*scenario.Moment
+		want expectation
+	}
+	cases := map[string]scen{
+		"bgsave":       {scenario.BGSave, expectation{grows: []string{"bgsave/during"}}},
+		"bgrewriteaof": {scenario.BGRewriteAOF, expectation{grows: []string{"bgrewriteaof/during"}}},
+		"replica-disk": {func(t testing.TB, s scenario.Settings) []*scenario.Moment { return scenario.ReplicaRebuild(t, s, false) },
+			expectation{grows: []string{"replica-rebuild-disk/3-rewrite"}, findings: map[string][]finding.Code{
+				"replica-rebuild-disk/2-loading": {finding.StaleAOFAfterSync},
+			}}},
+		"replica-diskless": {func(t testing.TB, s scenario.Settings) []*scenario.Moment { return scenario.ReplicaRebuild(t, s, true) },
+			expectation{grows: []string{"replica-rebuild-diskless/3-rewrite"}, findings: map[string][]finding.Code{
+				"replica-rebuild-diskless/2-loading": {finding.StaleAOFAfterSync},
+			}}},
+		"rewrite-child-killed": {scenario.RewriteChildKilled, expectation{findings: map[string][]finding.Code{
+			"rewrite-child-killed/after": {finding.ManifestMultipleIncr},
+		}}},
+		"server-killed-mid-rewrite": {scenario.ServerKilledMidRewrite, expectation{findings: map[string][]finding.Code{
+			"server-killed-mid-rewrite/restarted": {finding.StaleRewriteTemp, finding.ManifestMultipleIncr},
+		}}},
+		"replica-killed-mid-transfer": {scenario.ReplicaKilledMidTransfer, expectation{findings: map[string][]finding.Code{
+			"replica-killed-mid-transfer/restarted": {finding.StaleTransferFile},
+		}}},
+	}
+	listings := os.Getenv("AOFTOOL_WRITE_LISTINGS")
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			for _, m := range c.run(t, scenario.Settings{}) {
+				checkMoment(t, m, c.want)
+				if listings != "" && strings.HasPrefix(m.Name, "replica-rebuild-") {
+					writeListing(t, listings, m)
+				}
+			}
+		})
+	}
+}
+
+func checkMoment(t *testing.T, m *scenario.Moment, want expectation) {
+	t.Helper()
+	one := capture(t, m)
+	series := [][]*snapshot.Snapshot{{one}}
+	if m.Later != nil {
+		series = append(series, []*snapshot.Snapshot{one, capture(t, m.Later)})
+	}
+	for _, snaps := range series {
+		r := phase.Classify(snaps, phase.Options{})
+		label := m.Name
+		if len(snaps) > 1 {
+			label += " (with the copy 1s later)"
+		}
+		t.Logf("%s: %s/%s step %d rule %s alts %v: %s; findings %v", label, r.Phase, r.Confidence, r.StepNumber, r.Rule, r.Alternatives, r.Summary, codes(r.Findings))
+		if m.Phase == "" {
+			if r.Confidence == phase.High || len(r.Alternatives) == 0 {
+				t.Errorf("%s: files cannot tell, yet the answer is %s/%s with alternatives %v", label, r.Phase, r.Confidence, r.Alternatives)
+			}
+			if r.Phase != phase.Steady && !slices.Contains(r.Alternatives, phase.Steady) {
+				t.Errorf("%s: a dead job is a reading too: alternatives %v lack steady", label, r.Alternatives)
+			}
+		} else {
+			if string(r.Phase) != m.Phase {
+				t.Errorf("%s: phase %s (rule %s), want %s; evidence %+v", label, r.Phase, r.Rule, m.Phase, r.Evidence)
+			}
+			if r.StepNumber != m.Step {
+				t.Errorf("%s: step %d, want %d", label, r.StepNumber, m.Step)
+			}
+		}
+		if len(snaps) > 1 && slices.Contains(want.grows, m.Name) {
+			if r.Confidence != phase.High {
+				t.Errorf("%s: growth observed, yet confidence %s", label, r.Confidence)
+			}
+			if r.Progress != nil && r.Progress.RateBytesPerS <= 0 {
+				t.Errorf("%s: progress without a rate: %+v", label, r.Progress)
+			}
+		}
+		for _, code := range want.findings[m.Name] {
+			if !r.Findings.Has(code) {
+				t.Errorf("%s: finding %s missing from %v", label, code, codes(r.Findings))
+			}
+		}
+		for _, l := range m.Leftovers {
+			if m.Phase == "" {
+				continue
+			}
+			found := false
+			for _, got := range r.Leftovers {
+				found = found || got.Path == l
+			}
+			if !found {
+				t.Errorf("%s: leftover %s not reported (leftovers %+v)", label, l, r.Leftovers)
+			}
+		}
+	}
+}
+
+func codes(l finding.List) []finding.Code {
+	var out []finding.Code
+	for _, f := range l {
+		out = append(out, f.Code)
+	}
+	return out
+}
+
+// writeListing records real ls listings of a replica-rebuild moment, the
+// input of TestListingsOfARebuild: ls -lh (minute timestamps, rounded
+// sizes) and ls -l --full-time. Regenerate with
+//
+//	AOFTOOL_WRITE_LISTINGS=$PWD/phase/testdata/listings go test ./phase -run TestRealRedisScenarios
+func writeListing(t *testing.T, dir string, m *scenario.Moment) {
+	t.Helper()
+	for suffix, flags := range map[string][]string{".lh.txt": {"-lh"}, ".full-time.txt": {"-l", "--full-time"}} {
+		args := append(flags, m.Dir)
+		if _, err := os.Stat(filepath.Join(m.Dir, "appendonlydir")); err == nil {
+			args = append(args, filepath.Join(m.Dir, "appendonlydir"))
+		}
+		out, err := exec.Command("ls", args...).CombinedOutput()
+		if err != nil {
+			t.Fatalf("ls: %v\n%s", err, out)
+		}
+		text := "$ ls " + strings.Join(flags, " ") + " /var/lib/redis /var/lib/redis/appendonlydir\n" + strings.ReplaceAll(string(out), m.Dir, "/var/lib/redis")
+		name := strings.ReplaceAll(m.Name, "/", "_") + suffix
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}

@@ -1,0 +1,52 @@
+package phase_test
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/aoftool/aoftool/phase"
+	"github.com/aoftool/aoftool/snapshot"
+)
+
+// Real ls listings of every step of a replica rebuild (made by
+// TestRealRedisScenarios with AOFTOOL_WRITE_LISTINGS, see writeListing)
+// classify as that step, with minute timestamps and rounded sizes (ls -lh)
+// as with --full-time.
+func TestListingsOfARebuild(t *testing.T) {
+	want := map[string]struct {
+		phase phase.Phase
+		step  int
+	}{
+		"1-transfer":  {phase.SyncTransfer, 1},
+		"2-loading":   {phase.SyncLoading, 2},
+		"3-rewrite":   {phase.AOFRewrite, 3},
+		"4-finishing": {phase.AOFRewriteFinishing, 4},
+		"5-done":      {phase.Steady, 0},
+	}
+	files, _ := filepath.Glob("testdata/listings/replica-rebuild-*.txt")
+	if len(files) != 20 {
+		t.Fatalf("%d listings, want 20 (2 rebuilds x 5 moments x 2 formats)", len(files))
+	}
+	for _, p := range files {
+		name := filepath.Base(p)
+		step := strings.SplitN(strings.SplitN(name, "_", 2)[1], ".", 2)[0]
+		w, ok := want[step]
+		if !ok {
+			t.Fatalf("%s: unknown step %q", name, step)
+		}
+		t.Run(name, func(t *testing.T) {
+			f, err := os.Open(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			s, _ := snapshot.FromListing(f, snapshot.ListingOptions{Year: 2026})
+			r := phase.Classify([]*snapshot.Snapshot{s}, phase.Options{})
+			if r.Phase != w.phase || r.StepNumber != w.step {
+				t.Errorf("%s step %d (rule %s, %s), want %s step %d; evidence %+v", r.Phase, r.StepNumber, r.Rule, r.Confidence, w.phase, w.step, r.Evidence)
+			}
+		})
+	}
+}

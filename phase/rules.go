@@ -1,0 +1,368 @@
+package phase
+
+import (
+	"fmt"
+
+	"github.com/aoftool/aoftool/snapshot"
+)
+
+// Rule is one line of the classifier's table: when Match holds, the
+// directory is in Phase. Rules are tried in table order, which is the
+// tie-break order of §7.1; stale artifacts were set aside before any rule
+// runs.
+type Rule struct {
+	Name  string
+	Phase Phase
+	// Doc is the rule in one sentence, for documentation and tests.
+	Doc   string
+	Match func(*facts) (verdict, bool)
+}
+
+// verdict is what a matching rule says beyond its phase.
+type verdict struct {
+	confidence   Confidence
+	alternatives []Phase
+	evidence     []Evidence
+	summary      string
+	step         int
+	// focus is the artifact whose growth is the job's progress.
+	focus *artifact
+}
+
+// Rules returns the classifier's table in evaluation order.
+func Rules() []Rule { return rules }
+
+var rules = []Rule{
+	{
+		Name:  "rewrite-bg-file",
+		Phase: AOFRewriteFinishing,
+		Doc:   "a temp-rewriteaof-bg-<pid>.aof not set aside: the child finished and the parent is installing the new base",
+		Match: matchRewriteBg,
+	},
+	{
+		Name:  "rewrite-file",
+		Phase: AOFRewrite,
+		Doc:   "a temp-rewriteaof-<pid>.aof not set aside: an AOF rewrite child is writing the new base (it beats dump.rdb evidence and a transfer the replica will kill it for)",
+		Match: matchRewrite,
+	},
+	{
+		Name:  "transfer-file",
+		Phase: SyncTransfer,
+		Doc:   "the newest temp-<unixtime>.<pid>.rdb not set aside: a replica receives a full-sync payload (0 bytes while a disk-based master still saves)",
+		Match: matchTransfer,
+	},
+	{
+		Name:  "bgsave-file",
+		Phase: BGSave,
+		Doc:   "a temp-<pid>.rdb not set aside: a BGSAVE child (or SAVE in the server) writes a snapshot",
+		Match: matchBGSave,
+	},
+	{
+		Name:  "temp-incr-without-rewrite",
+		Phase: AOFRewrite,
+		Doc:   "temp-<af>.incr with no rewrite file: a rewrite child just died and the next one starts within ~100 ms, or the server died waiting for it",
+		Match: matchTempIncr,
+	},
+	{
+		Name:  "fresh-dump-empty-aof",
+		Phase: SyncLoading,
+		Doc:   "dump.rdb newer than every AOF file while the AOF holds far less (empty base, 0-byte incr) and no job file is alive: a replica loads the payload it received",
+		Match: matchLoading,
+	},
+	{
+		Name:  "no-live-job",
+		Phase: Steady,
+		Doc:   "no temp file of a live job: nothing runs; leftovers are findings",
+		Match: matchSteady,
+	},
+}
+
+func ev(e *snapshot.Entry, format string, args ...any) Evidence {
+	return Evidence{Path: e.Path, Fact: fmt.Sprintf(format, args...)}
+}
+
+// stateFact describes an artifact's liveness as evidence.
+func stateFact(a *artifact) string {
+	switch a.state {
+	case live:
+		return a.why
+	case stale:
+		return "set aside: " + a.why
+	}
+	if a.seen {
+		return fmt.Sprintf("unchanged over %.1fs", a.dt)
+	}
+	return "single snapshot: growth not observed"
+}
+
+// lower drops a confidence one level.
+func lower(c Confidence) Confidence {
+	switch c {
+	case High:
+		return Medium
+	}
+	return Low
+}
+
+func addAlt(alts []Phase, p Phase) []Phase {
+	for _, a := range alts {
+		if a == p {
+			return alts
+		}
+	}
+	return append(alts, p)
+}
+
+// childConfidence is the confidence a single fork child file gives: growth
+// proves it, a snapshot alone cannot separate it from a dead child's file.
+func childConfidence(a *artifact, v *verdict) {
+	switch {
+	case a.state == live:
+		v.confidence = High
+	default:
+		v.confidence = Medium
+		v.alternatives = addAlt(v.alternatives, Steady)
+	}
+	if a.old {
+		v.confidence = lower(v.confidence)
+	}
+}
+
+func matchRewriteBg(f *facts) (verdict, bool) {
+	a := newestAlive(f.rewriteBgs)
+	if a == nil {
+		return verdict{}, false
+	}
+	v := verdict{confidence: High, focus: nil}
+	v.evidence = append(v.evidence, ev(a.e, "AOF rewrite child %d finished the new base (%s); the parent renames it into %s next", a.e.NamePID, sizeText(a.e), f.aofDirName()))
+	if o := f.newestOther(a.e); o != nil && after(o, a.e, 0) {
+		v.confidence = Medium
+		v.alternatives = addAlt(v.alternatives, Steady)
+		v.evidence = append(v.evidence, ev(o, "changed after the rewrite finished; an install takes milliseconds, so the parent may be gone"))
+	}
+	if a.old {
+		v.confidence = lower(v.confidence)
+		v.alternatives = addAlt(v.alternatives, Steady)
+	}
+	if len(f.tempIncrs) > 0 && alive(f.tempIncrs) != nil {
+		v.evidence = append(v.evidence, ev(alive(f.tempIncrs)[0].e, "temp incr of AOF_WAIT_REWRITE: becomes the new incr file at install"))
+	}
+	if f.rebuild() && alive(f.tempIncrs) != nil {
+		v.step = 4
+		v.evidence = append(v.evidence, ev(f.dump, "newer than every AOF file: the rewrite rebuilds the AOF after a full sync"))
+	}
+	v.summary = fmt.Sprintf("AOF rewrite child %d finished; the new base is being installed", a.e.NamePID)
+	return v, true
+}
+
+func matchRewrite(f *facts) (verdict, bool) {
+	a := newestAlive(f.rewrites)
+	if a == nil {
+		return verdict{}, false
+	}
+	v := verdict{focus: a}
+	childConfidence(a, &v)
+	v.evidence = append(v.evidence, ev(a.e, "AOF rewrite child %d is writing the new base (%s): %s", a.e.NamePID, sizeText(a.e), stateFact(a)))
+	ti := alive(f.tempIncrs)
+	switch {
+	case len(ti) > 0:
+		v.evidence = append(v.evidence, ev(ti[0].e, "temp incr of AOF_WAIT_REWRITE: first rewrite after a full sync, CONFIG SET appendonly yes or a promotion; the manifest is untouched until the install"))
+	case len(f.aof.incrs) >= 2:
+		last := f.aof.incrs[len(f.aof.incrs)-1]
+		v.evidence = append(v.evidence, ev(last, "incr file opened for the rewrite (BGREWRITEAOF with AOF on): new writes go here"))
+	case f.aof.legacy != nil && !f.aof.multipart():
+		v.evidence = append(v.evidence, ev(f.aof.legacy, "single-file AOF (Redis <= 6.2): the rewrite is renamed over it when done"))
+	}
+	if f.rebuild() {
+		v.evidence = append(v.evidence, ev(f.dump, "newer than every AOF file: the AOF is being rebuilt from the dataset of a full sync"))
+		if len(ti) > 0 {
+			v.step = 3
+		}
+	}
+	if t := newestAlive(f.transfers); t != nil {
+		v.confidence = lower(v.confidence)
+		v.alternatives = addAlt(v.alternatives, SyncTransfer)
+		v.evidence = append(v.evidence, ev(t.e, "a full-sync transfer runs beside the rewrite; the replica kills the rewrite child when the transfer completes"))
+	}
+	v.summary = fmt.Sprintf("AOF rewrite child %d is writing a new base", a.e.NamePID)
+	return v, true
+}
+
+func matchTransfer(f *facts) (verdict, bool) {
+	var a *artifact
+	for _, t := range f.transfers {
+		if t.alive() && (a == nil || newerTransfer(t.e, a.e)) {
+			a = t
+		}
+	}
+	if a == nil {
+		return verdict{}, false
+	}
+	v := verdict{confidence: High, focus: a, step: 1}
+	started := ""
+	if a.e.NameTime != nil {
+		started = ", sync started " + a.e.NameTime.UTC().Format("2006-01-02 15:04:05Z")
+	}
+	if a.e.SizeMax == 0 {
+		v.evidence = append(v.evidence, ev(a.e, "replica %d waits for the payload (0 bytes: the master is still producing it%s): %s", a.e.NamePID, started, stateFact(a)))
+	} else {
+		v.evidence = append(v.evidence, ev(a.e, "replica %d receives the full-sync payload (%s%s): %s", a.e.NamePID, sizeText(a.e), started, stateFact(a)))
+	}
+	if a.state == assumed {
+		v.alternatives = addAlt(v.alternatives, Steady)
+	}
+	if a.old {
+		v.confidence = lower(v.confidence)
+	}
+	if b := newestAlive(f.bgsaves); b != nil {
+		v.alternatives = addAlt(v.alternatives, BGSave)
+		v.evidence = append(v.evidence, ev(b.e, "a BGSAVE child runs beside the transfer; the replica kills it when the transfer completes"))
+	}
+	if f.aof.present() {
+		n := f.aof.newest()
+		v.evidence = append(v.evidence, Evidence{Path: f.aofPath(), Fact: fmt.Sprintf("AOF untouched during the transfer (last change %s)", n.UTC().Format("15:04:05"))})
+	}
+	v.summary = fmt.Sprintf("replica %d receives a full-sync payload", a.e.NamePID)
+	return v, true
+}
+
+func matchBGSave(f *facts) (verdict, bool) {
+	a := newestAlive(f.bgsaves)
+	if a == nil {
+		return verdict{}, false
+	}
+	v := verdict{focus: a}
+	childConfidence(a, &v)
+	v.evidence = append(v.evidence, ev(a.e, "process %d is writing a snapshot (%s): %s", a.e.NamePID, sizeText(a.e), stateFact(a)))
+	if f.dump != nil {
+		v.evidence = append(v.evidence, ev(f.dump, "previous snapshot; replaced by a rename when the save completes"))
+	}
+	v.summary = fmt.Sprintf("a BGSAVE (process %d) writes a snapshot", a.e.NamePID)
+	return v, true
+}
+
+func matchTempIncr(f *facts) (verdict, bool) {
+	ti := alive(f.tempIncrs)
+	if len(ti) == 0 {
+		return verdict{}, false
+	}
+	v := verdict{confidence: Low, alternatives: []Phase{Steady}}
+	v.evidence = append(v.evidence, ev(ti[0].e, "temp incr of AOF_WAIT_REWRITE with no rewrite file: a rewrite child just died and the next starts within ~100 ms, or the server died waiting"))
+	if f.rebuild() {
+		v.step = 3
+		v.evidence = append(v.evidence, ev(f.dump, "newer than every AOF file: the AOF is to be rebuilt after a full sync"))
+	}
+	v.summary = "an AOF rewrite is about to be retried (or the server died waiting for it)"
+	return v, true
+}
+
+func matchLoading(f *facts) (verdict, bool) {
+	if alive(f.jobs) != nil || !f.rebuild() || !f.aofFarSmaller() {
+		return verdict{}, false
+	}
+	v := verdict{confidence: Medium, alternatives: []Phase{Steady}, step: 2}
+	maxB, _ := f.aof.bytes()
+	v.evidence = append(v.evidence,
+		ev(f.dump, "newer than every AOF file and holds %s while the AOF holds %d bytes: a full-sync payload being loaded", sizeText(f.dump), maxB))
+	if r := f.dump.RDB; r != nil && r.ReplID != "" {
+		v.confidence = High
+		v.evidence = append(v.evidence, ev(f.dump, "carries replication info (repl-id %s): a sync payload", r.ReplID))
+	}
+	if !f.rebuildSure() {
+		v.confidence = lower(v.confidence)
+		v.evidence = append(v.evidence, ev(f.dump, "timestamps as listed cannot order dump.rdb and the AOF; if the AOF is newer, AOF was switched on after this dump and Redis ignores it"))
+	}
+	v.evidence = append(v.evidence, Evidence{Path: f.aofPath(), Fact: "nothing on disk changes during the load; the AOF is rebuilt from the new dataset next"})
+	v.summary = "a replica loads the full-sync payload it received"
+	return v, true
+}
+
+func matchSteady(f *facts) (verdict, bool) {
+	if alive(f.jobs) != nil {
+		return verdict{}, false
+	}
+	v := verdict{confidence: High}
+	for _, a := range f.jobs {
+		if a.state == stale && !a.decisive {
+			v.confidence = Medium
+			v.alternatives = addAlt(v.alternatives, phaseOfKind(a.e.Kind))
+		}
+	}
+	if f.dump != nil && f.aof.present() && f.dump.MTime.After(f.aof.newest()) && f.dump.RDB != nil && f.dump.RDB.ReplID != "" && !f.aofFarSmaller() {
+		// After a restart of an AOF replica a load changes only dump.rdb.
+		v.alternatives = addAlt(v.alternatives, SyncLoading)
+		if v.confidence == High {
+			v.confidence = Medium
+		}
+	}
+	switch {
+	case f.aof.multipart():
+		n := len(f.aof.incrs)
+		if f.aof.manifest != nil {
+			v.evidence = append(v.evidence, ev(f.aof.manifest, "AOF set: %s, %d incr file(s)%s", baseText(f.aof.base), n, rolesSource(f)))
+		}
+	case f.aof.legacy != nil:
+		v.evidence = append(v.evidence, ev(f.aof.legacy, "single-file AOF (Redis <= 6.2 layout)"))
+	}
+	if f.dump != nil {
+		v.evidence = append(v.evidence, ev(f.dump, "snapshot, %s", sizeText(f.dump)))
+	}
+	for _, a := range f.jobs {
+		v.evidence = append(v.evidence, ev(a.e, "%s", stateFact(a)))
+	}
+	v.summary = "no persistence job is running"
+	if len(f.jobs) > 0 {
+		v.summary += fmt.Sprintf("; %d leftover(s) of dead jobs", len(f.jobs))
+	}
+	return v, true
+}
+
+func phaseOfKind(k snapshot.Kind) Phase {
+	switch k {
+	case snapshot.KindTransferTemp:
+		return SyncTransfer
+	case snapshot.KindBgsaveTemp:
+		return BGSave
+	case snapshot.KindRewriteBgTemp:
+		return AOFRewriteFinishing
+	}
+	return AOFRewrite
+}
+
+func rolesSource(f *facts) string {
+	if f.aof.fromNames {
+		return " (roles from file names; manifest not read)"
+	}
+	return ""
+}
+
+func baseText(e *snapshot.Entry) string {
+	if e == nil {
+		return "no base"
+	}
+	return "base " + e.Name + " " + sizeText(e)
+}
+
+func sizeText(e *snapshot.Entry) string {
+	if e.SizeExact {
+		return fmt.Sprintf("%d bytes", e.Size)
+	}
+	return fmt.Sprintf("about %d bytes", e.Size)
+}
+
+func (f *facts) aofDirName() string {
+	if f.snap.AppendDirName != "" {
+		return f.snap.AppendDirName
+	}
+	return "appendonlydir"
+}
+
+func (f *facts) aofPath() string {
+	if f.aof.multipart() {
+		return f.aofDirName()
+	}
+	if f.aof.legacy != nil {
+		return f.aof.legacy.Path
+	}
+	return f.aofDirName()
+}
