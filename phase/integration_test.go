@@ -52,7 +52,9 @@ func TestRealRedisScenarios(t *testing.T) {
 	cases := map[string]scen{
 		"bgsave":       {scenario.BGSave, expectation{grows: []string{"bgsave/during"}}},
 		"bgrewriteaof": {scenario.BGRewriteAOF, expectation{grows: []string{"bgrewriteaof/during"}}},
-		"replica-disk": {func(t testing.TB, s scenario.Settings) []*scenario.Moment { return scenario.ReplicaRebuild(t, s, false) },
+		"replica-disk": {func(t testing.TB, s scenario.Settings) []*scenario.Moment {
+			return scenario.ReplicaRebuild(t, s, false)
+		},
 			expectation{grows: []string{"replica-rebuild-disk/3-rewrite"}, findings: map[string][]finding.Code{
 				"replica-rebuild-disk/2-loading": {finding.StaleAOFAfterSync},
 			}}},

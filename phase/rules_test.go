@@ -100,7 +100,7 @@ const emptyBase, emptyAOF = 89, 0
 // have one.
 var ruleCases = map[string]ruleCase{
 	"rewrite-bg-file": {
-		snaps: []*dir{newDir(t0.Add(60 * time.Second)).
+		snaps: []*dir{newDir(t0.Add(60*time.Second)).
 			aof(1, emptyBase, 0, 1, emptyAOF).
 			file("dump.rdb", 6977924, 10).repl("dump.rdb", "8d3a").
 			file("appendonlydir/temp-appendonly.aof.incr", 0, 12).
