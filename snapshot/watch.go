@@ -1,0 +1,495 @@
+package snapshot
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"time"
+
+	"github.com/fsnotify/fsnotify"
+)
+
+// WatchOptions configure a Watcher.
+type WatchOptions struct {
+	// Capture configures each scan (names, symlinks, clock).
+	Capture Options
+	// Interval is the polling period (default 50 ms). Polling catches
+	// growth, which inotify reports too often to scan on every write.
+	Interval time.Duration
+	// FullEvery is how often a full capture (headers, manifests) replaces
+	// a metadata-only scan even when nothing was created or renamed
+	// (default 1 s). Until sees full captures only.
+	FullEvery time.Duration
+	// Until stops the watch when it returns true; it sees each full
+	// capture. Nil watches until the context ends.
+	Until func(*Snapshot) bool
+	// OnEvent receives each event as it is seen, in order.
+	OnEvent func(WatchEvent)
+	// OnScan receives every scan and the progress of growing artifacts,
+	// for a live display.
+	OnScan func(*Snapshot, []Progress)
+}
+
+// WatchEvent is an Event seen live.
+type WatchEvent struct {
+	Event
+	// Via says what triggered the scan that saw it: "inotify" or "poll";
+	// "inotify-only" for a transient file no scan caught.
+	Via string `json:"via"`
+	// Progress is set for a growing artifact.
+	Progress *Progress `json:"progress,omitempty"`
+}
+
+// Progress is a growing artifact's state.
+type Progress struct {
+	Path  string `json:"path"`
+	Kind  Kind   `json:"kind"`
+	Bytes int64  `json:"bytes"`
+	// ExpectedBytes estimates the final size: a BGSAVE or rewrite output
+	// ends near the size of dump.rdb or of the current base. nil when no
+	// estimate exists (a transfer's size is known only to the replica log).
+	ExpectedBytes *int64 `json:"expected_bytes,omitempty"`
+	// RateBytesPerS is the average growth since the watcher first saw the
+	// file grow; ETAS the seconds left at that rate to ExpectedBytes.
+	RateBytesPerS *float64 `json:"rate_bytes_per_s,omitempty"`
+	ETAS          *float64 `json:"eta_s,omitempty"`
+	// ExpectedFrom names the file the estimate comes from.
+	ExpectedFrom string `json:"expected_from,omitempty"`
+}
+
+// Lifetime is how long the watcher saw an artifact exist.
+type Lifetime struct {
+	Path string `json:"path"`
+	Kind Kind   `json:"kind"`
+	// FirstSeen is the first inotify event or scan showing it; Gone the
+	// first showing it renamed or removed (nil while it exists).
+	FirstSeen time.Time  `json:"first_seen"`
+	Gone      *time.Time `json:"gone,omitempty"`
+	// ObservedS is Gone-FirstSeen in seconds; 0 while it exists.
+	ObservedS float64 `json:"observed_s"`
+	// Scans is how many scans saw it; 0 for a file only inotify saw.
+	Scans int `json:"scans"`
+}
+
+// WatchSummary is what a finished watch saw.
+type WatchSummary struct {
+	Root    string            `json:"root"`
+	Started time.Time         `json:"started"`
+	Ended   time.Time         `json:"ended"`
+	Scans   int               `json:"scans"`
+	Events  int               `json:"events"`
+	Counts  map[EventType]int `json:"counts"`
+	// Lifetimes lists every temp artifact seen, in order of appearance.
+	Lifetimes []Lifetime `json:"lifetimes"`
+	// StopReason is "until" (the condition held), "context" (cancelled or
+	// timed out) or "error".
+	StopReason string    `json:"stop_reason"`
+	Final      *Snapshot `json:"-"`
+}
+
+type lifetime struct {
+	Lifetime
+	order int
+}
+
+type watcher struct {
+	dir      string
+	opt      WatchOptions
+	clock    func() time.Time
+	prev     *Snapshot
+	lastFull time.Time
+	sum      *WatchSummary
+	lives    map[string]*lifetime
+	order    int
+	growth   map[string]growthStart
+	fsw      *fsnotify.Watcher
+	aofWatch bool
+}
+
+type growthStart struct {
+	at   time.Time
+	size int64
+}
+
+// Watch follows dataDir until ctx ends or opt.Until holds. It combines
+// inotify on the data dir and its appendonlydir (added when it appears)
+// with polling: every create, rename or remove triggers an immediate
+// re-stat, so a temp-rewriteaof-bg-<pid>.aof living 30 ms is seen, and a
+// file living less than one scan is still reported from the inotify events
+// alone (EventTransient). It never writes to dataDir.
+func Watch(ctx context.Context, dataDir string, opt WatchOptions) (*WatchSummary, error) {
+	if opt.Interval <= 0 {
+		opt.Interval = 50 * time.Millisecond
+	}
+	if opt.FullEvery <= 0 {
+		opt.FullEvery = time.Second
+	}
+	clock := opt.Capture.Clock
+	if clock == nil {
+		clock = time.Now
+	}
+	w := &watcher{dir: dataDir, opt: opt, clock: clock, lives: map[string]*lifetime{}, growth: map[string]growthStart{},
+		sum: &WatchSummary{Root: dataDir, Started: clock().UTC(), Counts: map[EventType]int{}, Lifetimes: []Lifetime{}}}
+	fsw, err := fsnotify.NewBufferedWatcher(4096)
+	if err != nil {
+		return nil, err
+	}
+	defer fsw.Close()
+	w.fsw = fsw
+	if err := fsw.Add(dataDir); err != nil {
+		return nil, err
+	}
+	w.addAOFWatch()
+	first, err := w.capture(true)
+	if err != nil {
+		return nil, err
+	}
+	w.prev = first
+	w.observe(first, nil, "poll")
+	if opt.Until != nil && opt.Until(first) {
+		return w.finish("until"), nil
+	}
+	tick := time.NewTicker(opt.Interval)
+	defer tick.Stop()
+	for {
+		var via string
+		select {
+		case <-ctx.Done():
+			return w.finish("context"), nil
+		case <-tick.C:
+			via = "poll"
+		case ev, ok := <-fsw.Events:
+			if !ok {
+				return w.finish("error"), errors.New("snapshot: inotify watcher closed")
+			}
+			w.note(ev)
+			if !ev.Has(fsnotify.Create | fsnotify.Rename | fsnotify.Remove) {
+				// Writes come by the thousand while a child saves;
+				// polling measures growth.
+				continue
+			}
+			w.drain()
+			via = "inotify"
+		case err := <-fsw.Errors:
+			if errors.Is(err, fsnotify.ErrEventOverflow) {
+				via = "poll"
+				break
+			}
+			return w.finish("error"), err
+		}
+		stop, err := w.step(via)
+		if err != nil {
+			return w.finish("error"), err
+		}
+		if stop {
+			return w.finish("until"), nil
+		}
+	}
+}
+
+// drain takes every inotify event already queued, so one scan answers a
+// burst (the 1-3 ms rewrite install renames four files).
+func (w *watcher) drain() {
+	for {
+		select {
+		case ev, ok := <-w.fsw.Events:
+			if !ok {
+				return
+			}
+			w.note(ev)
+		default:
+			return
+		}
+	}
+}
+
+func (w *watcher) addAOFWatch() {
+	if w.aofWatch {
+		return
+	}
+	aof := filepath.Join(w.dir, w.opt.Capture.names().AppendDirName)
+	if fi, err := os.Stat(aof); err == nil && fi.IsDir() {
+		if w.fsw.Add(aof) == nil {
+			w.aofWatch = true
+		}
+	}
+}
+
+// note records an inotify event's effect on lifetimes, timestamped when
+// read: that is as close to the kernel's time as user space gets.
+func (w *watcher) note(ev fsnotify.Event) {
+	now := w.clock().UTC()
+	rel, err := filepath.Rel(w.dir, ev.Name)
+	if err != nil {
+		return
+	}
+	rel = filepath.ToSlash(rel)
+	if rel == w.opt.Capture.names().AppendDirName && ev.Has(fsnotify.Create) {
+		w.addAOFWatch()
+	}
+	name := path.Base(rel)
+	info := DecodeName(name, false, path.Dir(rel) == ".", w.opt.Capture.names())
+	if !info.Kind.IsTemp() {
+		return
+	}
+	switch {
+	case ev.Has(fsnotify.Create):
+		if l, ok := w.lives[rel]; !ok || l.Gone != nil {
+			w.order++
+			w.lives[rel] = &lifetime{Lifetime: Lifetime{Path: rel, Kind: info.Kind, FirstSeen: now}, order: w.order}
+		}
+	case ev.Has(fsnotify.Rename), ev.Has(fsnotify.Remove):
+		if l, ok := w.lives[rel]; ok && l.Gone == nil {
+			g := now
+			l.Gone = &g
+			l.ObservedS = g.Sub(l.FirstSeen).Seconds()
+		}
+	}
+}
+
+func (w *watcher) capture(full bool) (*Snapshot, error) {
+	o := w.opt.Capture
+	o.Clock = w.clock
+	o.MetadataOnly = !full
+	s, err := Capture(w.dir, o)
+	if err == nil && full {
+		w.lastFull = s.TakenAt
+	}
+	return s, err
+}
+
+func (w *watcher) step(via string) (bool, error) {
+	now := w.clock()
+	full := w.opt.Until != nil && now.Sub(w.lastFull) >= w.opt.FullEvery
+	cur, err := w.capture(full)
+	if err != nil {
+		return false, err
+	}
+	d := Diff(w.prev, cur)
+	structural := false
+	for _, e := range d.Events {
+		switch e.Type {
+		case EventCreated, EventRemoved, EventRenamed, EventReplaced:
+			structural = true
+		}
+	}
+	if structural && !full && w.opt.Until != nil {
+		if c2, err := w.capture(true); err == nil {
+			cur, full = c2, true
+			d = Diff(w.prev, cur)
+		}
+	}
+	w.observe(cur, d, via)
+	w.prev = cur
+	if full && w.opt.Until != nil && w.opt.Until(cur) {
+		return true, nil
+	}
+	return false, nil
+}
+
+// observe emits a scan's events and updates lifetimes and progress.
+func (w *watcher) observe(cur *Snapshot, d *DiffResult, via string) {
+	w.sum.Scans++
+	w.sum.Final = cur
+	at := cur.TakenAt
+	present := map[string]bool{}
+	for i := range cur.Entries {
+		e := &cur.Entries[i]
+		present[e.Path] = true
+		if !e.Kind.IsTemp() {
+			continue
+		}
+		l, ok := w.lives[e.Path]
+		if !ok || l.Gone != nil {
+			w.order++
+			l = &lifetime{Lifetime: Lifetime{Path: e.Path, Kind: e.Kind, FirstSeen: at}, order: w.order}
+			w.lives[e.Path] = l
+		}
+		l.Scans++
+	}
+	for p, l := range w.lives {
+		if l.Gone == nil && !present[p] && l.Scans > 0 {
+			g := at
+			l.Gone = &g
+			l.ObservedS = g.Sub(l.FirstSeen).Seconds()
+		}
+	}
+	progress := w.progress(cur, at)
+	if d != nil {
+		for _, e := range d.Events {
+			if e.Type == EventUnchanged {
+				continue
+			}
+			we := WatchEvent{Event: e, Via: via}
+			t := at
+			we.At = &t
+			if e.Type == EventGrown || e.Type == EventCreated {
+				for i := range progress {
+					if progress[i].Path == e.Path {
+						p := progress[i]
+						we.Progress = &p
+					}
+				}
+			}
+			w.emit(we)
+		}
+	}
+	// Files only inotify saw: created and gone between two scans.
+	var transient []*lifetime
+	for _, l := range w.lives {
+		if l.Scans == 0 && l.Gone != nil && !l.reported() {
+			transient = append(transient, l)
+		}
+	}
+	sort.Slice(transient, func(i, j int) bool { return transient[i].order < transient[j].order })
+	for _, l := range transient {
+		l.Scans = -1 // reported
+		name := path.Base(l.Path)
+		info := DecodeName(name, false, path.Dir(l.Path) == ".", w.opt.Capture.names())
+		t := *l.Gone
+		we := WatchEvent{Via: "inotify-only", Event: Event{Type: EventTransient, Path: l.Path, Kind: l.Kind, PID: info.PID, At: &t, MTime: l.FirstSeen,
+			Explanation: transientExplanation(l.Kind, info.PID, l.Gone.Sub(l.FirstSeen))}}
+		w.emit(we)
+	}
+	if w.opt.OnScan != nil {
+		w.opt.OnScan(cur, progress)
+	}
+}
+
+func (l *lifetime) reported() bool { return l.Scans < 0 }
+
+func transientExplanation(k Kind, pid int, life time.Duration) string {
+	ms := life.Round(100 * time.Microsecond).String()
+	switch k {
+	case KindRewriteBgTemp:
+		return "AOF rewrite child " + itoa(pid) + " finished the new base and the parent installed it " + ms + " later (seen by inotify only)"
+	case KindTempManifest:
+		return "manifest written through its temp file in " + ms
+	case KindRewriteTemp:
+		return "rewrite output existed for " + ms + " (the server's synchronous startup rewrite, or a rewrite that failed at once)"
+	case KindBgsaveTemp:
+		return "temp RDB existed for " + ms + " (a small SAVE or BGSAVE)"
+	}
+	return string(k) + " existed for " + ms
+}
+
+func itoa(n int) string {
+	if n == 0 {
+		return "?"
+	}
+	return strconv.Itoa(n)
+}
+
+func (w *watcher) emit(we WatchEvent) {
+	w.sum.Events++
+	w.sum.Counts[we.Type]++
+	if w.opt.OnEvent != nil {
+		w.opt.OnEvent(we)
+	}
+}
+
+// progress computes the state of growing job artifacts.
+func (w *watcher) progress(cur *Snapshot, at time.Time) []Progress {
+	var out []Progress
+	seen := map[string]bool{}
+	for i := range cur.Entries {
+		e := &cur.Entries[i]
+		switch e.Kind {
+		case KindBgsaveTemp, KindTransferTemp, KindRewriteTemp:
+		default:
+			continue
+		}
+		if e.Type != TypeFile {
+			continue
+		}
+		seen[e.Path] = true
+		g, ok := w.growth[e.Path]
+		if !ok {
+			w.growth[e.Path] = growthStart{at: at, size: e.Size}
+			g = w.growth[e.Path]
+		}
+		p := Progress{Path: e.Path, Kind: e.Kind, Bytes: e.Size}
+		if dt := at.Sub(g.at).Seconds(); dt > 0 && e.Size > g.size {
+			r := float64(e.Size-g.size) / dt
+			p.RateBytesPerS = &r
+		}
+		if exp, from := ExpectedSize(cur, e); exp > 0 {
+			p.ExpectedBytes, p.ExpectedFrom = &exp, from
+			if p.RateBytesPerS != nil && exp > e.Size {
+				eta := float64(exp-e.Size) / *p.RateBytesPerS
+				p.ETAS = &eta
+			}
+		}
+		out = append(out, p)
+	}
+	for k := range w.growth {
+		if !seen[k] {
+			delete(w.growth, k)
+		}
+	}
+	return out
+}
+
+// ExpectedSize estimates a growing artifact's final size: a BGSAVE writes
+// about what the last dump.rdb holds; a rewrite's new base ends near the
+// size of dump.rdb (after a sync: the same dataset minus the repl-* aux
+// fields) or of the current base. A transfer's size is written only to the
+// replica's log ("receiving <n> bytes from master"), so none is given.
+func ExpectedSize(s *Snapshot, e *Entry) (int64, string) {
+	dump := s.Entry(s.DBFilename)
+	var base *Entry
+	for i := range s.Entries {
+		c := &s.Entries[i]
+		if (c.Kind == KindBaseRDB || c.Kind == KindBaseAOF) && (c.ManifestRole == "b" || base == nil) {
+			base = c
+		}
+	}
+	switch e.Kind {
+	case KindBgsaveTemp:
+		if dump != nil && dump.Size > 0 {
+			return dump.Size, dump.Path
+		}
+	case KindRewriteTemp:
+		if dump != nil && dump.Size > 0 && (base == nil || dump.MTime.After(base.MTime) || dump.Size > base.Size) {
+			return dump.Size, dump.Path
+		}
+		if base != nil && base.Size > 0 {
+			return base.Size, base.Path
+		}
+	}
+	return 0, ""
+}
+
+// UntilNoTempFiles is an Until condition that needs no classifier: true
+// once the directory holds no temp file of a job (the steady-state files
+// only). A leftover of a dead job keeps it false.
+func UntilNoTempFiles(s *Snapshot) bool {
+	for _, e := range s.Entries {
+		if e.Kind.IsTemp() {
+			return false
+		}
+	}
+	return true
+}
+
+func (w *watcher) finish(reason string) *WatchSummary {
+	w.sum.Ended = w.clock().UTC()
+	w.sum.StopReason = reason
+	var ls []*lifetime
+	for _, l := range w.lives {
+		ls = append(ls, l)
+	}
+	sort.Slice(ls, func(i, j int) bool { return ls[i].order < ls[j].order })
+	for _, l := range ls {
+		x := l.Lifetime
+		if x.Scans < 0 {
+			x.Scans = 0
+		}
+		w.sum.Lifetimes = append(w.sum.Lifetimes, x)
+	}
+	return w.sum
+}

@@ -1,0 +1,290 @@
+package snapshot
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aoftool/aoftool/internal/redistest"
+)
+
+type eventLog struct {
+	mu     sync.Mutex
+	events []WatchEvent
+}
+
+func (l *eventLog) add(e WatchEvent) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.events = append(l.events, e)
+}
+
+func (l *eventLog) lines() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out []string
+	for _, e := range l.events {
+		s := string(e.Type) + " " + e.Path
+		if e.OldPath != "" {
+			s = string(e.Type) + " " + e.OldPath + " -> " + e.Path
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+// indexOf finds the first line at or after from containing every part.
+func indexOf(lines []string, from int, parts ...string) int {
+	for i := from; i < len(lines); i++ {
+		ok := true
+		for _, p := range parts {
+			if !strings.Contains(lines[i], p) {
+				ok = false
+			}
+		}
+		if ok {
+			return i
+		}
+	}
+	return -1
+}
+
+func startWatch(t *testing.T, dir string, log *eventLog) (stop func() *WatchSummary) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan *WatchSummary, 1)
+	go func() {
+		sum, err := Watch(ctx, dir, WatchOptions{Interval: 20 * time.Millisecond, OnEvent: log.add})
+		if err != nil {
+			t.Errorf("watch: %v", err)
+		}
+		done <- sum
+	}()
+	time.Sleep(100 * time.Millisecond) // first capture and inotify set up
+	return func() *WatchSummary { cancel(); return <-done }
+}
+
+func loadKeys(t *testing.T, srv *redistest.Server, n, size int) {
+	t.Helper()
+	var cmds [][]string
+	for i := 0; i < n; i++ {
+		cmds = append(cmds, []string{"SET", fmt.Sprintf("key:%07d", i), strings.Repeat("x", size)})
+	}
+	if err := srv.Pipeline(cmds); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func mustCapture(t *testing.T, dir string) *Snapshot {
+	t.Helper()
+	s, err := Capture(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func diffLines(r *DiffResult) []string {
+	var out []string
+	for _, e := range r.Events {
+		if e.Type == EventUnchanged {
+			continue
+		}
+		s := string(e.Type) + " " + e.Path
+		if e.OldPath != "" {
+			s = string(e.Type) + " " + e.OldPath + " -> " + e.Path
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+func requireInOrder(t *testing.T, what string, lines []string, steps ...[]string) {
+	t.Helper()
+	at := 0
+	for _, parts := range steps {
+		i := indexOf(lines, at, parts...)
+		if i < 0 {
+			t.Errorf("%s: no %q at or after position %d in:\n  %s", what, parts, at, strings.Join(lines, "\n  "))
+			return
+		}
+		at = i + 1
+	}
+}
+
+// TestRealBGSAVEAndRewrite drives a real redis-server through a slowed
+// BGSAVE and a BGREWRITEAOF with AOF on, and checks that diffs of
+// snapshots taken before, during and after, and the live watcher, report
+// creation, growth and renames in Redis's order.
+func TestRealBGSAVEAndRewrite(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts redis-server")
+	}
+	dir := t.TempDir()
+	srv := redistest.Start(t, redistest.Options{Dir: dir, Config: []string{"appendonly yes"}})
+	loadKeys(t, srv, 20000, 100)
+	srv.MustDo("SAVE")
+	srv.MustDo("CONFIG", "SET", "rdb-key-save-delay", "50") // 20,000 keys x 50 µs ≈ 1 s per child, more on a busy machine
+	log := &eventLog{}
+	stop := startWatch(t, dir, log)
+
+	before := mustCapture(t, dir)
+	srv.MustDo("BGSAVE")
+	tmp := waitFile(t, dir, "temp-", ".rdb")
+	time.Sleep(300 * time.Millisecond)
+	during := mustCapture(t, dir)
+	if err := srv.WaitInfo("rdb_bgsave_in_progress", "0", 30*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	after := mustCapture(t, dir)
+	requireInOrder(t, "diff before/during BGSAVE", diffLines(Diff(before, during)), []string{"created " + tmp})
+	requireInOrder(t, "diff during/after BGSAVE", diffLines(Diff(during, after)), []string{"renamed " + tmp + " -> dump.rdb"})
+	e := during.Entry(tmp)
+	if e == nil || e.Content != ContentRDB || e.RDB == nil || e.RDB.LooksComplete == nil || *e.RDB.LooksComplete {
+		t.Errorf("temp RDB mid-save: %+v", e)
+	}
+
+	before2 := after
+	srv.MustDo("BGREWRITEAOF")
+	rw := waitFile(t, dir, "temp-rewriteaof-", ".aof")
+	time.Sleep(300 * time.Millisecond)
+	during2 := mustCapture(t, dir)
+	if err := srv.WaitInfo("aof_rewrite_in_progress", "0", 30*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	waitGone(t, dir, "temp-rewriteaof-bg-")
+	time.Sleep(200 * time.Millisecond)
+	after2 := mustCapture(t, dir)
+	d1 := diffLines(Diff(before2, during2))
+	requireInOrder(t, "diff before/during rewrite", d1, []string{"created appendonlydir/appendonly.aof.2.incr.aof"})
+	requireInOrder(t, "diff before/during rewrite", d1, []string{"created " + rw})
+	requireInOrder(t, "diff before/during rewrite", d1, []string{"replaced appendonlydir/appendonly.aof.manifest"})
+	d2 := diffLines(Diff(during2, after2))
+	requireInOrder(t, "diff during/after rewrite", d2, []string{"renamed " + rw + " -> appendonlydir/appendonly.aof.2.base.rdb"})
+	requireInOrder(t, "diff during/after rewrite", d2, []string{"removed appendonlydir/appendonly.aof.1.base.rdb"})
+	requireInOrder(t, "diff during/after rewrite", d2, []string{"removed appendonlydir/appendonly.aof.1.incr.aof"})
+	if m := after2.Manifests; len(m) != 1 || len(m[0].Files) != 2 || after2.Entry("appendonlydir/appendonly.aof.2.base.rdb").ManifestRole != "b" {
+		t.Errorf("manifest after rewrite: %+v", m)
+	}
+
+	srv.Stop()
+	sum := stop()
+	lines := log.lines()
+	requireInOrder(t, "watcher", lines,
+		[]string{"created " + tmp},
+		[]string{"grown " + tmp},
+		[]string{"renamed " + tmp + " -> dump.rdb"},
+		[]string{"created appendonlydir/appendonly.aof.2.incr.aof"},
+		[]string{"created " + rw},
+		[]string{"grown " + rw},
+		[]string{"temp-rewriteaof-bg-"},
+		[]string{"appendonlydir/appendonly.aof.2.base.rdb"},
+	)
+	var grown *WatchEvent
+	log.mu.Lock()
+	for i := range log.events {
+		if log.events[i].Type == EventGrown && log.events[i].Path == rw && log.events[i].Progress != nil && log.events[i].Progress.ETAS != nil {
+			grown = &log.events[i]
+		}
+	}
+	log.mu.Unlock()
+	if grown == nil {
+		t.Errorf("no progress with an ETA for the rewrite output")
+	} else {
+		t.Logf("rewrite progress: %d of ~%d bytes (from %s), %.0f B/s, ETA %.2fs", grown.Progress.Bytes, *grown.Progress.ExpectedBytes, grown.Progress.ExpectedFrom, *grown.Progress.RateBytesPerS, *grown.Progress.ETAS)
+	}
+	t.Logf("watcher: %d scans, %d events, counts %v", sum.Scans, sum.Events, sum.Counts)
+	for _, l := range sum.Lifetimes {
+		t.Logf("lifetime %s (%s): %.1f ms, %d scans", l.Path, l.Kind, l.ObservedS*1000, l.Scans)
+	}
+}
+
+func waitGone(t *testing.T, dir, prefix string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		found := false
+		des, _ := os.ReadDir(dir)
+		for _, de := range des {
+			if strings.HasPrefix(de.Name(), prefix) {
+				found = true
+			}
+		}
+		if !found {
+			return
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	t.Fatalf("%s* still in %s", prefix, dir)
+}
+
+// TestWatcherSeesShortLivedRewriteBgFile: the finished rewrite output
+// temp-rewriteaof-bg-<pid>.aof lives only until the parent's next cron
+// tick (hz 100 here: about 10 ms). The watcher must still report it and
+// measure how long it lived.
+func TestWatcherSeesShortLivedRewriteBgFile(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts redis-server")
+	}
+	dir := t.TempDir()
+	srv := redistest.Start(t, redistest.Options{Dir: dir, Config: []string{"appendonly yes", "hz 100"}})
+	loadKeys(t, srv, 2000, 50)
+	log := &eventLog{}
+	var sum *WatchSummary
+	for attempt := 0; attempt < 3; attempt++ {
+		stop := startWatch(t, dir, log)
+		srv.MustDo("BGREWRITEAOF")
+		if err := srv.WaitLog("Background AOF rewrite finished successfully", 20*time.Second); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(100 * time.Millisecond)
+		sum = stop()
+		if indexOf(log.lines(), 0, "temp-rewriteaof-bg-") >= 0 {
+			break
+		}
+	}
+	lines := log.lines()
+	i := indexOf(lines, 0, "temp-rewriteaof-bg-")
+	if i < 0 {
+		t.Fatalf("the watcher never reported temp-rewriteaof-bg-<pid>.aof:\n  %s", strings.Join(lines, "\n  "))
+	}
+	var life *Lifetime
+	for j := range sum.Lifetimes {
+		if sum.Lifetimes[j].Kind == KindRewriteBgTemp && sum.Lifetimes[j].Gone != nil {
+			life = &sum.Lifetimes[j]
+		}
+	}
+	if life == nil {
+		t.Fatalf("no lifetime for the -bg- file: %+v", sum.Lifetimes)
+	}
+	if life.ObservedS <= 0 || life.ObservedS >= 0.1 {
+		t.Errorf("observed lifetime %.1f ms, want under 100 ms with hz 100", life.ObservedS*1000)
+	}
+	t.Logf("temp-rewriteaof-bg file: event %q, observed lifetime %.2f ms, %d scans saw it", lines[i], life.ObservedS*1000, life.Scans)
+}
+
+func TestUntilNoTempFiles(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "dump.rdb"), rdbHeaderBytes(0))
+	writeFile(t, filepath.Join(dir, "temp-77.rdb"), nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	go func() {
+		time.Sleep(150 * time.Millisecond)
+		_ = os.Rename(filepath.Join(dir, "temp-77.rdb"), filepath.Join(dir, "dump.rdb"))
+	}()
+	log := &eventLog{}
+	sum, err := Watch(ctx, dir, WatchOptions{Interval: 20 * time.Millisecond, Until: UntilNoTempFiles, OnEvent: log.add})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.StopReason != "until" {
+		t.Fatalf("stop reason %s", sum.StopReason)
+	}
+	requireInOrder(t, "watcher", log.lines(), []string{"renamed temp-77.rdb -> dump.rdb"})
+}
