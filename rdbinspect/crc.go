@@ -44,7 +44,7 @@ func gf2Square(dst, m *[64]uint64) {
 // len(B)*8 times to crcA by repeated squaring. With initial value 0 and no
 // final xor the CRC is linear, so no correction term is needed.
 func CRC64Combine(crcA, crcB uint64, lenB int64) uint64 {
-	if lenB <= 0 {
+	if lenB <= 0 || crcA == 0 {
 		return crcA ^ crcB
 	}
 	var odd, even [64]uint64
@@ -80,13 +80,24 @@ func CRC64Combine(crcA, crcB uint64, lenB int64) uint64 {
 
 // zerosOperator returns the matrix that advances a CRC over n zero bytes,
 // so combining many equal-sized blocks costs one matrix-vector product each.
-func zerosOperator(n int64) [64]uint64 {
-	var m [64]uint64
+func zerosOperator(n int64) *[64]uint64 {
+	opMu.Lock()
+	defer opMu.Unlock()
+	if m, ok := opCache[n]; ok {
+		return m
+	}
+	m := new([64]uint64)
 	for i := range 64 {
 		m[i] = CRC64Combine(uint64(1)<<i, 0, n)
 	}
+	opCache[n] = m
 	return m
 }
+
+var (
+	opMu    sync.Mutex
+	opCache = map[int64]*[64]uint64{}
+)
 
 // readChunk is the size of each ReadAt issued by the checksum workers and
 // the walk: large enough that the syscall cost vanishes, small enough that
@@ -134,7 +145,7 @@ func (b *crcBlocks) compute(ctx context.Context, r io.ReaderAt, workers int, pro
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			buf := make([]byte, readChunk)
+			buf := make([]byte, max(min(readChunk, b.blockSize, b.end), 1))
 			for {
 				i := int(next.Add(1) - 1)
 				if i >= len(b.sums) || ctx.Err() != nil {
@@ -188,14 +199,17 @@ func crcRange(r io.ReaderAt, lo, hi int64, buf []byte) (uint64, error) {
 func (b *crcBlocks) prefix(r io.ReaderAt, l int64) (uint64, error) {
 	var sum uint64
 	var off int64
-	op := zerosOperator(b.blockSize)
+	var op *[64]uint64
 	for i := range b.sums {
 		lo, hi := b.bounds(i)
 		if hi > l || !b.done[i] {
 			break
 		}
-		if hi-lo == b.blockSize {
-			sum = gf2Times(&op, sum) ^ b.sums[i]
+		if hi-lo == b.blockSize && i > 0 {
+			if op == nil {
+				op = zerosOperator(b.blockSize)
+			}
+			sum = gf2Times(op, sum) ^ b.sums[i]
 		} else {
 			sum = CRC64Combine(sum, b.sums[i], hi-lo)
 		}

@@ -114,6 +114,7 @@ func (c *cursor) str(max uint64) (string, error) {
 	}
 	if !enc {
 		if err := c.need(n); err != nil {
+			c.errAt = start
 			return "", err
 		}
 		if n > max {
@@ -151,6 +152,7 @@ func (c *cursor) str(max uint64) (string, error) {
 			return "", err
 		}
 		if err := c.need(clen); err != nil {
+			c.errAt = start
 			return "", err
 		}
 		if ulen > max || clen == 0 {

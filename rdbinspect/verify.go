@@ -235,7 +235,9 @@ func Verify(ctx context.Context, r io.ReaderAt, size int64, opt Options) *Report
 	var w *walker
 	if walkable {
 		w = newWalker(ctx, r, 9, size, h.Version, opt)
-		w.lengthsLie = h.Tail.LooksComplete
+		// A file still being written ends anywhere; only a finished-looking
+		// one makes an overlong length a lie rather than a cut.
+		w.lengthsLie = h.Tail.LooksComplete && !opt.InProgress
 		eofEnd = w.run()
 		rep.Keys = w.finish(opt.Keys)
 		for _, off := range w.dbRange {
@@ -308,7 +310,7 @@ func Verify(ctx context.Context, r io.ReaderAt, size int64, opt Options) *Report
 			rep.RDBEnd = eofEnd + 8
 			checkCRC(rep, r, blocks, eofEnd, add)
 		}
-	} else if hasCRC && h.Tail.LooksComplete && blocks != nil && w != nil && w.err != nil {
+	} else if hasCRC && h.Tail.LooksComplete && !opt.InProgress && blocks != nil && w != nil && w.err != nil {
 		// The structure broke, but the file ends like a dump: the stored CRC
 		// says whether bytes were damaged or the walk met a format it lacks.
 		checkCRC(rep, r, blocks, size-8, add)

@@ -309,7 +309,7 @@ func (w *walker) str(what string, capture bool) {
 		cat := w.s.off()
 		clen, _ := w.length(what + " (LZF compressed length)")
 		ulen, _ := w.length(what + " (LZF plain length)")
-		if w.err != nil || !w.claim(clen, 1, cat, what+" (LZF)") {
+		if w.err != nil || !w.claim(clen, 1, at, what+" (LZF)") {
 			return
 		}
 		if clen == 0 || ulen == 0 {
@@ -858,7 +858,7 @@ func (w *walker) finish(withTypes bool) KeyStats {
 func newWalker(ctx context.Context, r io.ReaderAt, start, size int64, version int, opt Options) *walker {
 	w := &walker{
 		ctx:     ctx,
-		s:       newScanner(r, start, size, readChunk),
+		s:       newScanner(r, start, size, int(min(readChunk, max(size-start, 512)))),
 		version: version,
 		keyCap:  opt.Limits.keyName(),
 		dbIdx:   map[uint64]int{},

@@ -162,7 +162,7 @@ for _ in $(seq 400); do
   sleep 0.02
 done
 [ -n "$tmp" ] || { echo "no temp file from BGSAVE"; exit 1; }
-out in-progress "$tmp" temp-bgsave.rdb
+out in-progress "$tmp" "$(basename "$tmp")"
 cli live config set rdb-key-save-delay 0 >/dev/null
 stop live
 

@@ -1,0 +1,405 @@
+package rdbinspect
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aoftool/aoftool/finding"
+)
+
+const fixtures = "../testdata/rdb"
+
+func readFixture(t testing.TB, rel string) []byte {
+	t.Helper()
+	if strings.Contains(rel, "*") {
+		m, _ := filepath.Glob(filepath.Join(fixtures, rel))
+		if len(m) != 1 {
+			t.Fatalf("fixture %s: %d matches", rel, len(m))
+		}
+		rel, _ = filepath.Rel(fixtures, m[0])
+	}
+	b, err := os.ReadFile(filepath.Join(fixtures, rel))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func verifyBytes(t testing.TB, b []byte, opt Options) *Report {
+	t.Helper()
+	return Verify(context.Background(), bytes.NewReader(b), int64(len(b)), opt)
+}
+
+func codes(l finding.List) []string {
+	var out []string
+	for _, f := range l {
+		out = append(out, string(f.Code))
+	}
+	return out
+}
+
+// checkRDB runs redis-check-rdb, the oracle, and returns its keys and
+// expires counts, whether it accepted the file and the offset it reported
+// for an error.
+func checkRDB(t testing.TB, path string) (keys, expires int64, ok bool, errOff int64) {
+	t.Helper()
+	bin, err := exec.LookPath("redis-check-rdb")
+	if err != nil {
+		t.Skip("redis-check-rdb not installed")
+	}
+	out, _ := exec.Command(bin, path).CombinedOutput()
+	s := string(out)
+	if m := regexp.MustCompile(`\[info\] (\d+) keys read`).FindStringSubmatch(s); m != nil {
+		keys, _ = strconv.ParseInt(m[1], 10, 64)
+	}
+	if m := regexp.MustCompile(`\[info\] (\d+) expires`).FindStringSubmatch(s); m != nil {
+		expires, _ = strconv.ParseInt(m[1], 10, 64)
+	}
+	errOff = -1
+	if i := strings.Index(s, "--- RDB ERROR DETECTED ---"); i >= 0 {
+		if m := regexp.MustCompile(`\[offset (\d+)\]`).FindStringSubmatch(s[i:]); m != nil {
+			errOff, _ = strconv.ParseInt(m[1], 10, 64)
+		}
+	}
+	return keys, expires, strings.Contains(s, "RDB looks OK"), errOff
+}
+
+func TestFixtures(t *testing.T) {
+	type want struct {
+		file      string
+		opt       Options
+		status    string
+		complete  bool
+		empty     bool
+		keys      int64
+		expires   int64
+		dbs       []uint64
+		functions int
+		codes     []string
+		aofBase   *bool
+		repl      bool
+		tail      int64 // bytes after the RDB
+		hasError  bool
+	}
+	yes, no := true, false
+	cases := []want{
+		{file: "types/dump.rdb", status: ChecksumOK, complete: true, keys: 23, expires: 4, dbs: []uint64{0, 1, 5}, functions: 1, aofBase: &no},
+		{file: "checksum-off/dump.rdb", status: ChecksumDisabled, complete: true, keys: 23, expires: 4, dbs: []uint64{0, 1, 5}, functions: 1, aofBase: &no, codes: []string{"rdb-checksum-disabled"}},
+		{file: "empty/dump.rdb", status: ChecksumOK, complete: true, empty: true, aofBase: &no, codes: []string{"rdb-empty"}},
+		{file: "aof-base/appendonly.aof.*.base.rdb", status: ChecksumOK, complete: true, keys: 23, expires: 4, dbs: []uint64{0, 1, 5}, functions: 1, aofBase: &yes},
+		{file: "preamble/appendonly.aof", opt: Options{AOFPreamble: true}, status: ChecksumOK, complete: true, keys: 23, expires: 4, dbs: []uint64{0, 1, 5}, functions: 1, aofBase: &yes, tail: -1, codes: []string{"rdb-aof-tail"}},
+		{file: "preamble/appendonly.aof", status: ChecksumOK, complete: true, keys: 23, expires: 4, dbs: []uint64{0, 1, 5}, functions: 1, aofBase: &yes, tail: -1, codes: []string{"rdb-trailing-bytes"}, hasError: true},
+		{file: "replica/dump.rdb", status: ChecksumOK, complete: true, keys: 23, expires: 4, dbs: []uint64{0, 1, 5}, functions: 1, aofBase: &no, repl: true},
+		{file: "sized/dump.rdb", status: ChecksumOK, complete: true, keys: 5000, expires: 1000, dbs: []uint64{0}, aofBase: &no},
+		{file: "in-progress/temp-*.rdb", opt: Options{InProgress: true}, status: ChecksumAbsent, keys: -1, dbs: []uint64{0}, aofBase: &no, codes: []string{"rdb-incomplete"}},
+		{file: "in-progress/temp-*.rdb", status: ChecksumAbsent, keys: -1, dbs: []uint64{0}, aofBase: &no, codes: []string{"rdb-truncated"}, hasError: true},
+	}
+	for _, c := range cases {
+		t.Run(c.file+fmt.Sprint(c.opt.InProgress, c.opt.AOFPreamble), func(t *testing.T) {
+			b := readFixture(t, c.file)
+			c.opt.Keys = true
+			rep := verifyBytes(t, b, c.opt)
+			h := rep.Header
+			if rep.Schema != 1 || rep.Size != int64(len(b)) || h == nil {
+				t.Fatalf("schema %d size %d header %v", rep.Schema, rep.Size, h)
+			}
+			if h.Magic != "REDIS0010" || h.Version != 10 || h.Producer != "redis" || h.Releases != "Redis 7.0" || h.Envelope != "" {
+				t.Errorf("header %+v", h)
+			}
+			if h.RedisVer != "7.0.15" || h.Bits != 64 || h.UsedMem < 500_000 || h.UsedMem > 10<<20 || h.ValkeyVer != "" {
+				t.Errorf("typed aux %+v", h)
+			}
+			if h.CTime.Before(time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)) || h.CTime.Location() != time.UTC {
+				t.Errorf("ctime %v", h.CTime)
+			}
+			if (h.AOFBase == nil) != (c.aofBase == nil) || (h.AOFBase != nil && *h.AOFBase != *c.aofBase) || h.AOFPreamble != nil {
+				t.Errorf("aof-base %v, want %v", h.AOFBase, c.aofBase)
+			}
+			keys := []string{}
+			for i, a := range rep.Aux {
+				keys = append(keys, a.Key)
+				if i == 0 && a.Offset != 9 || i > 0 && a.Offset <= rep.Aux[i-1].Offset {
+					t.Errorf("aux %d offset %d", i, a.Offset)
+				}
+				if b[a.Offset] != opAux {
+					t.Errorf("aux %s offset %d is not an FA opcode", a.Key, a.Offset)
+				}
+			}
+			wantKeys := "redis-ver redis-bits ctime used-mem aof-base"
+			if c.repl {
+				wantKeys = "redis-ver redis-bits ctime used-mem repl-stream-db repl-id repl-offset aof-base"
+				if h.ReplStreamDB == nil || *h.ReplStreamDB != 0 || len(h.ReplID) != 40 || h.ReplOffset == nil || *h.ReplOffset < 0 {
+					t.Errorf("repl %v %q %v", h.ReplStreamDB, h.ReplID, h.ReplOffset)
+				}
+			} else if h.ReplStreamDB != nil || h.ReplID != "" || h.ReplOffset != nil {
+				t.Errorf("unexpected repl fields %+v", h)
+			}
+			if got := strings.Join(keys, " "); got != wantKeys {
+				t.Errorf("aux keys %q, want %q", got, wantKeys)
+			}
+			if h.AuxEnd != rep.Aux[len(rep.Aux)-1].Offset+int64(len("aof-base"))+4 {
+				t.Errorf("aux end %d", h.AuxEnd)
+			}
+			if h.EmptyDataset != c.empty {
+				t.Errorf("empty dataset %v", h.EmptyDataset)
+			}
+			if rep.Checksum.Status != c.status || rep.Complete != c.complete || rep.Empty != c.empty {
+				t.Errorf("checksum %+v complete %v empty %v", rep.Checksum, rep.Complete, rep.Empty)
+			}
+			if c.complete {
+				end := int64(len(b))
+				if c.tail != 0 {
+					end = rep.RDBEnd
+					if end >= int64(len(b)) || b[end] != '*' {
+						t.Errorf("RDB end %d does not start a RESP tail", end)
+					}
+				} else if rep.RDBEnd != end {
+					t.Errorf("RDBEnd %d, want %d", rep.RDBEnd, end)
+				}
+				if !h.Tail.LooksComplete && c.tail == 0 {
+					t.Errorf("tail does not look complete")
+				}
+				if c.status == ChecksumOK && (rep.Checksum.Stored != rep.Checksum.Computed || rep.Checksum.Covered != end-8) {
+					t.Errorf("checksum %+v", rep.Checksum)
+				}
+			} else if rep.RDBEnd != -1 || rep.StoppedAt == nil {
+				t.Errorf("incomplete file: RDBEnd %d stopped %v", rep.RDBEnd, rep.StoppedAt)
+			}
+			if c.keys >= 0 && (rep.Keys.Keys != c.keys || rep.Keys.Expires != c.expires) {
+				t.Errorf("keys %d expires %d, want %d %d", rep.Keys.Keys, rep.Keys.Expires, c.keys, c.expires)
+			}
+			var dbs []uint64
+			var sum int64
+			for _, d := range rep.Keys.DBs {
+				dbs = append(dbs, d.DB)
+				sum += d.Keys
+			}
+			if c.keys > 0 && fmt.Sprint(dbs) != fmt.Sprint(c.dbs) || sum != rep.Keys.Keys {
+				t.Errorf("dbs %v (sum %d), want %v", dbs, sum, c.dbs)
+			}
+			if rep.Keys.Functions != c.functions {
+				t.Errorf("functions %d, want %d", rep.Keys.Functions, c.functions)
+			}
+			if got := strings.Join(codes(rep.Findings), " "); !strings.HasPrefix(got, strings.Join(c.codes, " ")) {
+				t.Errorf("findings %v, want %v", rep.Findings, c.codes)
+			}
+			if rep.Findings.HasError() != c.hasError {
+				t.Errorf("has error %v, want %v: %v", rep.Findings.HasError(), c.hasError, rep.Findings)
+			}
+			if c.keys > 0 {
+				var tk int64
+				for _, ts := range rep.Keys.Types {
+					tk += ts.Keys
+				}
+				if tk != c.keys || len(rep.Keys.Biggest) != min(10, int(c.keys)) {
+					t.Errorf("types sum %d, biggest %d", tk, len(rep.Keys.Biggest))
+				}
+			}
+			// redis-check-rdb is the oracle for the counts.
+			if c.keys > 0 && c.tail == 0 {
+				m, _ := filepath.Glob(filepath.Join(fixtures, c.file))
+				k, e, ok, _ := checkRDB(t, m[0])
+				if !ok || k != rep.Keys.Keys || e != rep.Keys.Expires {
+					t.Errorf("redis-check-rdb: ok %v keys %d expires %d; aoftool %d %d", ok, k, e, rep.Keys.Keys, rep.Keys.Expires)
+				}
+			}
+		})
+	}
+}
+
+func TestTypesAndBiggest(t *testing.T) {
+	rep := verifyBytes(t, readFixture(t, "types/dump.rdb"), Options{Keys: true, Top: 3})
+	got := map[string]int64{}
+	for _, ts := range rep.Keys.Types {
+		got[ts.Type+"/"+ts.Encoding] = ts.Keys
+	}
+	want := map[string]int64{"string/raw": 12, "list/quicklist": 3, "set/intset": 1, "set/hashtable": 2, "zset/listpack": 1, "zset/skiplist": 1, "hash/listpack": 2, "stream/listpacks": 1}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("types %v\nwant %v", got, want)
+	}
+	if len(rep.Keys.Biggest) != 3 || rep.Keys.Biggest[0].Key != "list:big" || rep.Keys.Biggest[0].Bytes < rep.Keys.Biggest[1].Bytes {
+		t.Errorf("biggest %+v", rep.Keys.Biggest)
+	}
+}
+
+// TestTruncatedEveryOffset cuts real dumps at every length: each cut must be
+// an error at or before the cut, never complete, never a panic.
+func TestTruncatedEveryOffset(t *testing.T) {
+	for _, name := range []string{"empty/dump.rdb", "types/dump.rdb", "checksum-off/dump.rdb"} {
+		b := readFixture(t, name)
+		step := 1
+		if testing.Short() {
+			step = 97
+		}
+		for n := 0; n < len(b); n += step {
+			rep := verifyBytes(t, b[:n], Options{})
+			if !rep.Findings.HasError() || rep.Complete {
+				t.Fatalf("%s cut at %d: no error (complete %v): %v", name, n, rep.Complete, rep.Findings)
+			}
+			for _, f := range rep.Findings {
+				if f.Severity == finding.Error && f.Offset != nil && *f.Offset > int64(n) {
+					t.Fatalf("%s cut at %d: finding past the end: %v", name, n, f)
+				}
+			}
+			if n >= 9 && !rep.Findings.Has(finding.RDBTruncated) && !rep.Findings.Has(finding.RDBNoTrailer) && !rep.Findings.Has(finding.RDBInvalidLength) {
+				t.Fatalf("%s cut at %d: %v", name, n, rep.Findings)
+			}
+			live := verifyBytes(t, b[:n], Options{InProgress: true})
+			if n >= 9 && live.Findings.HasError() {
+				t.Fatalf("%s cut at %d, in progress: %v", name, n, live.Findings)
+			}
+		}
+	}
+}
+
+// TestFlippedBytes changes every byte of a checksummed dump: each change
+// must be an error (at least the CRC), never a silent pass.
+func TestFlippedBytes(t *testing.T) {
+	b := readFixture(t, "types/dump.rdb")
+	step := 1
+	if testing.Short() {
+		step = 31
+	}
+	for i := 0; i < len(b); i += step {
+		for _, x := range []byte{0xff, 0x01} {
+			c := bytes.Clone(b)
+			c[i] ^= x
+			rep := verifyBytes(t, c, Options{})
+			if !rep.Findings.HasError() {
+				t.Fatalf("flip 0x%02x at %d: no error: %v", x, i, rep.Findings)
+			}
+		}
+	}
+}
+
+// TestLyingLengths builds records whose lengths claim 2^32 to 2^64-1 bytes
+// or items: each is an error at the offset of the length, without memory
+// growing.
+func TestLyingLengths(t *testing.T) {
+	base := func() *rdbBuilder { return newBuilder(10).aux("redis-ver", "7.0.15").raw(opSelectDB, 0) }
+	claims := []uint64{1 << 32, 1<<32 + 1, 1 << 40, 1 << 62, 1 << 63, ^uint64(0)}
+	type mk func(n uint64) (b []byte, off int)
+	shapes := map[string]mk{
+		"string value": func(n uint64) ([]byte, int) {
+			w := base().raw(typeString).str("k")
+			off := len(w.b)
+			return w.length(n).raw([]byte("abc")...).eof(true), off
+		},
+		"key": func(n uint64) ([]byte, int) {
+			w := base().raw(typeString)
+			off := len(w.b)
+			return w.length(n).eof(true), off
+		},
+		"list count": func(n uint64) ([]byte, int) {
+			w := base().raw(typeList).str("k")
+			off := len(w.b)
+			return w.length(n).str("a").eof(true), off
+		},
+		"zset count": func(n uint64) ([]byte, int) {
+			w := base().raw(typeZSet2).str("k")
+			off := len(w.b)
+			return w.length(n).str("a").eof(true), off
+		},
+		"stream listpacks": func(n uint64) ([]byte, int) {
+			w := base().raw(typeStreamLP3).str("k")
+			off := len(w.b)
+			return w.length(n).eof(true), off
+		},
+		"lzf compressed length": func(n uint64) ([]byte, int) {
+			w := base().raw(typeString).str("k")
+			off := len(w.b)
+			return w.raw(0xc3).length(n).length(10).raw(1, 2, 3).eof(true), off
+		},
+		"aux value": func(n uint64) ([]byte, int) {
+			w := newBuilder(10).raw(opAux).str("k")
+			off := len(w.b)
+			return w.length(n).eof(true), off
+		},
+		"function": func(n uint64) ([]byte, int) {
+			w := base().raw(opFunction2)
+			off := len(w.b)
+			return w.length(n).eof(true), off
+		},
+	}
+	var ms runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&ms)
+	before := ms.TotalAlloc
+	variants := 0
+	for name, shape := range shapes {
+		for _, n := range claims {
+			b, off := shape(n)
+			rep := verifyBytes(t, b, Options{Keys: true})
+			variants++
+			if !rep.Findings.HasError() || rep.Complete {
+				t.Errorf("%s %d: no error: %v", name, n, rep.Findings)
+				continue
+			}
+			f := rep.Findings[0]
+			if f.Offset == nil || *f.Offset != int64(off) {
+				t.Errorf("%s %d: finding %v, want offset %d", name, n, f, off)
+			}
+			if f.Code != finding.RDBInvalidLength && f.Code != finding.RDBTruncated {
+				t.Errorf("%s %d: code %s", name, n, f.Code)
+			}
+		}
+	}
+	runtime.ReadMemStats(&ms)
+	if per := (ms.TotalAlloc - before) / uint64(variants); per > 1<<20 {
+		t.Errorf("%d bytes allocated per lying file", per)
+	}
+}
+
+// TestAgainstRedisCheckRDB compares verdicts and offsets with the official
+// checker on a sample of cut and flipped files.
+func TestAgainstRedisCheckRDB(t *testing.T) {
+	b := readFixture(t, "types/dump.rdb")
+	dir := t.TempDir()
+	agree, total := 0, 0
+	for _, n := range []int{5, 9, 30, 81, 200, 1000, 5000, 9000, 15000, len(b) - 9, len(b) - 4, len(b) - 1} {
+		p := filepath.Join(dir, fmt.Sprintf("cut-%d.rdb", n))
+		if err := os.WriteFile(p, b[:n], 0o644); err != nil {
+			t.Fatal(err)
+		}
+		rep := verifyBytes(t, b[:n], Options{})
+		_, _, ok, off := checkRDB(t, p)
+		if ok {
+			t.Errorf("redis-check-rdb accepted a file cut at %d", n)
+		}
+		total++
+		if rep.Findings[0].Offset != nil && off >= 0 {
+			// redis-check-rdb reports the position after the last read; ours
+			// is where the record that cannot be completed starts or ends.
+			if *rep.Findings[0].Offset <= int64(n) && off <= int64(n) {
+				agree++
+			}
+		}
+	}
+	for _, i := range []int{3, 7, 12, 40, 300, 6000, len(b) - 9, len(b) - 3} {
+		c := bytes.Clone(b)
+		c[i] ^= 0x5a
+		p := filepath.Join(dir, fmt.Sprintf("flip-%d.rdb", i))
+		if err := os.WriteFile(p, c, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		rep := verifyBytes(t, c, Options{})
+		_, _, ok, _ := checkRDB(t, p)
+		total++
+		if ok == !rep.Findings.HasError() {
+			agree++
+		} else {
+			t.Errorf("flip at %d: redis-check-rdb ok=%v, aoftool %v", i, ok, rep.Findings)
+		}
+	}
+	t.Logf("agreement with redis-check-rdb: %d of %d", agree, total)
+}
