@@ -1,0 +1,149 @@
+package aofinspect
+
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+)
+
+// The RDB part of an AOF file (a 7.x base written with
+// aof-use-rdb-preamble yes, or a ≤ 6.2 appendonly.aof rewritten with a
+// preamble) has no length field: the server parses the whole RDB, then reads
+// the 8-byte CRC64 after the EOF opcode (0xFF) and continues with RESP.
+//
+// locating its end does not need an RDB parser: the end is the first 0xFF
+// byte whose following 8 bytes equal the CRC64 (Jones, reflected, init 0)
+// of everything up to and including it. A false match has probability 2^-64
+// per 0xFF byte. The structure of the RDB body itself is verified by
+// rdbinspect; this only finds where RESP resumes and whether the checksum
+// holds.
+
+const crcPolyJonesReflected = 0x95ac9329ac4bc9b5
+
+var crcTab = func() (t [8][256]uint64) {
+	for i := range 256 {
+		c := uint64(i)
+		for range 8 {
+			if c&1 == 1 {
+				c = c>>1 ^ crcPolyJonesReflected
+			} else {
+				c >>= 1
+			}
+		}
+		t[0][i] = c
+	}
+	for i := range 256 {
+		c := t[0][i]
+		for k := 1; k < 8; k++ {
+			c = t[0][c&0xff] ^ c>>8
+			t[k][i] = c
+		}
+	}
+	return t
+}()
+
+// crc64Jones continues Redis's crc64 over p (slicing by 8).
+func crc64Jones(crc uint64, p []byte) uint64 {
+	for len(p) >= 8 {
+		crc ^= binary.LittleEndian.Uint64(p)
+		crc = crcTab[7][crc&0xff] ^ crcTab[6][crc>>8&0xff] ^ crcTab[5][crc>>16&0xff] ^ crcTab[4][crc>>24&0xff] ^
+			crcTab[3][crc>>32&0xff] ^ crcTab[2][crc>>40&0xff] ^ crcTab[1][crc>>48&0xff] ^ crcTab[0][crc>>56]
+		p = p[8:]
+	}
+	for _, b := range p {
+		crc = crcTab[0][byte(crc)^b] ^ crc>>8
+	}
+	return crc
+}
+
+// RDBPart describes the RDB body at the start of an AOF file.
+type RDBPart struct {
+	Version string `json:"version"`
+	// End is the offset right after the checksum, where RESP resumes.
+	End int64 `json:"end_offset"`
+	// ChecksumZero: the part carries a zero checksum (rdbchecksum no), so
+	// its end was taken at an 0xFF followed by 8 zero bytes and then the end
+	// of file or a RESP record.
+	ChecksumZero bool `json:"checksum_zero,omitempty"`
+	// Verified says rdbinspect checked the body structurally; otherwise only
+	// the checksum was.
+	Verified bool `json:"structure_verified"`
+}
+
+// skipRDB consumes an RDB part starting at the current offset and returns
+// what it found. An error is a *CorruptionError: the part never ends with a
+// matching checksum (truncated or corrupt RDB), which the server refuses
+// without truncating anything.
+func (s *Scanner) skipRDB() (*RDBPart, error) {
+	start, line := s.Offset(), s.lines+1
+	hdr := s.peek(9)
+	part := &RDBPart{}
+	if len(hdr) == 9 {
+		part.Version = string(hdr[5:9])
+	}
+	if len(hdr) < 9 || !isDigits(hdr[5:9]) {
+		s.done = true
+		if len(hdr) < 9 {
+			s.err = &CorruptionError{Path: s.opt.Path, Offset: start, Line: line, At: start, Expected: "RDB header REDIS<4 digits>", Found: "end of file", Err: ErrTruncated}
+		} else {
+			s.err = &CorruptionError{Path: s.opt.Path, Offset: start, Line: line, At: start + 5, Expected: "RDB version digits", Found: quoteLine(hdr), Err: ErrProtocol}
+		}
+		return part, s.err
+	}
+	var crc uint64
+	for {
+		if s.rp == s.wp {
+			if s.eof || s.rerr != nil {
+				break
+			}
+			s.base += int64(s.rp)
+			s.rp, s.wp = 0, 0
+			s.fill()
+			continue
+		}
+		chunk := s.buf[s.rp:s.wp]
+		i := bytes.IndexByte(chunk, 0xff)
+		if i < 0 {
+			crc = crc64Jones(crc, chunk)
+			s.lines += int64(bytes.Count(chunk, nl))
+			s.rp = s.wp
+			continue
+		}
+		crc = crc64Jones(crc, chunk[:i+1])
+		s.lines += int64(bytes.Count(chunk[:i+1], nl))
+		s.rp += i + 1
+		t := s.peek(9)
+		if len(t) < 8 {
+			continue
+		}
+		stored := binary.LittleEndian.Uint64(t)
+		if stored == crc {
+			s.skip(8)
+			part.End = s.Offset()
+			return part, nil
+		}
+		if stored == 0 && (len(t) == 8 || t[8] == '*' || t[8] == '#') {
+			s.skip(8)
+			part.End = s.Offset()
+			part.ChecksumZero = true
+			return part, nil
+		}
+	}
+	s.done = true
+	if s.rerr != nil {
+		s.err = s.rerr
+		return part, s.err
+	}
+	s.err = &CorruptionError{Path: s.opt.Path, Offset: start, Line: line, At: s.Offset(),
+		Expected: "an RDB end marker with a matching CRC64", Found: fmt.Sprintf("end of file after %d bytes", s.Offset()-start), Err: ErrTruncated}
+	return part, s.err
+}
+
+func isDigits(b []byte) bool {
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return len(b) > 0
+}

@@ -1,0 +1,480 @@
+package aofinspect
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+	"time"
+
+	"github.com/aoftool/aoftool/finding"
+)
+
+// Schema is the version of the Report and SetReport JSON documents.
+const Schema = 1
+
+// Verdict is what the server does when it loads the file (or set).
+type Verdict string
+
+const (
+	// Loads: the server loads everything.
+	Loads Verdict = "loads"
+	// LoadsTruncated: with aof-load-truncated yes (the default) the server
+	// cuts the file in place at TruncatesAt and loads; with no it refuses.
+	LoadsTruncated Verdict = "loads-truncated"
+	// Refuses: the server exits (or aborts) whatever aof-load-truncated says.
+	Refuses Verdict = "refuses"
+)
+
+// Format of a file's content, detected like the server does: "REDIS" first
+// means an RDB part, then RESP.
+const (
+	FormatEmpty       = "empty"
+	FormatRESP        = "resp"
+	FormatRDB         = "rdb"
+	FormatRDBPreamble = "rdb-preamble+resp"
+)
+
+// Server says what redis-server does with the file, for each setting of
+// aof-load-truncated.
+type Server struct {
+	Verdict Verdict `json:"verdict"`
+	// TruncatesAt is where the server cuts the file in place when it loads
+	// a truncated file (aof-load-truncated yes).
+	TruncatesAt *int64 `json:"truncates_at,omitempty"`
+	// LoadTruncatedYes and LoadTruncatedNo say it in words.
+	LoadTruncatedYes string `json:"aof_load_truncated_yes"`
+	LoadTruncatedNo  string `json:"aof_load_truncated_no"`
+}
+
+// Tail describes what the server drops at the end of the file.
+type Tail struct {
+	Offset int64 `json:"offset"`
+	Bytes  int64 `json:"bytes"`
+	// CommandsDropped counts complete commands removed with the tail (an
+	// incomplete transaction's); a partial command is not counted.
+	CommandsDropped int64 `json:"commands_dropped"`
+	PartialCommand  bool  `json:"partial_command"`
+	// IncompleteMulti: the tail is (or contains) a MULTI without EXEC.
+	IncompleteMulti bool `json:"incomplete_multi"`
+}
+
+// BadRecord is the first record the server cannot read.
+type BadRecord struct {
+	Offset   int64  `json:"offset"`
+	Line     int64  `json:"line"`
+	At       int64  `json:"at"`
+	Expected string `json:"expected"`
+	Found    string `json:"found"`
+}
+
+// Timestamps summarises the "#TS:<secs>" annotations.
+type Timestamps struct {
+	Count     int64  `json:"count"`
+	First     string `json:"first,omitempty"`
+	Last      string `json:"last,omitempty"`
+	FirstUnix int64  `json:"first_unix"`
+	LastUnix  int64  `json:"last_unix"`
+	// Backwards counts annotations earlier than the one before them.
+	Backwards int64 `json:"backwards"`
+}
+
+// Transactions counts MULTI and EXEC as the loader pairs them.
+type Transactions struct {
+	Multi int64 `json:"multi"`
+	Exec  int64 `json:"exec"`
+	// UnmatchedExec counts EXEC outside a transaction (the server ignores
+	// them; redis-check-aof rejects them).
+	UnmatchedExec int64 `json:"unmatched_exec"`
+	// NestedMulti counts MULTI inside a transaction.
+	NestedMulti int64  `json:"nested_multi"`
+	Open        bool   `json:"open"`
+	OpenOffset  *int64 `json:"open_offset,omitempty"`
+}
+
+// Report is everything a Scan found in one file: the aof command's --json
+// document.
+type Report struct {
+	Schema int    `json:"schema"`
+	Path   string `json:"path"`
+	Size   int64  `json:"size"`
+	Format string `json:"format"`
+	// Position in a set: "base", "incr", "legacy" or "" for a lone file.
+	Role     string   `json:"role,omitempty"`
+	Last     bool     `json:"last"`
+	RDB      *RDBPart `json:"rdb,omitempty"`
+	Commands int64    `json:"commands"`
+	// CommandCounts maps upper-cased command names to how often they occur.
+	CommandCounts map[string]int64 `json:"command_counts"`
+	Annotations   int64            `json:"annotations"`
+	SelectedDBs   []int64          `json:"selected_dbs"`
+	Transactions  Transactions     `json:"transactions"`
+	Timestamps    *Timestamps      `json:"timestamps,omitempty"`
+	// OKUpTo is the end of the last complete command outside MULTI/EXEC:
+	// where a repaired copy is cut.
+	OKUpTo        int64        `json:"ok_up_to"`
+	ScannedUpTo   int64        `json:"scanned_up_to"`
+	TruncatedTail *Tail        `json:"truncated_tail,omitempty"`
+	BadRecord     *BadRecord   `json:"bad_record,omitempty"`
+	Server        Server       `json:"server"`
+	Findings      finding.List `json:"findings"`
+
+	// Err is the error that stopped the scan (nil at a clean end).
+	Err error `json:"-"`
+	// Annots lists the annotation offsets with their time, for cutting at
+	// a timestamp; capped, see TSMarks.
+	tsMarks []TSMark
+	// multiBounds remembers, for each #TS mark, the start of a transaction
+	// it falls inside (or -1).
+	firstUnknown *unknownCmd
+}
+
+// TSMark is one "#TS" annotation: its offset, time, and the start of the
+// transaction it lies in (-1 when outside one).
+type TSMark struct {
+	Offset     int64
+	Unix       int64
+	MultiStart int64
+}
+
+type unknownCmd struct {
+	name   string
+	offset int64
+	count  int64
+}
+
+// maxTSMarks bounds the annotations kept for cutting at a timestamp; the
+// server writes one per second of writes at most, so a day is 86400.
+const maxTSMarks = 1 << 20
+
+// Scan reads a whole AOF file (RESP, an RDB part followed by RESP, or
+// empty) and reports what the server would do with it. size is the file's
+// size (0 or less: unknown). It returns a report even on error; a read
+// error (not corruption) is in Report.Err and an input-unreadable finding.
+func Scan(ctx context.Context, r io.Reader, size int64, opt Options) *Report {
+	opt.Size = size
+	s := NewScanner(r, opt)
+	if size <= 0 {
+		size = -1
+	}
+	rep := &Report{Schema: Schema, Path: opt.Path, Size: size, Format: FormatRESP, Last: !opt.NotLast, CommandCounts: map[string]int64{}, SelectedDBs: []int64{}, Findings: finding.List{}}
+	hdr := s.peek(5)
+	if len(hdr) == 0 && s.rerr == nil {
+		rep.Format = FormatEmpty
+		if size < 0 {
+			rep.Size = 0
+		}
+		rep.Findings = append(rep.Findings, finding.New(finding.AOFEmpty, opt.Path, "the file is empty; the server loads nothing from it").At(0))
+		rep.Server = Server{Verdict: Loads, LoadTruncatedYes: "loads (nothing)", LoadTruncatedNo: "loads (nothing)"}
+		return rep
+	}
+	if string(hdr) == "REDIS" {
+		part, err := s.skipRDB()
+		rep.RDB = part
+		rep.Format = FormatRDBPreamble
+		if err == nil {
+			s.okUpTo, s.serverValid, s.beforeMulti = part.End, part.End, part.End
+			if peekEOF(s) {
+				rep.Format = FormatRDB
+			}
+		}
+	}
+	rep.scan(ctx, s)
+	rep.finish(s)
+	return rep
+}
+
+func peekEOF(s *Scanner) bool { return len(s.peek(1)) == 0 && s.rerr == nil }
+
+func (rep *Report) scan(ctx context.Context, s *Scanner) {
+	counts := map[string]*int64{}
+	dbs := map[int64]bool{}
+	var other *int64
+	var lastTS int64 = -1
+	var n int
+	for s.Next() {
+		n++
+		if n&0xfff == 0 && ctx.Err() != nil {
+			rep.Err = ctx.Err()
+			return
+		}
+		c := s.Command()
+		if c.Kind == KindAnnotation {
+			rep.Annotations++
+			if c.TSValid {
+				ts := rep.Timestamps
+				if ts == nil {
+					ts = &Timestamps{FirstUnix: c.Timestamp}
+					rep.Timestamps = ts
+				}
+				ts.Count++
+				if lastTS >= 0 && c.Timestamp < lastTS {
+					ts.Backwards++
+				}
+				lastTS = c.Timestamp
+				ts.LastUnix = c.Timestamp
+				if len(rep.tsMarks) < maxTSMarks {
+					ms := int64(-1)
+					if st, _, open := s.OpenMulti(); open {
+						ms = st
+					}
+					rep.tsMarks = append(rep.tsMarks, TSMark{Offset: c.Offset, Unix: c.Timestamp, MultiStart: ms})
+				}
+			} else if len(rep.Findings) < 100 {
+				rep.Findings = append(rep.Findings, finding.New(finding.AOFTimestampInvalid, rep.Path,
+					"annotation line at offset %d is not of the form #TS:<seconds>; the server skips it", c.Offset).At(c.Offset).
+					WithHint("redis-check-aof --truncate-to-timestamp stops with \"Invalid timestamp annotation\" on it"))
+			}
+			continue
+		}
+		rep.Commands++
+		p, ok := counts[string(c.Name)]
+		if !ok {
+			if len(counts) < s.lim.MaxDistinctNames {
+				p = new(int64)
+				counts[string(c.Name)] = p
+			} else {
+				if other == nil {
+					other = new(int64)
+				}
+				p = other
+			}
+		}
+		*p++
+		if c.DB >= 0 && len(dbs) < s.lim.MaxDBs {
+			dbs[c.DB] = true
+		}
+		switch string(c.Name) {
+		case "MULTI":
+			if rep.Transactions.Multi > rep.Transactions.Exec+rep.Transactions.NestedMulti {
+				rep.Transactions.NestedMulti++
+			}
+			rep.Transactions.Multi++
+		case "EXEC":
+			if rep.Transactions.Multi > rep.Transactions.Exec+rep.Transactions.NestedMulti {
+				rep.Transactions.Exec++
+			} else {
+				rep.Transactions.UnmatchedExec++
+			}
+		}
+		if c.BadCRLF > 0 && len(rep.Findings) < 100 {
+			rep.Findings = append(rep.Findings, finding.New(finding.AOFMissingCRLF, rep.Path,
+				"%d argument(s) of %s at offset %d are not followed by \\r\\n; the server skips those two bytes unchecked and loads it", c.BadCRLF, printable(c.Name), c.Offset).At(c.FirstBadCRLF).
+				WithHint("redis-check-aof reports this command as invalid and --fix would cut the file here"))
+		}
+		if _, known := knownCommands[string(c.Name)]; !known || c.NameLen > uint64(len(c.Name)) {
+			if rep.firstUnknown == nil {
+				rep.firstUnknown = &unknownCmd{name: printable(c.Name), offset: c.Offset}
+				if c.NameLen > uint64(len(c.Name)) {
+					rep.firstUnknown.name += "…"
+				}
+			}
+			rep.firstUnknown.count++
+		}
+	}
+	for name, p := range counts {
+		rep.CommandCounts[name] = *p
+	}
+	if other != nil {
+		rep.CommandCounts["(other)"] = *other
+	}
+	for db := range dbs {
+		rep.SelectedDBs = append(rep.SelectedDBs, db)
+	}
+	sort.Slice(rep.SelectedDBs, func(i, j int) bool { return rep.SelectedDBs[i] < rep.SelectedDBs[j] })
+	if ts := rep.Timestamps; ts != nil {
+		ts.First = time.Unix(ts.FirstUnix, 0).UTC().Format(time.RFC3339)
+		ts.Last = time.Unix(ts.LastUnix, 0).UTC().Format(time.RFC3339)
+	}
+}
+
+// isModuleName: module commands are conventionally "<prefix>.<name>"
+// (JSON.SET, FT.CREATE, TS.ADD); the server loads them only when the module
+// is loaded, which a file cannot tell.
+func isModuleName(name string) bool {
+	dot := false
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		switch {
+		case c == '.':
+			dot = i > 0 && i < len(name)-1
+		case c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '_', c == '-':
+		default:
+			return false
+		}
+	}
+	return dot
+}
+
+func printable(b []byte) string {
+	for _, c := range b {
+		if c < 0x20 || c >= 0x7f {
+			return fmt.Sprintf("%q", b)
+		}
+	}
+	return string(b)
+}
+
+func (rep *Report) finish(s *Scanner) {
+	rep.OKUpTo = s.OKUpTo()
+	rep.ScannedUpTo = s.Offset()
+	if rep.Size < 0 {
+		rep.Size = s.Offset()
+	}
+	path := rep.Path
+	var ce *CorruptionError
+	err := s.Err()
+	if rep.Err == nil {
+		rep.Err = err
+	}
+	if err != nil && !errors.As(err, &ce) {
+		rep.Findings = append(rep.Findings, finding.New(finding.InputUnreadable, path, "reading stopped at offset %d: %v", s.Offset(), err).At(s.Offset()))
+		rep.Server = Server{Verdict: Refuses, LoadTruncatedYes: "unknown: the file could not be read", LoadTruncatedNo: "unknown: the file could not be read"}
+		return
+	}
+	if rep.Err != nil && ce == nil {
+		// cancelled
+		rep.Findings = append(rep.Findings, finding.New(finding.InputUnreadable, path, "scan stopped at offset %d: %v", s.Offset(), rep.Err).At(s.Offset()))
+		rep.Server = Server{Verdict: Refuses, LoadTruncatedYes: "unknown: the scan was interrupted", LoadTruncatedNo: "unknown: the scan was interrupted"}
+		return
+	}
+	last := rep.Last
+	switch {
+	case ce != nil && rep.RDB != nil && rep.RDB.End == 0:
+		// The RDB part itself is short or corrupt: fatal, never truncated.
+		rep.BadRecord = &BadRecord{Offset: ce.Offset, Line: ce.Line, At: ce.At, Expected: ce.Expected, Found: ce.Found}
+		rep.OKUpTo = 0
+		rep.Findings = append(rep.Findings, finding.New(finding.AOFRDBPreambleCorrupt, path,
+			"the RDB part starting at offset %d is short or corrupt (%s, found %s); the server refuses the file and never truncates an RDB part", ce.Offset, ce.Expected, ce.Found).At(ce.At).
+			WithHint("run 'aoftool rdb %s' for the RDB details; the data after the damage cannot be recovered by truncation", path))
+		rep.Server = Server{Verdict: Refuses, LoadTruncatedYes: "refuses: error reading the RDB part", LoadTruncatedNo: "refuses: error reading the RDB part"}
+	case ce != nil && errors.Is(ce, ErrProtocol):
+		rep.BadRecord = &BadRecord{Offset: ce.Offset, Line: ce.Line, At: ce.At, Expected: ce.Expected, Found: ce.Found}
+		rep.Findings = append(rep.Findings, finding.New(finding.AOFBadFormat, path,
+			"the command at offset %d is not valid RESP (at %d expected %s, found %s); the server stops with \"Bad file format\" and refuses to start", ce.Offset, ce.At, ce.Expected, ce.Found).At(ce.At).AtLine(int(ce.Line)).
+			WithHint("aoftool aof --repair-to OUT %s writes a copy cut at offset %d (%d bytes after it are lost; redis-check-aof --fix cuts the same way, in place)", path, rep.OKUpTo, rep.Size-rep.OKUpTo))
+		rep.Server = Server{Verdict: Refuses, LoadTruncatedYes: "refuses: bad file format", LoadTruncatedNo: "refuses: bad file format"}
+	case ce != nil && errors.Is(ce, ErrTruncated):
+		cut, _ := s.ServerCut()
+		rep.BadRecord = &BadRecord{Offset: ce.Offset, Line: ce.Line, At: ce.At, Expected: ce.Expected, Found: ce.Found}
+		tail := &Tail{Offset: rep.OKUpTo, Bytes: rep.Size - rep.OKUpTo, PartialCommand: true}
+		st, n, open := s.OpenMulti()
+		if open {
+			tail.IncompleteMulti = true
+			tail.CommandsDropped = n
+		}
+		rep.TruncatedTail = tail
+		rep.truncatedFindings(ce, cut, last, tail, st)
+	case s.openAtEOF:
+		st, n, _ := s.OpenMulti()
+		cut, _ := s.ServerCut()
+		rep.Transactions.Open = true
+		rep.Transactions.OpenOffset = &st
+		tail := &Tail{Offset: cut, Bytes: rep.Size - cut, CommandsDropped: n, IncompleteMulti: true}
+		rep.TruncatedTail = tail
+		f := finding.New(finding.AOFIncompleteMulti, path,
+			"MULTI at offset %d has no EXEC before the end of the file; the server reverts the transaction (%d command(s), %d bytes)", st, n, tail.Bytes).At(st)
+		rep.Findings = append(rep.Findings, f.WithHint("%s", rep.truncHint(cut, last)))
+		rep.Server = truncServer(cut, last)
+	default:
+		rep.Server = Server{Verdict: Loads, LoadTruncatedYes: "loads", LoadTruncatedNo: "loads"}
+	}
+	if !rep.Transactions.Open {
+		if st, _, open := s.OpenMulti(); open {
+			rep.Transactions.Open = true
+			rep.Transactions.OpenOffset = &st
+		}
+	}
+	if u := rep.firstUnknown; u != nil {
+		if isModuleName(u.name) {
+			rep.Findings = append(rep.Findings, finding.New(finding.AOFModuleCommand, path,
+				"%d command(s) not built into Redis, first %s at offset %d; the server loads them only if the module that provides them is loaded", u.count, u.name, u.offset).At(u.offset))
+		} else {
+			rep.Findings = append(rep.Findings, finding.New(finding.AOFUnknownCommand, path,
+				"%d command(s) unknown to Redis 7.x/8.x, first '%s' at offset %d; the server stops with \"Unknown command\" there unless a module provides it", u.count, u.name, u.offset).At(u.offset).
+				WithHint("check which modules the server loads (loadmodule); aoftool does not cut unknown commands"))
+			if rep.Server.Verdict != Refuses && (rep.TruncatedTail == nil || u.offset < rep.TruncatedTail.Offset) {
+				rep.Server = Server{Verdict: Refuses, LoadTruncatedYes: "refuses: unknown command", LoadTruncatedNo: "refuses: unknown command"}
+			}
+		}
+	}
+	if ts := rep.Timestamps; ts != nil && ts.Backwards > 0 {
+		rep.Findings = append(rep.Findings, finding.New(finding.AOFTimestampBackwards, path,
+			"%d #TS annotation(s) are earlier than the one before them (the clock moved back)", ts.Backwards).
+			WithHint("--truncate-to-timestamp cuts at the first annotation later than T, as redis-check-aof does; later annotations earlier than T are cut too"))
+	}
+	if rep.Transactions.UnmatchedExec > 0 {
+		rep.Findings = append(rep.Findings, finding.New(finding.AOFUnmatchedExec, path,
+			"%d EXEC without MULTI; the server ignores them, redis-check-aof reports \"Unexpected EXEC\"", rep.Transactions.UnmatchedExec))
+	}
+	if rep.Transactions.NestedMulti > 0 {
+		rep.Findings = append(rep.Findings, finding.New(finding.AOFNestedMulti, path,
+			"%d MULTI inside a transaction; the server queues them, redis-check-aof reports \"Unexpected MULTI\"", rep.Transactions.NestedMulti))
+	}
+	if rep.Format == FormatRESP && rep.Commands == 0 && rep.Annotations == 0 && rep.Err == nil {
+		rep.Findings = append(rep.Findings, finding.New(finding.AOFEmpty, path, "the file holds no complete command").At(0))
+	}
+	rep.Findings.Sort()
+}
+
+func truncServer(cut int64, last bool) Server {
+	c := cut
+	if last {
+		return Server{Verdict: LoadsTruncated, TruncatesAt: &c,
+			LoadTruncatedYes: fmt.Sprintf("truncates the file in place to %d bytes and loads", cut),
+			LoadTruncatedNo:  "refuses: unexpected end of file"}
+	}
+	return Server{Verdict: Refuses, TruncatesAt: &c,
+		LoadTruncatedYes: fmt.Sprintf("truncates the file in place to %d bytes, then refuses: the truncated file is not the last file", cut),
+		LoadTruncatedNo:  "refuses: unexpected end of file"}
+}
+
+func (rep *Report) truncHint(cut int64, last bool) string {
+	if last {
+		return fmt.Sprintf("aoftool aof --repair-to OUT %s writes a copy cut at offset %d; started on this file, Redis cuts it in place (aof-load-truncated yes) or refuses (no)", rep.Path, rep.OKUpTo)
+	}
+	return fmt.Sprintf("do not start Redis on this directory: it cuts this file in place to %d bytes, refuses, and loads without this tail on the next start; repair a copy with aoftool aof --repair-to DIR", cut)
+}
+
+func (rep *Report) truncatedFindings(ce *CorruptionError, cut int64, last bool, tail *Tail, multiStart int64) {
+	path := rep.Path
+	code := finding.AOFTruncatedTail
+	if !last {
+		code = finding.AOFTruncatedNotLast
+	}
+	msg := fmt.Sprintf("the file ends inside the command at offset %d (at %d expected %s, found %s); %d bytes after offset %d are an incomplete tail", ce.Offset, ce.At, ce.Expected, ce.Found, tail.Bytes, tail.Offset)
+	if !last {
+		msg += "; this is not the last file, so the server truncates it in place and then refuses to start"
+	}
+	rep.Findings = append(rep.Findings, finding.New(code, path, "%s", msg).At(ce.Offset).AtLine(int(ce.Line)).WithHint("%s", rep.truncHint(cut, last)))
+	if cut != rep.OKUpTo {
+		st, n := multiStart, tail.CommandsDropped
+		rep.Findings = append(rep.Findings, finding.New(finding.AOFCutInsideMulti, path,
+			"the torn command is inside the transaction opened at offset %d: the server cuts at %d, inside it, leaving a MULTI without EXEC that the next start reverts together with anything appended after it (%d command(s))", st, cut, n).At(cut))
+	}
+	rep.Server = truncServer(cut, last)
+}
+
+// TSMarks returns the "#TS" annotations seen (at most 2^20), in file order.
+func (rep *Report) TSMarks() []TSMark { return rep.tsMarks }
+
+// CutAtTimestamp returns where a copy keeping only what was logged at or
+// before unix second t ends: at the first annotation later than t (the
+// redis-check-aof rule), moved back to the start of a transaction it falls
+// inside, and never past OKUpTo. ok is false when nothing is cut.
+func (rep *Report) CutAtTimestamp(t int64) (cut int64, ok bool) {
+	for _, m := range rep.tsMarks {
+		if m.Unix > t {
+			c := m.Offset
+			if m.MultiStart >= 0 {
+				c = m.MultiStart
+			}
+			if c > rep.OKUpTo {
+				c = rep.OKUpTo
+			}
+			return c, true
+		}
+	}
+	return rep.OKUpTo, rep.OKUpTo < rep.Size
+}

@@ -1,0 +1,527 @@
+package aofinspect
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+)
+
+const (
+	// lineMax is what one fgets into the server's 1024-byte buffer
+	// (AOF_ANNOTATION_LINE_MAX_LEN) returns at most: a longer line is read
+	// as several, and the remainder must itself start a valid record.
+	lineMax = 1023
+	bufSize = 256 << 10
+)
+
+// Limits bounds what the scanner keeps from the file. Nothing else taken
+// from the file ever sizes an allocation.
+type Limits struct {
+	// MaxNameLen caps the bytes of a command name kept (default 32).
+	MaxNameLen int
+	// MaxDistinctNames caps the per-command table of a Report (default
+	// 512); further names are counted under "(other)".
+	MaxDistinctNames int
+	// MaxDBs caps the distinct SELECTed databases a Report lists (default 256).
+	MaxDBs int
+	// ServerMaxAlloc is the bulk length from which the server's up-front
+	// allocation fails and it aborts instead of reading the bulk (default
+	// 1<<47, the x86-64 user address space; observed on 7.0.15: 2^46 bytes
+	// were "allocated" lazily, 2^47 aborted). Lengths below it that exceed
+	// the file are a truncated tail, as the server sees them.
+	ServerMaxAlloc uint64
+}
+
+// DefaultLimits are the limits used when Options.Limits is zero.
+var DefaultLimits = Limits{MaxNameLen: 32, MaxDistinctNames: 512, MaxDBs: 256, ServerMaxAlloc: 1 << 47}
+
+func (l Limits) withDefaults() Limits {
+	d := DefaultLimits
+	if l.MaxNameLen > 0 && l.MaxNameLen <= 64 {
+		d.MaxNameLen = l.MaxNameLen
+	}
+	if l.MaxDistinctNames > 0 {
+		d.MaxDistinctNames = l.MaxDistinctNames
+	}
+	if l.MaxDBs > 0 {
+		d.MaxDBs = l.MaxDBs
+	}
+	if l.ServerMaxAlloc > 0 {
+		d.ServerMaxAlloc = l.ServerMaxAlloc
+	}
+	return d
+}
+
+// Options configure a Scanner or a Scan.
+type Options struct {
+	// Path names the file in errors and findings only; it is never opened.
+	Path string
+	// Size is the file's size; 0 or less means unknown. When known, a bulk
+	// longer than what remains is reported without reading the rest.
+	Size int64
+	// Limits; zero fields take DefaultLimits.
+	Limits Limits
+	// NotLast marks a file that is not the last one the server loads (a
+	// base or an incr followed by another incr): a truncated tail there is
+	// fatal to the server. Zero value: the file is the last one.
+	NotLast bool
+	// Progress, when set, is called now and then with the offset reached.
+	Progress func(offset int64)
+}
+
+// Kind tells commands from annotation lines.
+type Kind uint8
+
+const (
+	KindCommand    Kind = iota + 1 // a RESP array the server executes
+	KindAnnotation                 // a line starting with '#' the server skips
+)
+
+// Command is one record. Name aliases the scanner's buffer and is valid
+// until the next call to Next.
+type Command struct {
+	Kind   Kind
+	Offset int64 // first byte
+	End    int64 // one past the last byte
+	Line   int64 // 1-based line of Offset
+	// Argc is the argument count as the server computes it (atoi, so it
+	// wraps like a C int).
+	Argc int64
+	// Name is the command name upper-cased, at most Limits.MaxNameLen bytes.
+	Name []byte
+	// NameLen is the name's full length in the file.
+	NameLen uint64
+	// DB is SELECT's argument, -1 for other commands or an unparsable one.
+	DB int64
+	// Timestamp is the seconds of a "#TS:<secs>" annotation; TSValid says
+	// whether the annotation had that form exactly.
+	Timestamp int64
+	TSValid   bool
+	// BadCRLF counts bulks of this command not followed by "\r\n" (the
+	// server skips those two bytes unchecked; redis-check-aof rejects them).
+	BadCRLF int
+	// FirstBadCRLF is the offset of the first such pair, or -1.
+	FirstBadCRLF int64
+}
+
+// IsAnnotation reports whether the record is a '#' line.
+func (c *Command) IsAnnotation() bool { return c.Kind == KindAnnotation }
+
+type lineState uint8
+
+const (
+	lineNone   lineState = iota // end of file, nothing read (fgets returns NULL)
+	lineNL                      // ends with '\n'
+	lineCapped                  // lineMax bytes without '\n'
+	lineEOF                     // ended by end of file without '\n'
+)
+
+// Scanner reads an AOF command stream record by record over a fixed
+// buffer, following the rules of the server's loader
+// (src/aof.c loadSingleAppendOnlyFile). Memory does not grow with the file
+// or with any length written in it.
+type Scanner struct {
+	r    io.Reader
+	opt  Options
+	lim  Limits
+	buf  []byte
+	rp   int
+	wp   int
+	base int64 // file offset of buf[0]
+	eof  bool
+	rerr error
+
+	lines int64 // newlines consumed
+	cmd   Command
+	name  [64]byte
+	err   error
+	done  bool
+
+	okUpTo      int64 // end of the last complete command outside MULTI/EXEC
+	serverValid int64 // the server's valid_up_to: end of the last complete command
+	beforeMulti int64 // the server's valid_before_multi
+	inMulti     bool
+	multiStart  int64
+	multiCmds   int64
+	openAtEOF   bool
+	nextReport  int64
+}
+
+// NewScanner returns a scanner reading r from its current position, which
+// is taken as offset 0.
+func NewScanner(r io.Reader, opt Options) *Scanner {
+	if opt.Size <= 0 {
+		opt.Size = -1 // unknown: an empty input ends the scan anyway
+	}
+	return newScannerAt(r, opt, 0, make([]byte, bufSize))
+}
+
+func newScannerAt(r io.Reader, opt Options, base int64, buf []byte) *Scanner {
+	return &Scanner{r: r, opt: opt, lim: opt.Limits.withDefaults(), buf: buf, base: base, okUpTo: base, serverValid: base, beforeMulti: base, nextReport: base + 64<<20}
+}
+
+// Offset is the offset of the next byte the scanner will read: after the
+// last record returned, or where scanning stopped. It never moves back.
+func (s *Scanner) Offset() int64 { return s.base + int64(s.rp) }
+
+// Command returns the record Next just read.
+func (s *Scanner) Command() *Command { return &s.cmd }
+
+// Err returns the error that stopped the scan: nil at a clean end of file,
+// a *CorruptionError wrapping ErrTruncated or ErrProtocol, or a read error.
+func (s *Scanner) Err() error { return s.err }
+
+// OKUpTo is the end of the last complete command outside a MULTI/EXEC
+// block: the offset a repaired file is cut at.
+func (s *Scanner) OKUpTo() int64 { return s.okUpTo }
+
+// ServerValidUpTo is the server's valid_up_to: the end of the last complete
+// command, inside a transaction or not.
+func (s *Scanner) ServerValidUpTo() int64 { return s.serverValid }
+
+// OpenMulti reports a MULTI without EXEC so far: where it starts and how
+// many complete commands (MULTI included) it holds.
+func (s *Scanner) OpenMulti() (start, commands int64, open bool) {
+	return s.multiStart, s.multiCmds, s.inMulti
+}
+
+// ServerCut returns where the server truncates the file when it treats the
+// end as a short read, and whether it does: inside a command it cuts at
+// valid_up_to (which may lie inside a transaction), after a MULTI left open
+// at end of file at valid_before_multi. Meaningful once Next returned false.
+func (s *Scanner) ServerCut() (int64, bool) {
+	if errors.Is(s.err, ErrTruncated) {
+		return s.serverValid, true
+	}
+	if s.err == nil && s.done && s.openAtEOF {
+		return s.beforeMulti, true
+	}
+	return 0, false
+}
+
+// fill reads more input, compacting the buffer first when it is full.
+func (s *Scanner) fill() {
+	if s.eof || s.rerr != nil {
+		return
+	}
+	if s.wp == len(s.buf) {
+		if s.rp == 0 {
+			return // cannot happen: callers never need a whole buffer
+		}
+		n := copy(s.buf, s.buf[s.rp:s.wp])
+		s.base += int64(s.rp)
+		s.rp, s.wp = 0, n
+	}
+	for i := 0; i < 100; i++ {
+		n, err := s.r.Read(s.buf[s.wp:])
+		s.wp += n
+		if err == io.EOF {
+			s.eof = true
+			return
+		}
+		if err != nil {
+			s.rerr = err
+			return
+		}
+		if n > 0 {
+			return
+		}
+	}
+	s.rerr = io.ErrNoProgress
+}
+
+// readLine is fgets(buf, 1024, fp).
+func (s *Scanner) readLine() ([]byte, lineState) {
+	for {
+		avail := s.buf[s.rp:s.wp]
+		lim := len(avail)
+		if lim > lineMax {
+			lim = lineMax
+		}
+		if i := bytes.IndexByte(avail[:lim], '\n'); i >= 0 {
+			s.rp += i + 1
+			s.lines++
+			return avail[:i+1], lineNL
+		}
+		if lim == lineMax {
+			s.rp += lineMax
+			return avail[:lineMax], lineCapped
+		}
+		if s.eof || s.rerr != nil {
+			if len(avail) == 0 {
+				return nil, lineNone
+			}
+			s.rp = s.wp
+			return avail, lineEOF
+		}
+		s.fill()
+	}
+}
+
+// peek returns up to n (≤ 64) bytes without consuming them; fewer only at
+// end of input.
+func (s *Scanner) peek(n int) []byte {
+	for s.wp-s.rp < n && !s.eof && s.rerr == nil {
+		s.fill()
+	}
+	if s.wp-s.rp < n {
+		return s.buf[s.rp:s.wp]
+	}
+	return s.buf[s.rp : s.rp+n]
+}
+
+// skip consumes n bytes, reading and dropping them; false when the input
+// ends first (everything left is then consumed).
+func (s *Scanner) skip(n uint64) bool {
+	for n > 0 {
+		if s.rp == s.wp {
+			if s.eof || s.rerr != nil {
+				return false
+			}
+			// Everything buffered is consumed: restart at the front so a
+			// long bulk streams through the whole buffer.
+			s.base += int64(s.rp)
+			s.rp, s.wp = 0, 0
+			s.fill()
+			continue
+		}
+		k := s.wp - s.rp
+		if uint64(k) > n {
+			k = int(n)
+		}
+		s.lines += int64(bytes.Count(s.buf[s.rp:s.rp+k], nl))
+		s.rp += k
+		n -= uint64(k)
+	}
+	return true
+}
+
+var nl = []byte{'\n'}
+
+// remaining is what is left of the file when its size is known, else -1.
+func (s *Scanner) remaining() int64 {
+	if s.opt.Size < 0 {
+		return -1
+	}
+	r := s.opt.Size - s.Offset()
+	if r < 0 {
+		return 0
+	}
+	return r
+}
+
+func (s *Scanner) fail(sentinel error, start, line, at int64, expected, found string) bool {
+	s.done = true
+	if s.rerr != nil {
+		s.err = s.rerr
+		return false
+	}
+	s.err = &CorruptionError{Path: s.opt.Path, Offset: start, Line: line, At: at, Expected: expected, Found: found, Err: sentinel}
+	return false
+}
+
+// Next reads the next record. It returns false at the end of the input or
+// on the first error (see Err).
+func (s *Scanner) Next() bool {
+	if s.done {
+		return false
+	}
+	if s.opt.Progress != nil && s.Offset() >= s.nextReport {
+		s.opt.Progress(s.Offset())
+		s.nextReport = s.Offset() + 64<<20
+	}
+	start, startLine := s.Offset(), s.lines+1
+	line, st := s.readLine()
+	if st == lineNone {
+		s.done = true
+		if s.rerr != nil {
+			s.err = s.rerr
+			return false
+		}
+		s.openAtEOF = s.inMulti
+		return false
+	}
+	switch line[0] {
+	case '#':
+		s.cmd = Command{Kind: KindAnnotation, Offset: start, End: s.Offset(), Line: startLine, DB: -1, FirstBadCRLF: -1}
+		s.cmd.Timestamp, s.cmd.TSValid = parseTS(line)
+		return true
+	case '*':
+	default:
+		return s.fail(ErrProtocol, start, startLine, start, "'*' or '#'", quoteLine(line))
+	}
+	if len(line) == 1 || line[1] == 0 {
+		// The server's buf[1] == '\0' test: a read error, which is a short
+		// read when the line ended at end of file.
+		if st == lineEOF {
+			return s.fail(ErrTruncated, start, startLine, start, "argument count", "end of file")
+		}
+		return s.fail(ErrProtocol, start, startLine, start, "argument count", quoteLine(line))
+	}
+	argc := int32(cStrtol(line[1:]))
+	if argc < 1 {
+		return s.fail(ErrProtocol, start, startLine, start, "argument count ≥ 1", quoteLine(line))
+	}
+	c := Command{Kind: KindCommand, Offset: start, Line: startLine, Argc: int64(argc), DB: -1, FirstBadCRLF: -1}
+	var nameN int
+	isSelect := false
+	for j := int32(0); j < argc; j++ {
+		aoff := s.Offset()
+		line, st := s.readLine()
+		if st == lineNone {
+			return s.fail(ErrTruncated, start, startLine, aoff, fmt.Sprintf("bulk header of argument %d of %d", j+1, argc), "end of file")
+		}
+		if line[0] != '$' {
+			return s.fail(ErrProtocol, start, startLine, aoff, "'$'", quoteLine(line))
+		}
+		n := cStrtol(line[1:])
+		if n < 0 {
+			return s.fail(ErrProtocol, start, startLine, aoff, "bulk length ≥ 0", quoteLine(line)+" (the server aborts: allocation size overflows)")
+		}
+		ulen := uint64(n)
+		if ulen >= s.lim.ServerMaxAlloc {
+			return s.fail(ErrProtocol, start, startLine, aoff, "bulk length the server can allocate", quoteLine(line)+" (the server aborts: out of memory)")
+		}
+		if j == 0 {
+			c.NameLen = ulen
+			k := ulen
+			if k > uint64(s.lim.MaxNameLen) {
+				k = uint64(s.lim.MaxNameLen)
+			}
+			b := s.peek(int(k))
+			nameN = copy(s.name[:], b)
+			upper(s.name[:nameN])
+			isSelect = nameN == 6 && string(s.name[:6]) == "SELECT"
+		} else if j == 1 && isSelect && ulen <= 20 {
+			c.DB = parseDB(s.peek(int(ulen)))
+		}
+		if ulen > 0 {
+			if rem := s.remaining(); rem >= 0 && ulen > uint64(rem) {
+				return s.fail(ErrTruncated, start, startLine, s.Offset(), fmt.Sprintf("%d bytes of argument %d", ulen, j+1), fmt.Sprintf("%d bytes before end of file", rem))
+			}
+			if !s.skip(ulen) {
+				return s.fail(ErrTruncated, start, startLine, s.Offset(), fmt.Sprintf("%d bytes of argument %d", ulen, j+1), "end of file")
+			}
+		}
+		// The server freads two bytes here and never looks at them.
+		t := s.peek(2)
+		if len(t) < 2 {
+			s.skip(uint64(len(t)))
+			return s.fail(ErrTruncated, start, startLine, s.Offset(), "\"\\r\\n\" after a bulk", "end of file")
+		}
+		if t[0] != '\r' || t[1] != '\n' {
+			if c.BadCRLF == 0 {
+				c.FirstBadCRLF = s.Offset()
+			}
+			c.BadCRLF++
+		}
+		s.skip(2)
+	}
+	c.End = s.Offset()
+	c.Name = s.name[:nameN]
+	s.cmd = c
+	switch {
+	case nameN == 5 && string(c.Name) == "MULTI" && c.NameLen == 5:
+		s.beforeMulti = s.serverValid
+		if !s.inMulti {
+			s.inMulti = true
+			s.multiStart = start
+			s.multiCmds = 0
+		}
+	case nameN == 4 && string(c.Name) == "EXEC" && c.NameLen == 4 && s.inMulti:
+		s.inMulti = false
+	}
+	if s.inMulti {
+		s.multiCmds++
+	}
+	s.serverValid = c.End
+	if !s.inMulti {
+		s.okUpTo = c.End
+	}
+	return true
+}
+
+// cStrtol is strtol(p, NULL, 10): leading C white space, a sign, digits,
+// clamped to the int64 range on overflow; anything else ends the number
+// (atoi is the same, then truncated to a C int by the caller).
+func cStrtol(p []byte) int64 {
+	i := 0
+	for i < len(p) && (p[i] == ' ' || (p[i] >= '\t' && p[i] <= '\r')) {
+		i++
+	}
+	neg := false
+	if i < len(p) && (p[i] == '+' || p[i] == '-') {
+		neg = p[i] == '-'
+		i++
+	}
+	var v uint64
+	over := false
+	for ; i < len(p) && p[i] >= '0' && p[i] <= '9'; i++ {
+		d := uint64(p[i] - '0')
+		if v > (1<<63-d)/10 {
+			over = true
+			continue
+		}
+		v = v*10 + d
+	}
+	if neg {
+		if over || v > 1<<63 {
+			return -1 << 63
+		}
+		return -int64(v)
+	}
+	if over || v > 1<<63-1 {
+		return 1<<63 - 1
+	}
+	return int64(v)
+}
+
+func upper(b []byte) {
+	for i, c := range b {
+		if c >= 'a' && c <= 'z' {
+			b[i] = c - 32
+		}
+	}
+}
+
+func parseDB(b []byte) int64 {
+	v, err := strconv.ParseInt(string(b), 10, 64)
+	if err != nil || v < 0 {
+		return -1
+	}
+	return v
+}
+
+// parseTS reads "#TS:<secs>\r\n", the form the server writes and
+// redis-check-aof's --truncate-to-timestamp insists on.
+func parseTS(line []byte) (int64, bool) {
+	if !bytes.HasPrefix(line, []byte("#TS:")) {
+		return 0, false
+	}
+	d := line[4:]
+	if !bytes.HasSuffix(d, []byte("\r\n")) {
+		return 0, false
+	}
+	d = d[:len(d)-2]
+	if len(d) == 0 || len(d) > 18 {
+		return 0, false
+	}
+	var v int64
+	for _, c := range d {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		v = v*10 + int64(c-'0')
+	}
+	return v, true
+}
+
+// quoteLine shows the start of a line in an error, escaped and capped.
+func quoteLine(b []byte) string {
+	if len(b) > 24 {
+		return strconv.Quote(string(b[:24])) + "…"
+	}
+	return strconv.Quote(string(b))
+}
