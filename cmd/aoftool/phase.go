@@ -1,18 +1,418 @@
 package main
 
 import (
+	"context"
 	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/spf13/cobra"
+
+	"github.com/aoftool/aoftool/finding"
+	"github.com/aoftool/aoftool/internal/ropen"
+	"github.com/aoftool/aoftool/phase"
+	"github.com/aoftool/aoftool/snapshot"
 )
 
-// placeholder until the phase command lands; it refuses to run (exit 2).
-func newPhaseCmd(_ *globalOptions) *cobra.Command {
-	return &cobra.Command{
-		Use:   "phase",
-		Short: "not available in this build",
-		RunE: func(*cobra.Command, []string) error {
-			return errors.New("phase: not available in this build")
+type phaseOptions struct {
+	fromLs         []string
+	sample         time.Duration
+	prometheus     string
+	lsYear         int
+	staleLag       time.Duration
+	dbFilename     string
+	appendDirName  string
+	appendFilename string
+}
+
+func newPhaseCmd(g *globalOptions) *cobra.Command {
+	var o phaseOptions
+	cmd := &cobra.Command{
+		Use:   "phase [SOURCE...]",
+		Short: "Say which persistence phase a data directory is in, and what dead jobs left behind",
+		Long: `phase tells what the server is doing with its data directory: steady, bgsave,
+sync-transfer, sync-loading, aof-rewrite or aof-rewrite-finishing. Inside a replica rebuild
+(transfer, load, AOF rewrite, install) it names the step (1 to 4). It lists the evidence, the
+progress of a running job (expected size; rate and ETA once growth is seen), what happens
+next, and the leftovers of killed or crashed jobs with whether each is safe to delete.
+
+SOURCE is a data directory (dir in redis.conf) or a snapshot saved by 'aoftool snapshot -o'.
+Several sources are the same directory at several moments: growth between them is the only
+proof that a job is alive. --sample takes two captures of one directory that far apart.
+--from-ls reads pasted 'ls -l' style listings (ls -l, -la, -lh, --full-time, -lR, several
+directories in one paste); '-' reads stdin.
+
+Files never prove a process is alive: when they cannot separate two phases, the answer says
+so with a lower confidence and the other reading in the alternatives.
+
+--prometheus FILE writes the phase, artifact sizes, progress and finding counts in the
+Prometheus text format for node_exporter's textfile collector (written atomically; FILE
+must be outside the inspected directory).
+
+Only names, stat data and the first bytes of files are read; nothing is written inside the
+inspected directory, and it is safe to run against a live server.`,
+		Example: `  aoftool phase /var/lib/redis
+  aoftool phase --sample 5s /var/lib/redis
+  aoftool phase before.json after.json
+  kubectl exec redis-0 -- ls -la /data /data/appendonlydir | aoftool phase --from-ls -
+  aoftool phase --json --prometheus /var/lib/node_exporter/redis_phase.prom /var/lib/redis`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := o.validate(args); err != nil {
+				return err
+			}
+			return runPhase(cmd.Context(), g, o, args, cmd.OutOrStdout())
 		},
 	}
+	f := cmd.Flags()
+	f.StringArrayVar(&o.fromLs, "from-ls", nil, "read a pasted ls -l listing from FILE ('-' for stdin); repeat for listings over time")
+	f.DurationVar(&o.sample, "sample", 0, "capture the directory twice, this far apart, to observe growth (e.g. 5s)")
+	f.StringVar(&o.prometheus, "prometheus", "", "also write Prometheus text-format metrics to FILE (outside the inspected directory)")
+	f.IntVar(&o.lsYear, "ls-year", 0, "year of listing dates printed without one (default: the last six months)")
+	f.DurationVar(&o.staleLag, "stale-lag", 0, "a temp file whose last write lags the server's other files by more than this is taken as abandoned (default 1s)")
+	f.StringVar(&o.dbFilename, "dbfilename", "dump.rdb", "dbfilename of the server")
+	f.StringVar(&o.appendDirName, "appenddirname", "appendonlydir", "appenddirname of the server")
+	f.StringVar(&o.appendFilename, "appendfilename", "appendonly.aof", "appendfilename of the server")
+	return cmd
+}
+
+func (o phaseOptions) validate(args []string) error {
+	if len(args) == 0 && len(o.fromLs) == 0 {
+		return usagef("phase needs a data directory, snapshot files, or --from-ls FILE")
+	}
+	if o.sample < 0 {
+		return usagef("--sample must be positive")
+	}
+	if o.sample > 0 && (len(args) != 1 || len(o.fromLs) > 0) {
+		return usagef("--sample takes exactly one data directory")
+	}
+	if o.sample > 10*time.Minute {
+		return usagef("--sample %v is longer than 10m; use 'aoftool watch' for long observations", o.sample)
+	}
+	stdin := 0
+	for _, f := range o.fromLs {
+		if f == "-" {
+			stdin++
+		}
+	}
+	if stdin > 1 {
+		return usagef("--from-ls - can read stdin only once")
+	}
+	for _, n := range []string{o.dbFilename, o.appendDirName, o.appendFilename} {
+		if n == "" || n == "." || n == ".." || strings.ContainsAny(n, "/\\") {
+			return usagef("%q must be a plain file name, as in redis.conf", n)
+		}
+	}
+	if o.prometheus != "" && filepath.Base(o.prometheus) == "." {
+		return usagef("--prometheus needs a file name")
+	}
+	return nil
+}
+
+func (o phaseOptions) names() snapshot.Names {
+	return snapshot.Names{DBFilename: o.dbFilename, AppendDirName: o.appendDirName, AppendFilename: o.appendFilename}
+}
+
+func (o phaseOptions) captureOptions() snapshot.Options {
+	return snapshot.Options{DBFilename: o.dbFilename, AppendDirName: o.appendDirName, AppendFilename: o.appendFilename}
+}
+
+// loadSources turns the command line into snapshots of one directory and
+// lists the directories inspected (where nothing may be written).
+func loadSources(ctx context.Context, g *globalOptions, o phaseOptions, args []string) ([]*snapshot.Snapshot, []string, error) {
+	var snaps []*snapshot.Snapshot
+	var dirs []string
+	for _, a := range args {
+		fi, err := os.Stat(a)
+		if err != nil {
+			return nil, nil, err
+		}
+		if fi.IsDir() {
+			dirs = append(dirs, a)
+			s, err := snapshot.Capture(a, o.captureOptions())
+			if err != nil {
+				return nil, nil, err
+			}
+			snaps = append(snaps, s)
+			continue
+		}
+		s, err := loadSnapshotFile(a)
+		if err != nil {
+			return nil, nil, err
+		}
+		snaps = append(snaps, s)
+	}
+	if len(dirs) > 1 {
+		for _, d := range dirs[1:] {
+			if !sameDir(d, dirs[0]) {
+				return nil, nil, usagef("%s and %s are different directories: run phase once per directory", dirs[0], d)
+			}
+		}
+	}
+	if o.sample > 0 {
+		select {
+		case <-ctx.Done():
+			return nil, nil, ctx.Err()
+		case <-time.After(o.sample):
+		}
+		s, err := snapshot.Capture(args[0], o.captureOptions())
+		if err != nil {
+			return nil, nil, err
+		}
+		snaps = append(snaps, s)
+	}
+	for _, p := range o.fromLs {
+		var r io.Reader
+		if p == "-" {
+			r = g.stdin
+		} else {
+			f, _, err := ropen.Open(p, true)
+			if err != nil {
+				return nil, nil, err
+			}
+			defer f.Close()
+			r = f
+		}
+		s, _ := snapshot.FromListing(r, snapshot.ListingOptions{Year: o.lsYear, Names: o.names()})
+		if len(s.Entries) == 0 {
+			return nil, nil, fmt.Errorf("%s: no ls -l entry found in the listing", p)
+		}
+		snaps = append(snaps, s)
+	}
+	return snaps, dirs, nil
+}
+
+func loadSnapshotFile(p string) (*snapshot.Snapshot, error) {
+	f, _, err := ropen.Open(p, true)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	s, err := snapshot.Load(f)
+	if err != nil {
+		if errors.Is(err, snapshot.ErrNotSnapshot) {
+			return nil, fmt.Errorf("%s: not a data directory nor a saved snapshot (%v)", p, err)
+		}
+		return nil, fmt.Errorf("%s: %w", p, err)
+	}
+	return s, nil
+}
+
+func sameDir(a, b string) bool {
+	fa, errA := os.Stat(a)
+	fb, errB := os.Stat(b)
+	return errA == nil && errB == nil && os.SameFile(fa, fb)
+}
+
+// insideAny reports whether path would be created inside one of dirs.
+func insideAny(path string, dirs []string) (string, bool) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return "", false
+	}
+	parent := filepath.Dir(abs)
+	if r, err := filepath.EvalSymlinks(parent); err == nil {
+		parent = r
+	}
+	target := filepath.Join(parent, filepath.Base(abs))
+	for _, d := range dirs {
+		da, err := filepath.Abs(d)
+		if err != nil {
+			continue
+		}
+		if r, err := filepath.EvalSymlinks(da); err == nil {
+			da = r
+		}
+		if rel, err := filepath.Rel(da, target); err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+			return d, true
+		}
+	}
+	return "", false
+}
+
+func runPhase(ctx context.Context, g *globalOptions, o phaseOptions, args []string, out io.Writer) error {
+	if o.prometheus != "" {
+		if d, in := insideAny(o.prometheus, args); in {
+			return usagef("--prometheus %s is inside the inspected directory %s; aoftool never writes there", o.prometheus, d)
+		}
+	}
+	snaps, _, err := loadSources(ctx, g, o, args)
+	if err != nil {
+		return err
+	}
+	r := phase.Classify(snaps, phase.Options{StaleLag: o.staleLag})
+	if o.prometheus != "" {
+		if err := writePhaseMetrics(o.prometheus, r, snaps[len(snaps)-1]); err != nil {
+			return fmt.Errorf("--prometheus: %w", err)
+		}
+	}
+	if g.json {
+		if err := writeJSON(out, r); err != nil {
+			return err
+		}
+		return exitFor(r.Findings)
+	}
+	if err := printPhase(out, r, g.useColour(out)); err != nil {
+		return err
+	}
+	return exitFor(r.Findings)
+}
+
+func printPhase(w io.Writer, r *phase.Result, colour bool) error {
+	head := string(r.Phase)
+	if colour {
+		head = "\x1b[1m" + head + "\x1b[0m"
+	}
+	fmt.Fprintf(w, "Phase: %s (confidence %s", head, r.Confidence)
+	if r.Step != "" {
+		fmt.Fprintf(w, "; replica rebuild %s", r.Step)
+	}
+	fmt.Fprintln(w, ")")
+	fmt.Fprintln(w, r.Summary)
+	if len(r.Alternatives) > 0 {
+		alts := make([]string, len(r.Alternatives))
+		for i, a := range r.Alternatives {
+			alts[i] = string(a)
+		}
+		fmt.Fprintf(w, "Alternatives: %s\n", strings.Join(alts, ", "))
+	}
+	src := fmt.Sprintf("%s (%s) at %s", r.Root, r.Source, r.TakenAt.UTC().Format(time.RFC3339))
+	if r.Snapshots > 1 {
+		src += fmt.Sprintf("; %d snapshots over %.1fs", r.Snapshots, r.SpanS)
+	}
+	fmt.Fprintf(w, "Snapshot: %s\n", src)
+
+	if len(r.Evidence) > 0 {
+		fmt.Fprintln(w, "\nEvidence:")
+		t := newTable(w, "Path", "Fact")
+		for _, e := range r.Evidence {
+			if err := t.Append([]string{e.Path, e.Fact}); err != nil {
+				return err
+			}
+		}
+		if err := t.Render(); err != nil {
+			return err
+		}
+	}
+	if p := r.Progress; p != nil {
+		fmt.Fprintln(w, "\nProgress:")
+		rate, eta := "not observed (one snapshot; use --sample)", ""
+		if p.RateBytesPerS > 0 {
+			rate = bytesCell(int64(p.RateBytesPerS)) + "/s"
+		}
+		if p.ETAS != nil {
+			eta = (time.Duration(*p.ETAS) * time.Second).String()
+		}
+		if err := keyValueTable(w, [][2]string{
+			{"File", p.Path},
+			{"Written", fmt.Sprintf("%s (%.1f%%)", bytesCell(p.Bytes), p.Percent)},
+			{"Expected", bytesCell(p.ExpectedBytes) + ": " + p.Basis},
+			{"Rate", rate},
+			{"ETA", eta},
+		}); err != nil {
+			return err
+		}
+	}
+	if len(r.Next) > 0 {
+		fmt.Fprintln(w, "\nNext:")
+		for _, n := range r.Next {
+			fmt.Fprintf(w, "  - %s\n", n)
+		}
+	}
+	if len(r.Leftovers) > 0 {
+		fmt.Fprintln(w, "\nLeftovers of dead jobs:")
+		t := newTable(w, "Path", "Size", "Safe to delete", "Next start")
+		for _, l := range r.Leftovers {
+			safe := "no"
+			if l.SafeToDelete {
+				safe = "yes"
+				if l.Caveat != "" {
+					safe += ", " + l.Caveat
+				}
+			}
+			if err := t.Append([]string{l.Path, bytesCell(l.Bytes), safe, l.NextStart}); err != nil {
+				return err
+			}
+		}
+		if err := t.Render(); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintln(w)
+	if err := printFindings(w, r.Findings, colour); err != nil {
+		return err
+	}
+	text := fmt.Sprintf("Phase %s, confidence %s", r.Phase, r.Confidence)
+	if r.Step != "" {
+		text += ", " + r.Step
+	}
+	verdictLine(w, r.Findings, text)
+	return nil
+}
+
+// writePhaseMetrics writes the result for node_exporter's textfile
+// collector through a private registry (WriteToTextfile renames a temp file
+// into place, so the collector never reads half a file).
+func writePhaseMetrics(path string, r *phase.Result, s *snapshot.Snapshot) error {
+	reg := prometheus.NewRegistry()
+	labels := prometheus.Labels{"dir": r.Root}
+	gauge := func(name, help string, varLabels ...string) *prometheus.GaugeVec {
+		v := prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: name, Help: help, ConstLabels: labels}, varLabels)
+		reg.MustRegister(v)
+		return v
+	}
+	ph := gauge("aoftool_phase", "1 for the persistence phase the directory is in, 0 for the others.", "phase")
+	for _, p := range phase.AllPhases {
+		v := 0.0
+		if p == r.Phase {
+			v = 1
+		}
+		ph.WithLabelValues(string(p)).Set(v)
+	}
+	gauge("aoftool_phase_info", "The phase with its confidence and deciding rule; always 1.", "phase", "confidence", "rule").
+		WithLabelValues(string(r.Phase), string(r.Confidence), r.Rule).Set(1)
+	gauge("aoftool_phase_step", "Replica rebuild step (1 transfer, 2 load, 3 AOF rewrite, 4 install); 0 outside a rebuild.").
+		WithLabelValues().Set(float64(r.StepNumber))
+	gauge("aoftool_phase_snapshot_timestamp_seconds", "When the newest snapshot was taken.").
+		WithLabelValues().Set(float64(r.TakenAt.UnixMilli()) / 1000)
+	art := gauge("aoftool_artifact_bytes", "Size of each Redis artifact in the data directory.", "path", "kind")
+	for _, e := range s.Entries {
+		if e.Type == snapshot.TypeFile && e.Kind != snapshot.KindUnknown {
+			art.WithLabelValues(e.Path, string(e.Kind)).Set(float64(e.Size))
+		}
+	}
+	var leftBytes int64
+	for _, l := range r.Leftovers {
+		leftBytes += l.Bytes
+	}
+	gauge("aoftool_leftover_files", "Leftover files of dead jobs.").WithLabelValues().Set(float64(len(r.Leftovers)))
+	gauge("aoftool_leftover_bytes", "Bytes held by leftover files of dead jobs.").WithLabelValues().Set(float64(leftBytes))
+	fs := gauge("aoftool_findings", "Findings by severity.", "severity")
+	for sev, n := range r.Findings.Count() {
+		fs.WithLabelValues(string(sev)).Set(float64(n))
+	}
+	byCode := map[finding.Code]int{}
+	for _, f := range r.Findings {
+		byCode[f.Code]++
+	}
+	fc := gauge("aoftool_findings_by_code", "Findings by code.", "code")
+	for c, n := range byCode {
+		fc.WithLabelValues(string(c)).Set(float64(n))
+	}
+	if p := r.Progress; p != nil {
+		pl := prometheus.Labels{"path": p.Path}
+		gauge("aoftool_progress_bytes", "Bytes written by the running job.", "path").With(pl).Set(float64(p.Bytes))
+		gauge("aoftool_progress_expected_bytes", "Estimated final size of the running job's file.", "path").With(pl).Set(float64(p.ExpectedBytes))
+		if p.RateBytesPerS > 0 {
+			gauge("aoftool_progress_rate_bytes_per_second", "Observed growth of the running job's file.", "path").With(pl).Set(p.RateBytesPerS)
+		}
+		if p.ETAS != nil {
+			gauge("aoftool_progress_eta_seconds", "Estimated seconds until the running job's file is complete.", "path").With(pl).Set(*p.ETAS)
+		}
+	}
+	return prometheus.WriteToTextfile(path, reg)
 }
