@@ -10,5 +10,6 @@ var (
 	SnapshotSchemaUnsupport = define("snapshot-schema-unsupported", Error, "a saved snapshot has a schema number newer than this aoftool understands")
 	SnapshotHeaderUnread    = define("snapshot-header-unreadable", Warning, "the first bytes of an artifact could not be read; its content kind is unknown")
 	SnapshotManifestSkipped = define("snapshot-manifest-too-large", Warning, "a file named like an AOF manifest is far larger than any manifest Redis writes; it was not parsed")
+	WatchUntilTimeout       = define("watch-until-timeout", Error, "aoftool watch --until did not see the awaited phase before --timeout")
 	SnapshotTooManyEntries  = define("snapshot-too-many-entries", Warning, "a directory holds more entries than a snapshot records; the rest were skipped")
 )

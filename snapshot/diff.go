@@ -450,6 +450,12 @@ func explain(ev Event, o, n *Entry, cur *Snapshot) string {
 			return "cluster config saved"
 		}
 		return "renamed"
+	case EventGrown, EventShrunk, EventModified:
+		if n.Kind == KindManifest {
+			return "manifest rewritten (Redis writes a temp manifest and renames it over the old one)"
+		}
+	}
+	switch ev.Type {
 	case EventGrown:
 		switch n.Kind {
 		case KindBgsaveTemp:
