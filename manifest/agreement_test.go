@@ -4,10 +4,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/aoftool/aoftool/finding"
 	"github.com/aoftool/aoftool/internal/redistest"
 )
 
@@ -263,6 +265,46 @@ func agreementCases() []agreementCase {
 	}
 }
 
+// refusalCodes is the error finding each refusing case must carry.
+var refusalCodes = map[string]finding.Code{
+	"empty-manifest":                  finding.ManifestEmpty,
+	"no-final-newline":                finding.ManifestTooLongLine,
+	"blank-line":                      finding.ManifestInvalidFormat,
+	"whitespace-only-line":            finding.ManifestInvalidFormat,
+	"line-1024-bytes":                 finding.ManifestTooLongLine,
+	"huge-line":                       finding.ManifestTooLongLine,
+	"comment-1024-bytes":              finding.ManifestInvalidFormat,
+	"nul-in-line":                     finding.ManifestTooLongLine,
+	"five-tokens":                     finding.ManifestInvalidFormat,
+	"seven-tokens":                    finding.ManifestInvalidFormat,
+	"repeated-file-key-first-is-path": finding.ManifestFileIsPath,
+	"type-upper-B":                    finding.ManifestUnknownType,
+	"type-x":                          finding.ManifestUnknownType,
+	"type-empty":                      finding.ManifestInvalidFormat,
+	"seq-zero":                        finding.ManifestInvalidFormat,
+	"seq-zero-history":                finding.ManifestInvalidFormat,
+	"seq-not-number":                  finding.ManifestInvalidFormat,
+	"negative-incr-seq":               finding.ManifestNonMonotonicIncr,
+	"duplicate-base":                  finding.ManifestDuplicateBase,
+	"non-monotonic-incr":              finding.ManifestNonMonotonicIncr,
+	"equal-incr-seq":                  finding.ManifestNonMonotonicIncr,
+	"name-with-slash":                 finding.ManifestFileIsPath,
+	"name-with-backslash":             finding.ManifestFileIsPath,
+	"quote-followed-by-text":          finding.ManifestInvalidFormat,
+	"unterminated-quote":              finding.ManifestInvalidFormat,
+	"missing-base":                    finding.ManifestMissingFile,
+	"missing-incr":                    finding.ManifestMissingFile,
+	"base-garbage":                    finding.ManifestBadContent,
+	"base-named-dotdot":               finding.ManifestUnsafeName,
+	"incr-named-dot":                  finding.ManifestUnsafeName,
+	"base-named-empty":                finding.ManifestUnsafeName,
+	"rdb-with-keys-twice":             finding.ManifestRDBLoadedTwice,
+	"manifest-is-directory":           finding.ManifestNotRegular,
+	"base-is-directory":               finding.ManifestFileNotRegular,
+	"legacy-twice-without-manifest":   finding.ManifestLegacyIgnored,
+	"upgraded-base-missing":           finding.ManifestMissingFile,
+}
+
 func TestAgreementWithRedis(t *testing.T) {
 	redistest.Binary(t)
 	cases := agreementCases()
@@ -302,11 +344,40 @@ func TestAgreementWithRedis(t *testing.T) {
 			if rep.Findings.HasError() == redisLoads {
 				t.Errorf("redis-server loads=%v but aoftool has error findings=%v:\n%s\nlog:\n%s", redisLoads, rep.Findings.HasError(), findingsText(rep), serverLog(s))
 			}
+			if !tc.wantLoads {
+				code, ok := refusalCodes[tc.name]
+				if !ok {
+					t.Fatalf("refusing case %s has no expected finding code", tc.name)
+				}
+				if !hasError(rep, code) {
+					t.Errorf("no error finding %s:\n%s", code, findingsText(rep))
+				}
+			}
+			// A manifest refusal must be the one Redis logs, at the same line.
+			if m := rep.m; m != nil && m.Fatal != nil && s != nil {
+				log := s.Log()
+				if want := strings.Trim(redisMessage(m.Fatal.Message), `"`); !strings.Contains(log, want) {
+					t.Errorf("Redis did not log %q; log:\n%s", want, log)
+				}
+				// Redis names the line only once it has trimmed it.
+				if m.Fatal.Code != finding.ManifestEmpty && m.Fatal.Code != finding.ManifestTooLongLine && !strings.Contains(log, "at line "+strconv.Itoa(m.Fatal.Line)+"\n") {
+					t.Errorf("Redis did not refuse line %d; log:\n%s", m.Fatal.Line, log)
+				}
+			}
 			if rep.Verdict.Loads != redisLoads {
 				t.Errorf("verdict loads=%v (%s), redis-server loads=%v", rep.Verdict.Loads, rep.Verdict.Reason, redisLoads)
 			}
 		})
 	}
+}
+
+func hasError(r *Report, code finding.Code) bool {
+	for _, f := range r.Findings {
+		if f.Code == code && f.Severity == finding.Error {
+			return true
+		}
+	}
+	return false
 }
 
 func serverLog(s *redistest.Server) string {
