@@ -244,7 +244,7 @@ func Verify(ctx context.Context, r io.ReaderAt, size int64, opt Options) *Report
 			add(finding.RDBDBOutOfRange, off, "SELECTDB names a database beyond 15; a server with the default 16 databases refuses the file")
 		}
 	} else {
-		add(finding.RDBFormatUnchecked, 0, "%s (%s) is newer than the formats aoftool walks; only the header and checksum were checked", h.Magic, h.Releases)
+		add(finding.RDBFormatUnchecked, 0, "signature %s: RDB %d, written by %s, is newer than the formats aoftool walks; only the header and checksum were checked", h.Magic, h.Version, h.Releases)
 	}
 	if !walkable {
 		if h.Tail.LooksComplete {
@@ -423,7 +423,7 @@ func checkCRC(rep *Report, r io.ReaderAt, blocks *crcBlocks, eofEnd int64, add f
 	}
 	rep.Checksum.Status = ChecksumMismatch
 	f := add(finding.RDBChecksumMismatch, eofEnd, "Wrong RDB checksum: stored %s, computed %s over bytes 0..%d; Redis refuses to load it (RDB CRC error)", hex16(stored), hex16(sum), eofEnd-1)
-	*f = f.WithHint("restore an older dump or a replica's copy; REDIS would only load it with sanitize-dump-payload off and rdbchecksum disabled, which hides the damage")
+	*f = f.WithHint("restore an older dump or a replica's copy; loading it with rdbchecksum disabled would only hide the damage")
 }
 
 func verdict(rep *Report) string {

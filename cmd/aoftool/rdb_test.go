@@ -1,0 +1,240 @@
+package main
+
+import (
+	"bytes"
+	"encoding/binary"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aoftool/aoftool/internal/fsguard"
+	"github.com/aoftool/aoftool/rdbinspect"
+)
+
+const rdbFixtures = "../../testdata/rdb"
+
+// fixRDBClock pins "ago" so goldens do not age.
+func fixRDBClock(t *testing.T) {
+	old := rdbNow
+	rdbNow = func() time.Time { return time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC) }
+	t.Cleanup(func() { rdbNow = old })
+}
+
+func inProgressFixture(t *testing.T) string {
+	m, _ := filepath.Glob(filepath.Join(rdbFixtures, "in-progress", "temp-*.rdb"))
+	if len(m) != 1 {
+		t.Fatalf("in-progress fixture: %v", m)
+	}
+	return m[0]
+}
+
+func aofBaseFixture(t *testing.T) string {
+	m, _ := filepath.Glob(filepath.Join(rdbFixtures, "aof-base", "appendonly.aof.*.base.rdb"))
+	if len(m) != 1 {
+		t.Fatalf("aof-base fixture: %v", m)
+	}
+	return m[0]
+}
+
+// brokenRDB writes cut and flipped variants of a real dump to a temp dir;
+// nothing in testdata is ever edited.
+func brokenRDB(t *testing.T) (dir string) {
+	dir = t.TempDir()
+	b, err := os.ReadFile(filepath.Join(rdbFixtures, "types", "dump.rdb"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	write := func(name string, p []byte) {
+		if err := os.WriteFile(filepath.Join(dir, name), p, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("cut.rdb", b[:5000])
+	write("no-trailer.rdb", b[:len(b)-9])
+	write("cut-crc.rdb", b[:len(b)-3])
+	flipped := bytes.Clone(b)
+	flipped[6000] ^= 0x01
+	write("flipped-body.rdb", flipped)
+	badType := bytes.Clone(b)
+	badType[len(b)-9-0] = 0xff // keep EOF; damage the CRC instead
+	badType[len(b)-1] ^= 0xff
+	write("bad-crc.rdb", badType)
+	empty, err := os.ReadFile(filepath.Join(rdbFixtures, "empty", "dump.rdb"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	write("empty.rdb", empty)
+	write("trailing.rdb", append(bytes.Clone(b), "garbage"...))
+	write("not-rdb.rdb", []byte("*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n"))
+	future := append([]byte("REDIS0013"), b[9:len(b)-8]...)
+	write("future.rdb", binary.LittleEndian.AppendUint64(future, rdbinspect.CRC64Update(0, future)))
+	write("version-zero.rdb", append([]byte("REDIS0000"), b[9:]...))
+	huge := append(bytes.Clone(b[:81]), 0x00, 0x00, 0x01, 'k', 0x81, 0x40, 0, 0, 0, 0, 0, 0, 0)
+	write("huge-length.rdb", append(huge, b[len(b)-9:]...))
+	return dir
+}
+
+func TestRDBGolden(t *testing.T) {
+	fixRDBClock(t)
+	guard := fsguard.Record(t, rdbFixtures)
+	defer guard.AssertUnchanged(t)
+	broken := brokenRDB(t)
+	brokenGuard := fsguard.Record(t, broken)
+	defer brokenGuard.AssertUnchanged(t)
+	fx := func(rel string) string { return filepath.Join(rdbFixtures, rel) }
+	// Broken variants run from inside their temp dir, by bare name, so the
+	// goldens hold no temp path (and tables keep their widths).
+	cases := []struct {
+		name   string
+		args   []string
+		code   int
+		inTemp bool
+	}{
+		{"types-keys", []string{"--keys", "--top", "5", fx("types/dump.rdb")}, 0, false},
+		{"empty", []string{fx("empty/dump.rdb")}, 0, false},
+		{"checksum-off", []string{fx("checksum-off/dump.rdb")}, 0, false},
+		{"replica", []string{fx("replica/dump.rdb")}, 0, false},
+		{"aof-base", []string{aofBaseFixture(t)}, 0, false},
+		{"preamble", []string{fx("preamble/appendonly.aof")}, 0, false},
+		{"in-progress", []string{inProgressFixture(t)}, 0, false},
+		{"sized-keys", []string{"--keys", fx("sized/dump.rdb")}, 0, false},
+		{"cut", []string{"cut.rdb"}, 1, true},
+		{"no-trailer", []string{"no-trailer.rdb"}, 1, true},
+		{"cut-crc", []string{"cut-crc.rdb"}, 1, true},
+		{"flipped-body", []string{"flipped-body.rdb"}, 1, true},
+		{"bad-crc", []string{"bad-crc.rdb"}, 1, true},
+		{"trailing", []string{"trailing.rdb"}, 1, true},
+		{"not-rdb", []string{"not-rdb.rdb"}, 1, true},
+		{"future", []string{"future.rdb"}, 0, true},
+		{"version-zero", []string{"version-zero.rdb"}, 1, true},
+		{"huge-length", []string{"huge-length.rdb"}, 1, true},
+		{"keys-on-broken", []string{"--keys", "cut.rdb"}, 1, true},
+		{"several", []string{"empty.rdb", "cut.rdb"}, 1, true},
+		{"missing", []string{"no-such.rdb"}, 2, true},
+		{"missing-and-good", []string{"empty.rdb", "no-such.rdb"}, 2, true},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if c.inTemp {
+				t.Chdir(broken)
+			}
+			for _, js := range []bool{false, true} {
+				args := append([]string{"rdb"}, c.args...)
+				name := "rdb/" + c.name + ".txt"
+				if js {
+					args = append([]string{"--json"}, args...)
+					name = "rdb/" + c.name + ".json"
+				}
+				r := runCLI(t, "", args...)
+				if r.code != c.code {
+					t.Errorf("%v: exit %d, want %d\nstdout:\n%s\nstderr:\n%s", args, r.code, c.code, r.stdout, r.stderr)
+				}
+				if js {
+					var v map[string]any
+					if err := json.Unmarshal([]byte(r.stdout), &v); err != nil {
+						t.Errorf("%v: stdout is not one JSON document: %v", args, err)
+					}
+					if _, ok := v["results"]; ok != (len(c.args) > 1 && !strings.HasPrefix(c.args[0], "-")) {
+						t.Errorf("%v: results array present %v", args, ok)
+					}
+				}
+				goldenFrom(t, name, r.stdout)
+				if c.code == 2 && !strings.Contains(r.stderr, "could not read") {
+					t.Errorf("%v: stderr %q", args, r.stderr)
+				}
+			}
+		})
+	}
+}
+
+// goldenFrom is golden with the golden directory pinned to the package
+// directory, for subtests that run from a temp dir.
+func goldenFrom(t *testing.T, name, got string) {
+	t.Helper()
+	old, _ := os.Getwd()
+	if old != pkgDir {
+		if err := os.Chdir(pkgDir); err != nil {
+			t.Fatal(err)
+		}
+		defer os.Chdir(old)
+	}
+	golden(t, name, got)
+}
+
+var pkgDir, _ = os.Getwd()
+
+func TestRDBUsage(t *testing.T) {
+	for _, args := range [][]string{{"rdb"}, {"rdb", "--top", "0", "x.rdb"}, {"rdb", "--no-such-flag", "x"}} {
+		if r := runCLI(t, "", args...); r.code != exitCannot {
+			t.Errorf("%v: exit %d, want 2", args, r.code)
+		}
+	}
+	r := runCLI(t, "", "rdb", "--help")
+	if r.code != 0 || !strings.Contains(r.stdout, "Examples:") || !strings.Contains(r.stdout, "Exit status:") {
+		t.Errorf("--help: exit %d\n%s", r.code, r.stdout)
+	}
+}
+
+func TestRDBSymlinkAndFIFO(t *testing.T) {
+	dir := t.TempDir()
+	target, _ := filepath.Abs(filepath.Join(rdbFixtures, "empty", "dump.rdb"))
+	link := filepath.Join(dir, "dump.rdb")
+	if err := os.Symlink(target, link); err != nil {
+		t.Fatal(err)
+	}
+	if r := runCLI(t, "", "rdb", link); r.code != exitCannot || !strings.Contains(r.stdout, "input-symlink") {
+		t.Errorf("symlink without flag: exit %d\n%s", r.code, r.stdout)
+	}
+	if r := runCLI(t, "", "rdb", "--follow-symlinks", link); r.code != exitOK {
+		t.Errorf("symlink with flag: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+}
+
+// TestRDBLyingLengthsMemory runs the command on files whose lengths claim
+// up to 2^64-1 bytes: exit 1, and the heap does not grow with the claim.
+func TestRDBLyingLengthsMemory(t *testing.T) {
+	dir := t.TempDir()
+	b, _ := os.ReadFile(filepath.Join(rdbFixtures, "empty", "dump.rdb"))
+	body := b[:len(b)-9]
+	var paths []string
+	for i, enc := range [][]byte{
+		{0x80, 0xff, 0xff, 0xff, 0xff},
+		{0x81, 0, 0, 0, 1, 0, 0, 0, 0},
+		{0x81, 0x40, 0, 0, 0, 0, 0, 0, 0},
+		{0x81, 0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff},
+		{0x81, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff},
+	} {
+		for j, prefix := range [][]byte{
+			{0xfe, 0x00, 0x00}, // string key with a huge length
+			{0xfe, 0x00, 0x00, 0x01, 'k'},
+			{0xfe, 0x00, 0x01, 0x01, 'k'}, // list count
+			{0xfe, 0x00, 0x00, 0x01, 'k', 0xc3},
+		} {
+			p := filepath.Join(dir, "lie-"+string(rune('a'+i))+string(rune('a'+j))+".rdb")
+			f := append(append(append([]byte{}, body...), prefix...), enc...)
+			f = append(f, 'x', 0xff, 1, 2, 3, 4, 5, 6, 7, 8)
+			if err := os.WriteFile(p, f, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			paths = append(paths, p)
+		}
+	}
+	var ms runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&ms)
+	before := ms.TotalAlloc
+	for _, p := range paths {
+		r := runCLI(t, "", "rdb", "--keys", p)
+		if r.code != exitFindings {
+			t.Errorf("%s: exit %d\n%s%s", p, r.code, r.stdout, r.stderr)
+		}
+	}
+	runtime.ReadMemStats(&ms)
+	if per := (ms.TotalAlloc - before) / uint64(len(paths)); per > 4<<20 {
+		t.Errorf("%d bytes allocated per lying file", per)
+	}
+}
