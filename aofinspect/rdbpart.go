@@ -2,8 +2,13 @@ package aofinspect
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
 	"fmt"
+	"io"
+
+	"github.com/aoftool/aoftool/finding"
+	"github.com/aoftool/aoftool/rdbinspect"
 )
 
 // The RDB part of an AOF file (a 7.x base written with
@@ -146,4 +151,45 @@ func isDigits(b []byte) bool {
 		}
 	}
 	return len(b) > 0
+}
+
+// verifyRDB checks the RDB part with rdbinspect (structure and checksum)
+// and returns a scanner positioned after it. On failure the returned
+// scanner has stopped with a *CorruptionError so the report says the server
+// refuses the file.
+func (rep *Report) verifyRDB(ctx context.Context, ra io.ReaderAt, size int64, opt Options) *Scanner {
+	vr := rdbinspect.Verify(ctx, ra, size, rdbinspect.Options{Path: opt.Path, AOFPreamble: true})
+	part := &RDBPart{Verified: vr.StructureChecked, ChecksumZero: vr.Checksum.Status == rdbinspect.ChecksumDisabled}
+	if vr.Header != nil {
+		part.Version = fmt.Sprintf("%04d", vr.Header.Version)
+	}
+	rep.RDB = part
+	for _, f := range vr.Findings {
+		if f.Code == finding.RDBAOFTail {
+			continue
+		}
+		rep.Findings = append(rep.Findings, f)
+	}
+	if vr.Complete && vr.RDBEnd > 0 && !vr.Findings.HasError() && vr.Err == nil {
+		part.End = vr.RDBEnd
+		o := opt
+		o.Size = size
+		s := newScannerAt(io.NewSectionReader(ra, vr.RDBEnd, size-vr.RDBEnd), o, vr.RDBEnd, make([]byte, bufSize))
+		s.opt.Size = size
+		return s
+	}
+	s := newScannerAt(nil, opt, 0, nil)
+	s.done = true
+	at := int64(0)
+	found := vr.Verdict
+	if vr.StoppedAt != nil {
+		at = *vr.StoppedAt
+	}
+	switch {
+	case vr.Err != nil:
+		s.err = vr.Err
+	default:
+		s.err = &CorruptionError{Path: opt.Path, Offset: 0, Line: 1, At: at, Expected: "a complete RDB part", Found: found, Err: ErrTruncated}
+	}
+	return s
 }

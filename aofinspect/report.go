@@ -122,11 +122,8 @@ type Report struct {
 
 	// Err is the error that stopped the scan (nil at a clean end).
 	Err error `json:"-"`
-	// Annots lists the annotation offsets with their time, for cutting at
-	// a timestamp; capped, see TSMarks.
-	tsMarks []TSMark
-	// multiBounds remembers, for each #TS mark, the start of a transaction
-	// it falls inside (or -1).
+	// tsMarks lists the "#TS" annotations, for cutting at a timestamp.
+	tsMarks      []TSMark
 	firstUnknown *unknownCmd
 }
 
@@ -170,14 +167,20 @@ func Scan(ctx context.Context, r io.Reader, size int64, opt Options) *Report {
 		return rep
 	}
 	if string(hdr) == "REDIS" {
-		part, err := s.skipRDB()
-		rep.RDB = part
 		rep.Format = FormatRDBPreamble
-		if err == nil {
-			s.okUpTo, s.serverValid, s.beforeMulti = part.End, part.End, part.End
-			if peekEOF(s) {
-				rep.Format = FormatRDB
+		if ra, ok := r.(io.ReaderAt); ok && size > 0 {
+			s = rep.verifyRDB(ctx, ra, size, opt)
+		} else {
+			part, err := s.skipRDB()
+			rep.RDB = part
+			if err == nil {
+				s.okUpTo, s.serverValid, s.beforeMulti = part.End, part.End, part.End
+				rep.Findings = append(rep.Findings, finding.New(finding.AOFRDBUnverified, opt.Path,
+					"the RDB part ends at offset %d with a matching checksum; its structure was not parsed (the input cannot be read at random)", part.End).At(0))
 			}
+		}
+		if rep.RDB != nil && rep.RDB.End > 0 && peekEOF(s) {
+			rep.Format = FormatRDB
 		}
 	}
 	rep.scan(ctx, s)
@@ -458,23 +461,3 @@ func (rep *Report) truncatedFindings(ce *CorruptionError, cut int64, last bool, 
 
 // TSMarks returns the "#TS" annotations seen (at most 2^20), in file order.
 func (rep *Report) TSMarks() []TSMark { return rep.tsMarks }
-
-// CutAtTimestamp returns where a copy keeping only what was logged at or
-// before unix second t ends: at the first annotation later than t (the
-// redis-check-aof rule), moved back to the start of a transaction it falls
-// inside, and never past OKUpTo. ok is false when nothing is cut.
-func (rep *Report) CutAtTimestamp(t int64) (cut int64, ok bool) {
-	for _, m := range rep.tsMarks {
-		if m.Unix > t {
-			c := m.Offset
-			if m.MultiStart >= 0 {
-				c = m.MultiStart
-			}
-			if c > rep.OKUpTo {
-				c = rep.OKUpTo
-			}
-			return c, true
-		}
-	}
-	return rep.OKUpTo, rep.OKUpTo < rep.Size
-}

@@ -11,19 +11,19 @@ import (
 
 const (
 	setA  = "*3\r\n$3\r\nSET\r\n$1\r\na\r\n$1\r\n1\r\n" // 27 bytes
-	multi = "*1\r\n$5\r\nMULTI\r\n"                  // 15 bytes
-	exec  = "*1\r\n$4\r\nEXEC\r\n"                   // 14 bytes
+	multi = "*1\r\n$5\r\nMULTI\r\n"                     // 15 bytes
+	exec  = "*1\r\n$4\r\nEXEC\r\n"                      // 14 bytes
 )
 
 // verdictCases are the server's observed outcomes (redis-server 7.0.15,
 // aof-load-truncated yes, the file as the last incr); the agreement test in
 // cmd/aoftool replays them against a real server.
 var verdictCases = []struct {
-	name    string
-	in      string
-	verdict Verdict
-	cut     int64 // server's in-place cut for LoadsTruncated
-	okUpTo  int64
+	name     string
+	in       string
+	verdict  Verdict
+	cut      int64 // server's in-place cut for LoadsTruncated
+	okUpTo   int64
 	sentinel error
 }{
 	{"clean", setA + setA, Loads, 0, 54, nil},
