@@ -34,6 +34,7 @@ var (
 	ManifestNoEntries      = define("manifest-no-entries", Warning, "the manifest has comment lines only: Redis starts empty and rewrites it with a new base 1 and incr 1")
 	ManifestAbsent         = define("manifest-absent", Info, "there is no manifest: Redis starts with an empty dataset (or upgrades a legacy appendonly.aof) and creates base 1 and incr 1")
 	ManifestAbsentSetFound = define("manifest-absent-files-present", Warning, "there is no manifest but AOF set files are present: Redis starts empty, overwrites base 1 and appends to incr 1, losing the old data without an error")
+	ManifestNotRewritable  = define("manifest-name-not-rewritable", Warning, "Redis would write this line back (at its next manifest update) in a form its own loader refuses, such as a name with a single quote written unquoted: the start after that fails")
 	ManifestUppercaseKey   = define("manifest-uppercase-key", Info, "a manifest key is not lower-case; Redis accepts it, redis-check-aof does not recognise the file as a manifest")
 	ManifestUnknownKey     = define("manifest-unknown-key", Info, "a manifest line carries key/value pairs Redis ignores")
 	ManifestRepeatedKey    = define("manifest-repeated-key", Info, "a key appears twice on one manifest line; the last value wins")

@@ -402,3 +402,57 @@ func lastLines(s string, n int) string {
 	}
 	return strings.Join(l, " | ")
 }
+
+// TestHazardsAcrossTwoStarts covers the directories Redis 7.0.15 starts from
+// but leaves unstartable: aoftool must warn before the first start (no
+// error, since Redis loads) and report an error after it, when Redis refuses.
+func TestHazardsAcrossTwoStarts(t *testing.T) {
+	redistest.Binary(t)
+	cases := []struct {
+		name  string
+		warn  finding.Code
+		build func(c caseDir)
+	}{
+		{"name-with-single-quote", finding.ManifestNotRewritable, func(c caseDir) {
+			// No incr is listed, so Redis creates one and rewrites the manifest.
+			c.from("redis7-writes").rename(b1, "it's.rdb").remove(i1).manifest(line(`"it's.rdb"`, "1", "b"))
+		}},
+		{"history-names-live-base", finding.ManifestHNamesLiveFile, func(c caseDir) {
+			c.from("redis7-writes").manifest(line(b1, "1", "b") + line(b1, "1", "h") + line(i1, "1", "i"))
+		}},
+		{"history-names-next-base", finding.ManifestHNamesLiveFile, func(c caseDir) {
+			c.from("redis7-writes").remove(b1).remove(i1).manifest(line(b1, "1", "h"))
+		}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			tc.build(caseDir{t, dir})
+			before, err := Inspect(dir, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if before.Findings.HasError() || !before.Findings.Has(tc.warn) {
+				t.Fatalf("before the first start: want warning %s and no error:\n%s", tc.warn, findingsText(before))
+			}
+			s, err := redistest.Launch(t, redistest.Options{Dir: dir, Config: []string{"appendonly yes"}, StartTimeout: 5 * time.Second})
+			if err != nil {
+				t.Fatalf("first start refused: %v", err)
+			}
+			s.Stop()
+			after, err := Inspect(dir, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !after.Findings.HasError() || after.Verdict.Loads {
+				t.Errorf("after the first start: want an error finding:\n%s", findingsText(after))
+			}
+			s2, err := redistest.Launch(t, redistest.Options{Dir: dir, Config: []string{"appendonly yes"}, StartTimeout: 5 * time.Second})
+			if err == nil {
+				s2.Stop()
+				t.Fatalf("second start loaded; the hazard did not happen")
+			}
+		})
+	}
+}

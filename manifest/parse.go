@@ -130,6 +130,15 @@ func (m *Manifest) LoadOrder() []Entry {
 // stops at the first condition that makes Redis exit, like the loader, and
 // returns what it accepted up to there. path only labels findings.
 func Parse(r io.Reader, path string) (*Manifest, finding.List) {
+	m, fs := parse(r, path)
+	if m.Fatal != nil {
+		return m, fs
+	}
+	return m, append(fs, m.crossChecks(path)...)
+}
+
+// parse is the loader alone, without the checks of what it accepts.
+func parse(r io.Reader, path string) (*Manifest, finding.List) {
 	m := &Manifest{Path: path}
 	var fs finding.List
 	br := bufio.NewReaderSize(r, 4096)
@@ -277,7 +286,7 @@ func Parse(r io.Reader, path string) (*Manifest, finding.List) {
 		fs = append(fs, notes...)
 		m.Entries = append(m.Entries, e)
 	}
-	return m, append(fs, m.crossChecks(path)...)
+	return m, fs
 }
 
 // crossChecks are the conditions the loader accepts that still put data at
@@ -315,6 +324,20 @@ func (m *Manifest) crossChecks(path string) finding.List {
 	for _, e := range m.Entries {
 		if e.Seq < 0 && e.Type != TypeIncr {
 			fs = append(fs, at(e, finding.ManifestNegativeSeq, "line %d has the negative seq %d; Redis accepts it and numbers the next base %d", e.Line, e.Seq, e.Seq+1))
+		}
+	}
+	for _, e := range m.Entries {
+		l := redisLine(e)
+		back, _ := parse(strings.NewReader(l), "")
+		if back.Fatal != nil || len(back.Entries) != 1 || back.Entries[0].Name != e.Name || back.Entries[0].Seq != e.Seq {
+			why := "its own loader refuses it"
+			if back.Fatal != nil {
+				why = "its own loader refuses it with " + redisMessage(back.Fatal.Message)
+			} else if len(back.Entries) == 1 {
+				why = fmt.Sprintf("it reads back as %q", back.Entries[0].Name)
+			}
+			fs = append(fs, at(e, finding.ManifestNotRewritable, "Redis writes line %d back as %q at its next manifest update, and %s; the start after that fails", e.Line, strings.TrimSuffix(l, "\n"), why).
+				WithHint("rename the file to a plain name and fix the line in a copy of the manifest before starting Redis"))
 		}
 	}
 	if in := m.Incrs(); len(in) > 1 {

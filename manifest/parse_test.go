@@ -93,6 +93,8 @@ func TestParse(t *testing.T) {
 				return ""
 			}},
 		{name: "h names live base", in: b + "file appendonly.aof.1.base.rdb seq 1 type h\n", want: []ent{{"appendonly.aof.1.base.rdb", 1, 'b'}, {"appendonly.aof.1.base.rdb", 1, 'h'}}, notes: []finding.Code{finding.ManifestHNamesLiveFile}},
+		{name: "name Redis cannot write back", in: `file "it's" seq 1 type b` + "\n", want: []ent{{"it's", 1, 'b'}}, notes: []finding.Code{finding.ManifestNotRewritable}},
+		{name: "name too long once quoted", in: "file " + strings.Repeat("\xff", 300) + " seq 1 type b\n", want: []ent{{strings.Repeat("\xff", 300), 1, 'b'}}, notes: []finding.Code{finding.ManifestNotRewritable}},
 		{name: "same incr twice", in: i + "file appendonly.aof.1.incr.aof seq 2 type i\n", want: []ent{{"appendonly.aof.1.incr.aof", 1, 'i'}, {"appendonly.aof.1.incr.aof", 2, 'i'}}, notes: []finding.Code{finding.ManifestDuplicateName, finding.ManifestMultipleIncr}},
 	}
 	for _, tc := range cases {

@@ -41,6 +41,16 @@ func (m *Manifest) MarshalText() ([]byte, error) {
 	return b.Bytes(), nil
 }
 
+// redisLine is the line Redis's own aofInfoFormat writes for e, without the
+// two corrections MarshalText makes.
+func redisLine(e Entry) string {
+	name := e.Name
+	if needsRepr(name) {
+		name = catRepr(name)
+	}
+	return fmt.Sprintf("file %s seq %d type %c\n", name, e.Seq, e.Type)
+}
+
 func quoteName(name string) string {
 	if name == "" || needsRepr(name) || strings.IndexByte(name, '\'') >= 0 {
 		return catRepr(name)
