@@ -1,18 +1,332 @@
 package main
 
 import (
-	"errors"
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/aoftool/aoftool/finding"
+	"github.com/aoftool/aoftool/internal/check"
+	"github.com/aoftool/aoftool/phase"
 )
 
-// placeholder until the check command lands; it refuses to run (exit 2).
-func newCheckCmd(_ *globalOptions) *cobra.Command {
-	return &cobra.Command{
-		Use:   "check",
-		Short: "not available in this build",
-		RunE: func(*cobra.Command, []string) error {
-			return errors.New("check: not available in this build")
+type checkOptions struct {
+	markdown       bool
+	markdownOut    string
+	dbFilename     string
+	appendDirName  string
+	appendFilename string
+	followSymlinks bool
+}
+
+// checkClock stamps the snapshot; tests fix it so goldens do not age.
+var checkClock = time.Now
+
+func newCheckCmd(g *globalOptions) *cobra.Command {
+	var o checkOptions
+	cmd := &cobra.Command{
+		Use:   "check DIR",
+		Short: "Post-mortem of a data directory: would Redis start from it, with which data, and what would be lost",
+		Long: `check runs every inspector over a data directory: the persistence phase and the leftovers
+of dead jobs, the AOF manifest as the Redis loader reads it, every RDB file verified
+(checksum, structure, truncation offset, key count) and every AOF file Redis loads scanned
+(command stream, truncated tails, what the loader cuts in place).
+
+It closes with what the next start does, with AOF on and with AOF off: whether Redis starts,
+which files it loads (dump.rdb is ignored while AOF is on), how many keys it holds when that
+is known, what it changes on disk at start, and what would be lost.
+
+--markdown prints the same report as Markdown for an incident ticket; --markdown-out FILE
+writes it to FILE (outside DIR) beside the normal output. Nothing is written inside DIR; run it
+on a copy or on a stopped server's volume, or on a live one (temp files being written are
+reported as incomplete, not corrupt).`,
+		Example: `  aoftool check /var/lib/redis
+  aoftool check --markdown /mnt/redis-0-copy > incident.md
+  aoftool check --json /mnt/redis-0-copy | jq .start`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := o.validate(args[0]); err != nil {
+				return err
+			}
+			return runCheck(cmd.Context(), g, o, args[0], cmd.OutOrStdout())
 		},
 	}
+	f := cmd.Flags()
+	f.BoolVar(&o.markdown, "markdown", false, "print the report as Markdown")
+	f.StringVar(&o.markdownOut, "markdown-out", "", "also write the Markdown report to FILE (outside DIR)")
+	f.StringVar(&o.dbFilename, "dbfilename", "dump.rdb", "dbfilename of the server")
+	f.StringVar(&o.appendDirName, "appenddirname", "appendonlydir", "appenddirname of the server")
+	f.StringVar(&o.appendFilename, "appendfilename", "", "appendfilename of the server (default: from the *.manifest file, else appendonly.aof)")
+	f.BoolVar(&o.followSymlinks, "follow-symlinks", false, "read files through symbolic links")
+	return cmd
+}
+
+func (o checkOptions) validate(dir string) error {
+	for _, n := range []string{o.dbFilename, o.appendDirName} {
+		if n == "" || n == "." || n == ".." || strings.ContainsAny(n, "/\\") {
+			return usagef("%q must be a plain file name, as in redis.conf", n)
+		}
+	}
+	if strings.ContainsAny(o.appendFilename, "/\\") {
+		return usagef("--appendfilename %q must be a file name without a path", o.appendFilename)
+	}
+	if o.markdownOut != "" {
+		if d, in := insideAny(o.markdownOut, []string{dir}); in {
+			return usagef("--markdown-out %s is inside the inspected directory %s; aoftool never writes there", o.markdownOut, d)
+		}
+	}
+	if err := check.Exists(dir); err != nil {
+		return err
+	}
+	return nil
+}
+
+func runCheck(ctx context.Context, g *globalOptions, o checkOptions, dir string, out io.Writer) error {
+	rep := check.Run(ctx, dir, check.Options{DBFilename: o.dbFilename, AppendDirName: o.appendDirName,
+		AppendFilename: o.appendFilename, FollowSymlinks: o.followSymlinks, Clock: checkClock})
+	if rep.Err != nil {
+		return rep.Err
+	}
+	if o.markdownOut != "" {
+		var b bytes.Buffer
+		if err := printCheckMarkdown(&b, rep); err != nil {
+			return err
+		}
+		if err := os.WriteFile(o.markdownOut, b.Bytes(), 0o644); err != nil {
+			return err
+		}
+	}
+	var err error
+	switch {
+	case g.json:
+		err = writeJSON(out, rep)
+	case o.markdown:
+		err = printCheckMarkdown(out, rep)
+	default:
+		err = printCheck(out, rep, g.useColour(out))
+	}
+	if err != nil {
+		return err
+	}
+	return exitFor(rep.Findings)
+}
+
+func phaseLine(r *phase.Result) string {
+	s := fmt.Sprintf("%s (confidence %s", r.Phase, r.Confidence)
+	if r.Step != "" {
+		s += "; replica rebuild " + r.Step
+	}
+	s += ")"
+	if len(r.Alternatives) > 0 {
+		alts := make([]string, len(r.Alternatives))
+		for i, a := range r.Alternatives {
+			alts[i] = string(a)
+		}
+		s += ", alternatives: " + strings.Join(alts, ", ")
+	}
+	return s + ": " + r.Summary
+}
+
+func manifestLine(rep *check.Report) string {
+	m := rep.Manifest
+	switch {
+	case m == nil:
+		return "no AOF directory"
+	case m.Manifest == nil:
+		return "no manifest in " + m.AppendDir
+	case !m.Verdict.Loads:
+		return "refused by Redis: " + m.Verdict.Reason
+	}
+	return fmt.Sprintf("%s accepted: base seq %d, incr seq %d, %d file(s) loaded", m.ManifestPath, m.Manifest.BaseSeq, m.Manifest.IncrSeq, len(m.Verdict.Files))
+}
+
+// rdbRows and aofRows are shared by the table and Markdown renderings.
+func rdbRows(rep *check.Report) [][]string {
+	var rows [][]string
+	for _, r := range rep.RDBs {
+		ver, keys := "", ""
+		if r.Header != nil {
+			ver = r.Header.Magic
+			if v := r.Header.RedisVer + r.Header.ValkeyVer; v != "" {
+				ver += " (" + r.Header.Producer + " " + v + ")"
+			}
+		}
+		if r.StructureChecked {
+			keys = fmt.Sprint(r.Keys.Keys)
+		}
+		rows = append(rows, []string{r.Path, bytesCell(r.Size), ver, keys, r.Checksum.Status, r.Verdict})
+	}
+	return rows
+}
+
+func aofRows(rep *check.Report) [][]string {
+	var rows [][]string
+	if rep.AOF == nil {
+		return nil
+	}
+	for _, f := range rep.AOF.Files {
+		rows = append(rows, []string{f.Path, f.Role, bytesCell(f.Size), f.Format, fmt.Sprint(f.Commands), string(f.Server.Verdict)})
+	}
+	return rows
+}
+
+func outcomeLines(o check.Outcome) []string {
+	head := "starts with " + o.Dataset
+	if !o.Starts {
+		head = o.Dataset
+	}
+	lines := []string{head}
+	if len(o.Loads) > 0 {
+		lines = append(lines, "loads: "+strings.Join(o.Loads, ", "))
+	}
+	for _, m := range o.Modifies {
+		lines = append(lines, "at start it "+m)
+	}
+	for _, l := range o.Loses {
+		lines = append(lines, "not loaded / lost: "+l)
+	}
+	return lines
+}
+
+func printCheck(w io.Writer, rep *check.Report, colour bool) error {
+	if err := keyValueTable(w, [][2]string{
+		{"Directory", rep.Dir},
+		{"Checked", rep.TakenAt.UTC().Format(time.RFC3339)},
+		{"Phase", phaseLine(rep.Phase)},
+		{"Manifest", manifestLine(rep)},
+	}); err != nil {
+		return err
+	}
+	table := func(title string, header []string, rows [][]string) error {
+		if len(rows) == 0 {
+			return nil
+		}
+		fmt.Fprintf(w, "\n%s\n", title)
+		t := newTable(w, header...)
+		for _, r := range rows {
+			if err := t.Append(r); err != nil {
+				return err
+			}
+		}
+		return t.Render()
+	}
+	if err := table("RDB files:", []string{"Path", "Size", "Format", "Keys", "Checksum", "Verdict"}, rdbRows(rep)); err != nil {
+		return err
+	}
+	if err := table("AOF files Redis loads, in order:", []string{"Path", "Role", "Size", "Format", "Commands", "Server"}, aofRows(rep)); err != nil {
+		return err
+	}
+	var lrows [][]string
+	for _, l := range rep.Phase.Leftovers {
+		safe := "no"
+		if l.SafeToDelete {
+			safe = "yes"
+			if l.Caveat != "" {
+				safe += ", " + l.Caveat
+			}
+		}
+		lrows = append(lrows, []string{l.Path, bytesCell(l.Bytes), safe, l.NextStart})
+	}
+	if err := table("Leftovers of dead jobs:", []string{"Path", "Size", "Safe to delete", "Next start"}, lrows); err != nil {
+		return err
+	}
+	fmt.Fprintln(w, "\nNext start:")
+	for _, c := range []struct {
+		label string
+		o     check.Outcome
+	}{{"With AOF on (appendonly yes)", rep.Start.AOFOn}, {"With AOF off (appendonly no)", rep.Start.AOFOff}} {
+		fmt.Fprintf(w, "  %s:\n", c.label)
+		for _, l := range outcomeLines(c.o) {
+			fmt.Fprintf(w, "    - %s\n", l)
+		}
+	}
+	fmt.Fprintln(w)
+	if err := printFindings(w, rep.Findings, colour); err != nil {
+		return err
+	}
+	verdictLine(w, rep.Findings, "Check: "+rep.Verdict)
+	return nil
+}
+
+// mdCell escapes what would break a Markdown table cell.
+func mdCell(s string) string {
+	s = strings.ReplaceAll(s, "|", "\\|")
+	return strings.ReplaceAll(s, "\n", " ")
+}
+
+func mdTable(w io.Writer, header []string, rows [][]string) {
+	esc := func(r []string) string {
+		out := make([]string, len(r))
+		for i, c := range r {
+			out[i] = mdCell(c)
+		}
+		return "| " + strings.Join(out, " | ") + " |"
+	}
+	fmt.Fprintln(w, esc(header))
+	sep := make([]string, len(header))
+	for i := range sep {
+		sep[i] = "---"
+	}
+	fmt.Fprintln(w, "|"+strings.Join(sep, "|")+"|")
+	for _, r := range rows {
+		fmt.Fprintln(w, esc(r))
+	}
+}
+
+func printCheckMarkdown(w io.Writer, rep *check.Report) error {
+	c := rep.Findings.Count()
+	fmt.Fprintf(w, "# aoftool check: `%s`\n\n", rep.Dir)
+	fmt.Fprintf(w, "Checked %s. **%s** (%d error(s), %d warning(s), %d info).\n\n", rep.TakenAt.UTC().Format(time.RFC3339), mdCell(rep.Verdict), c[finding.Error], c[finding.Warning], c[finding.Info])
+	fmt.Fprintf(w, "- **Phase:** %s\n", mdCell(phaseLine(rep.Phase)))
+	fmt.Fprintf(w, "- **Manifest:** %s\n", mdCell(manifestLine(rep)))
+	fmt.Fprintln(w, "\n## Next start")
+	for _, s := range []struct {
+		label string
+		o     check.Outcome
+	}{{"With AOF on (`appendonly yes`)", rep.Start.AOFOn}, {"With AOF off (`appendonly no`)", rep.Start.AOFOff}} {
+		fmt.Fprintf(w, "\n### %s\n\n", s.label)
+		for _, l := range outcomeLines(s.o) {
+			fmt.Fprintf(w, "- %s\n", mdCell(l))
+		}
+	}
+	if rows := rdbRows(rep); len(rows) > 0 {
+		fmt.Fprintln(w, "\n## RDB files\n")
+		mdTable(w, []string{"Path", "Size", "Format", "Keys", "Checksum", "Verdict"}, rows)
+	}
+	if rows := aofRows(rep); len(rows) > 0 {
+		fmt.Fprintln(w, "\n## AOF files Redis loads, in order\n")
+		mdTable(w, []string{"Path", "Role", "Size", "Format", "Commands", "Server"}, rows)
+	}
+	if len(rep.Phase.Leftovers) > 0 {
+		fmt.Fprintln(w, "\n## Leftovers of dead jobs\n")
+		var rows [][]string
+		for _, l := range rep.Phase.Leftovers {
+			safe := "no"
+			if l.SafeToDelete {
+				safe = "yes"
+				if l.Caveat != "" {
+					safe += ", " + l.Caveat
+				}
+			}
+			rows = append(rows, []string{"`" + l.Path + "`", bytesCell(l.Bytes), l.Why, safe, l.NextStart})
+		}
+		mdTable(w, []string{"Path", "Size", "Why stale", "Safe to delete", "Next start"}, rows)
+	}
+	fmt.Fprintln(w, "\n## Findings\n")
+	if len(rep.Findings) == 0 {
+		fmt.Fprintln(w, "No findings.")
+		return nil
+	}
+	var rows [][]string
+	for _, f := range rep.Findings {
+		rows = append(rows, []string{string(f.Severity), "`" + string(f.Code) + "`", where(f), f.Message, f.Hint})
+	}
+	mdTable(w, []string{"Severity", "Code", "Where", "Message", "Hint"}, rows)
+	return nil
 }

@@ -1,0 +1,450 @@
+// Package check is aoftool's post-mortem: it runs every inspector over a
+// data directory (the phase classifier, the manifest inspector, a full
+// verification of every RDB and AOF file) and answers the question an
+// operator asks before restarting Redis on it: would Redis start, from which
+// files, with which data, and what would be lost — with AOF on and with AOF
+// off. Errors of the inspectors become findings; only a directory that
+// cannot be read at all is an error.
+//
+// Everything is read through internal/ropen or the inspectors that use it;
+// nothing is written anywhere.
+package check
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/aoftool/aoftool/aofinspect"
+	"github.com/aoftool/aoftool/finding"
+	"github.com/aoftool/aoftool/internal/ropen"
+	"github.com/aoftool/aoftool/manifest"
+	"github.com/aoftool/aoftool/phase"
+	"github.com/aoftool/aoftool/rdbinspect"
+	"github.com/aoftool/aoftool/snapshot"
+)
+
+// SchemaVersion is the schema of the check --json document.
+const SchemaVersion = 1
+
+// Options say how the server owning the directory is configured.
+type Options struct {
+	DBFilename     string // dbfilename; dump.rdb when empty
+	AppendDirName  string // appenddirname; appendonlydir when empty
+	AppendFilename string // appendfilename; discovered from *.manifest when empty
+	FollowSymlinks bool
+	// Clock stamps the snapshot; time.Now when nil. Tests fix it.
+	Clock func() time.Time
+	// Workers bounds the checksum goroutines per RDB (default GOMAXPROCS).
+	Workers int
+	// Phase tunes the classifier.
+	Phase phase.Options
+}
+
+// Report is the post-mortem: the check --json document.
+type Report struct {
+	Schema  int       `json:"schema"`
+	Dir     string    `json:"dir"`
+	TakenAt time.Time `json:"taken_at"`
+	// Phase is the classifier's answer for the directory as it is.
+	Phase *phase.Result `json:"phase"`
+	// Manifest is the manifest inspector's report; nil when the directory
+	// has no AOF directory and no legacy AOF.
+	Manifest *manifest.Report `json:"manifest,omitempty"`
+	// RDBs are the verified RDB files: dump.rdb, temp RDBs, rewrite
+	// outputs, and the RDB part of AOF bases (for their key counts).
+	RDBs []*rdbinspect.Report `json:"rdbs"`
+	// AOF is the scan of the files Redis loads with AOF on, in load order.
+	AOF *aofinspect.SetReport `json:"aof,omitempty"`
+	// Start is what the next start does with this directory.
+	Start Start `json:"start"`
+	// Findings are every inspector's findings, deduplicated and sorted.
+	Findings finding.List `json:"findings"`
+	// Verdict is the closing sentence.
+	Verdict string `json:"verdict"`
+	// Err is set when the directory itself cannot be read; the command
+	// exits 2 on it.
+	Err error `json:"-"`
+}
+
+// Start answers "what does redis-server do on this directory" for both
+// settings of appendonly.
+type Start struct {
+	AOFOn  Outcome `json:"aof_on"`
+	AOFOff Outcome `json:"aof_off"`
+}
+
+// Outcome is one start.
+type Outcome struct {
+	// Starts is false when Redis exits (refused manifest, corrupt file).
+	Starts bool `json:"starts"`
+	// Loads lists the files read, in order (relative to Dir).
+	Loads []string `json:"loads"`
+	// Keys is the number of keys loaded when known; KeysNote says how it
+	// was counted (an AOF's incr commands can add or remove keys).
+	Keys     *int64 `json:"keys"`
+	KeysNote string `json:"keys_note,omitempty"`
+	// Dataset is a sentence on what data the server would hold.
+	Dataset string `json:"dataset"`
+	// Modifies lists what the start changes on disk (a torn AOF tail cut in
+	// place, history files deleted, files created).
+	Modifies []string `json:"modifies"`
+	// Loses lists what is not loaded and would be lost or left behind.
+	Loses []string `json:"loses"`
+}
+
+// Run inspects dir. It never returns nil; a directory that cannot be read
+// is reported in Report.Err.
+func Run(ctx context.Context, dir string, opt Options) *Report {
+	r := &Report{Schema: SchemaVersion, Dir: dir, RDBs: []*rdbinspect.Report{}, Findings: finding.List{},
+		Start: Start{AOFOn: emptyOutcome(), AOFOff: emptyOutcome()}}
+	snap, err := snapshot.Capture(dir, snapshot.Options{DBFilename: opt.DBFilename, AppendDirName: opt.AppendDirName,
+		AppendFilename: opt.AppendFilename, FollowSymlinks: opt.FollowSymlinks, Clock: opt.Clock})
+	if err != nil {
+		r.Err = err
+		return r
+	}
+	r.TakenAt = snap.TakenAt
+	r.Phase = phase.Classify([]*snapshot.Snapshot{snap}, opt.Phase)
+	stale := map[string]bool{}
+	for _, l := range r.Phase.Leftovers {
+		stale[l.Path] = true
+	}
+
+	var all finding.List
+	// The manifest inspector decides what Redis loads with AOF on.
+	adir := snap.AppendDirName
+	if e := snap.Entry(adir); e != nil || snap.Entry(snap.AppendFilename) != nil || len(snap.AppendFilenames) > 0 {
+		mr, err := manifest.Inspect(dir, manifest.Options{AppendDirName: opt.AppendDirName, AppendFilename: opt.AppendFilename, FollowSymlinks: opt.FollowSymlinks})
+		if err != nil {
+			all = append(all, finding.New(finding.InputUnreadable, adir, "the AOF directory cannot be inspected: %v", err))
+		} else {
+			r.Manifest = mr
+			all = append(all, mr.Findings...)
+		}
+	}
+
+	// Every RDB-content file is verified; temp files may still be written,
+	// so a cut end is "incomplete", not corruption.
+	var dump *rdbinspect.Report
+	baseRDB := map[string]*rdbinspect.Report{}
+	for i := range snap.Entries {
+		e := &snap.Entries[i]
+		if e.Type != snapshot.TypeFile || e.Content != snapshot.ContentRDB {
+			continue
+		}
+		switch e.Kind {
+		case snapshot.KindDump, snapshot.KindTransferTemp, snapshot.KindBgsaveTemp, snapshot.KindRewriteTemp, snapshot.KindRewriteBgTemp,
+			snapshot.KindBaseRDB, snapshot.KindBaseAOF, snapshot.KindLegacyAOF:
+		default:
+			continue
+		}
+		ro := rdbinspect.Options{Path: e.Path, Workers: opt.Workers,
+			InProgress:  e.Kind.IsTemp(),
+			AOFPreamble: e.Kind == snapshot.KindBaseRDB || e.Kind == snapshot.KindBaseAOF || e.Kind == snapshot.KindLegacyAOF}
+		rep := verifyRDB(ctx, filepath.Join(dir, filepath.FromSlash(e.Path)), opt.FollowSymlinks, ro)
+		r.RDBs = append(r.RDBs, rep)
+		fs := rep.Findings
+		if e.Kind.IsTemp() && stale[e.Path] {
+			// A dead job's partial file is a leftover, not corruption.
+			fs = demote(fs)
+		}
+		all = append(all, fs...)
+		switch e.Kind {
+		case snapshot.KindDump:
+			dump = rep
+		case snapshot.KindBaseRDB, snapshot.KindBaseAOF, snapshot.KindLegacyAOF:
+			baseRDB[e.Path] = rep
+		}
+	}
+
+	// The AOF files in load order: the manifest's, or the legacy file.
+	var legacy *snapshot.Entry
+	if e := snap.Entry(snap.AppendFilename); e != nil && e.Type == snapshot.TypeFile {
+		legacy = e
+	}
+	var set []aofinspect.SetFile
+	var closers []func() error
+	switch {
+	case r.Manifest != nil && r.Manifest.Manifest != nil && r.Manifest.Verdict.Loads:
+		for _, p := range r.Manifest.Verdict.Files {
+			role := "incr"
+			for _, f := range r.Manifest.Files {
+				if f.Path == p && f.Type == "base" {
+					role = "base"
+				}
+			}
+			set = append(set, openSetFile(dir, p, role, opt.FollowSymlinks, &closers))
+		}
+	case (r.Manifest == nil || r.Manifest.Manifest == nil) && legacy != nil:
+		set = append(set, openSetFile(dir, legacy.Path, "legacy", opt.FollowSymlinks, &closers))
+	}
+	if len(set) > 0 {
+		r.AOF = aofinspect.InspectSet(ctx, adir, set, aofinspect.Options{})
+		all = append(all, r.AOF.AllFindings()...)
+	}
+	for _, c := range closers {
+		c()
+	}
+
+	// The manifest inspector words the facts it shares with the classifier
+	// with line numbers; keep its version.
+	for _, f := range r.Phase.Findings {
+		if r.Manifest != nil && sharedWithManifest[f.Code] && r.Manifest.Findings.Has(f.Code) {
+			continue
+		}
+		all = append(all, f)
+	}
+	r.Findings = dedupe(all)
+	r.startOnAOF(snap, baseRDB, legacy)
+	r.startWithoutAOF(snap, dump)
+	r.Verdict = r.verdictText()
+	return r
+}
+
+// sharedWithManifest are the codes both the classifier and the manifest
+// inspector raise.
+var sharedWithManifest = map[finding.Code]bool{
+	finding.ManifestMultipleIncr:  true,
+	finding.ManifestHistoryOnDisk: true,
+	finding.ManifestLegacyIgnored: true,
+}
+
+func emptyOutcome() Outcome { return Outcome{Loads: []string{}, Modifies: []string{}, Loses: []string{}} }
+
+func verifyRDB(ctx context.Context, path string, follow bool, ro rdbinspect.Options) *rdbinspect.Report {
+	f, fi, err := ropen.Open(path, follow)
+	if err != nil {
+		rep := &rdbinspect.Report{Schema: 1, Path: ro.Path, Findings: finding.List{}, Err: err, RDBEnd: -1}
+		if errors.Is(err, fs.ErrNotExist) {
+			rep.Findings = append(rep.Findings, finding.New(finding.InputChanged, ro.Path, "vanished before it could be verified (renamed or removed by the server)"))
+		} else {
+			rep.Findings = append(rep.Findings, finding.New(finding.InputUnreadable, ro.Path, "cannot open: %v", err))
+		}
+		return rep
+	}
+	defer f.Close()
+	return rdbinspect.Verify(ctx, f, fi.Size(), ro)
+}
+
+func openSetFile(dir, rel, role string, follow bool, closers *[]func() error) aofinspect.SetFile {
+	sf := aofinspect.SetFile{Name: filepath.Base(rel), Path: rel, Role: role}
+	f, fi, err := ropen.Open(filepath.Join(dir, filepath.FromSlash(rel)), follow)
+	if err != nil {
+		sf.OpenErr = err
+		return sf
+	}
+	*closers = append(*closers, f.Close)
+	sf.R, sf.Size = f, fi.Size()
+	return sf
+}
+
+// demote turns errors about a dead job's partial file into information:
+// Redis never reads the file.
+func demote(l finding.List) finding.List {
+	out := make(finding.List, 0, len(l))
+	for _, f := range l {
+		if f.Severity == finding.Error || f.Severity == finding.Warning {
+			f = f.As(finding.Info)
+			f.Message += " (leftover of a dead job; Redis never reads it)"
+		}
+		out = append(out, f)
+	}
+	return out
+}
+
+// dedupe keeps the first finding of each code and path: the manifest
+// inspector and the classifier both see extra incr and history files.
+func dedupe(l finding.List) finding.List {
+	seen := map[string]bool{}
+	out := finding.List{}
+	for _, f := range l {
+		k := string(f.Code) + "\x00" + f.Path
+		if f.Offset != nil {
+			k += fmt.Sprintf("\x00%d", *f.Offset)
+		}
+		if seen[k] {
+			continue
+		}
+		seen[k] = true
+		out = append(out, f)
+	}
+	out.Sort()
+	return out
+}
+
+func plural(n int64, one, many string) string {
+	if n == 1 {
+		return fmt.Sprintf("%d %s", n, one)
+	}
+	return fmt.Sprintf("%d %s", n, many)
+}
+
+// startOnAOF is the start with appendonly yes: the manifest's files (or the
+// legacy file, upgraded), dump.rdb ignored.
+func (r *Report) startOnAOF(snap *snapshot.Snapshot, baseRDB map[string]*rdbinspect.Report, legacy *snapshot.Entry) {
+	o := emptyOutcome()
+	defer func() { r.Start.AOFOn = o }()
+	dumpEntry := snap.Entry(snap.DBFilename)
+	m := r.Manifest
+	switch {
+	case m != nil && m.Manifest != nil && !m.Verdict.Loads:
+		o.Dataset = "Redis refuses to start: " + m.Verdict.Reason
+		return
+	case m != nil && m.Manifest != nil:
+		o.Loads = append(o.Loads, m.Verdict.Files...)
+	case legacy != nil:
+		o.Loads = append(o.Loads, legacy.Path)
+		o.Modifies = append(o.Modifies, fmt.Sprintf("moves %s into %s/ as base 1 and creates incr 1 and a manifest (legacy upgrade)", legacy.Path, snap.AppendDirName))
+	default:
+		o.Starts = true
+		o.Dataset = "an empty dataset: there is no AOF to load"
+		o.Modifies = append(o.Modifies, fmt.Sprintf("creates %s/ with an empty base 1, incr 1 and a manifest", snap.AppendDirName))
+		if dumpEntry != nil && dumpEntry.Size > 0 {
+			o.Loses = append(o.Loses, fmt.Sprintf("%s (%d bytes) is ignored while AOF is on", dumpEntry.Path, dumpEntry.Size))
+		}
+		zero := int64(0)
+		o.Keys = &zero
+		return
+	}
+	if r.AOF != nil {
+		switch r.AOF.Server.Verdict {
+		case aofinspect.Refuses:
+			o.Dataset = "Redis refuses to start: " + r.AOF.Server.LoadTruncatedYes
+			if r.AOF.TruncatesFile != "" {
+				o.Modifies = append(o.Modifies, fmt.Sprintf("cuts %s in place before refusing (the next start then loads without its tail)", r.AOF.TruncatesFile))
+			}
+			return
+		case aofinspect.LoadsTruncated:
+			o.Modifies = append(o.Modifies, fmt.Sprintf("cuts %s in place at its last complete command (aof-load-truncated yes; with no, Redis refuses to start)", r.AOF.TruncatesFile))
+			for _, f := range r.AOF.Files {
+				if f.TruncatedTail != nil {
+					o.Loses = append(o.Loses, fmt.Sprintf("the last %d bytes of %s (from offset %d)", f.TruncatedTail.Bytes, f.Path, f.TruncatedTail.Offset))
+				}
+			}
+		}
+	}
+	o.Starts = true
+	var keys int64
+	known := false
+	for _, p := range o.Loads {
+		if b := baseRDB[p]; b != nil && b.StructureChecked && b.StoppedAt == nil {
+			keys, known = keys+b.Keys.Keys, true
+		}
+	}
+	var cmds int64
+	if r.AOF != nil {
+		for _, f := range r.AOF.Files {
+			if f.Role != "base" {
+				cmds += f.Commands
+			}
+		}
+	}
+	switch {
+	case known && cmds == 0:
+		o.Keys = &keys
+		o.Dataset = fmt.Sprintf("%s from the base", plural(keys, "key", "keys"))
+	case known:
+		o.Keys = &keys
+		o.KeysNote = "keys in the base only"
+		o.Dataset = fmt.Sprintf("%s from the base, then %s replayed from the incr files", plural(keys, "key", "keys"), plural(cmds, "command", "commands"))
+	case r.AOF != nil:
+		o.Dataset = fmt.Sprintf("%s replayed from the AOF", plural(r.AOF.Commands, "command", "commands"))
+	default:
+		o.Dataset = "the AOF set listed in the manifest"
+	}
+	if m != nil {
+		for _, h := range m.History {
+			if h.Size != nil {
+				o.Modifies = append(o.Modifies, "deletes history file "+h.Path)
+			}
+		}
+	}
+	if dumpEntry != nil && dumpEntry.Size > 0 {
+		note := fmt.Sprintf("%s is ignored while AOF is on", dumpEntry.Path)
+		if r.Findings.Has(finding.DumpIgnoredAOFOn) || r.Findings.Has(finding.StaleAOFAfterSync) {
+			note += " and holds data the AOF does not"
+		}
+		o.Loses = append(o.Loses, note)
+	}
+	for _, l := range r.Phase.Leftovers {
+		o.Loses = append(o.Loses, fmt.Sprintf("%s (%s) is not loaded", l.Path, l.Kind.Describe()))
+	}
+}
+
+// startWithoutAOF is the start with appendonly no: dump.rdb only.
+func (r *Report) startWithoutAOF(snap *snapshot.Snapshot, dump *rdbinspect.Report) {
+	o := emptyOutcome()
+	defer func() { r.Start.AOFOff = o }()
+	d := snap.Entry(snap.DBFilename)
+	if d == nil {
+		o.Starts = true
+		zero := int64(0)
+		o.Keys = &zero
+		o.Dataset = "an empty dataset: there is no " + snap.DBFilename
+	} else {
+		o.Loads = append(o.Loads, d.Path)
+		switch {
+		case dump == nil:
+			o.Starts = false
+			o.Dataset = fmt.Sprintf("Redis refuses to start: %s is not an RDB file", d.Path)
+		case dump.Complete && dump.Checksum.Status != rdbinspect.ChecksumMismatch && dump.StoppedAt == nil && dump.Err == nil:
+			o.Starts = true
+			k := dump.Keys.Keys
+			o.Keys = &k
+			o.Dataset = fmt.Sprintf("%s from %s", plural(k, "key", "keys"), d.Path)
+			if dump.Header != nil && !dump.Header.CTime.IsZero() {
+				o.Dataset += " saved " + dump.Header.CTime.UTC().Format(time.RFC3339)
+			}
+		default:
+			o.Starts = false
+			o.Dataset = fmt.Sprintf("Redis refuses to start: %s is damaged (%s)", d.Path, dump.Verdict)
+		}
+	}
+	// Writes recorded in the AOF after the dump are not in it.
+	if r.AOF != nil && d != nil {
+		var newer []string
+		for _, f := range r.AOF.Files {
+			e := snap.Entry(f.Path)
+			if e != nil && f.Role != "base" && f.Commands > 0 && e.MTime.After(d.MTime) {
+				newer = append(newer, f.Path)
+			}
+		}
+		if len(newer) > 0 {
+			o.Loses = append(o.Loses, "writes logged in "+strings.Join(newer, ", ")+" after "+d.Path+" was saved")
+		}
+	} else if r.AOF != nil && r.AOF.Commands > 0 {
+		o.Loses = append(o.Loses, "every write in the AOF ("+plural(r.AOF.Commands, "command", "commands")+")")
+	}
+	sort.Strings(o.Loses)
+}
+
+func (r *Report) verdictText() string {
+	on, off := r.Start.AOFOn, r.Start.AOFOff
+	part := func(label string, o Outcome) string {
+		if !o.Starts {
+			return label + ": " + strings.TrimPrefix(o.Dataset, "Redis ")
+		}
+		return label + ": starts with " + o.Dataset
+	}
+	return fmt.Sprintf("phase %s; %s; %s", r.Phase.Phase, part("with AOF on", on), part("with AOF off", off))
+}
+
+// Exists reports whether dir is a directory, for callers that validate
+// before running.
+func Exists(dir string) error {
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return err
+	}
+	if !fi.IsDir() {
+		return fmt.Errorf("%s: not a directory", dir)
+	}
+	return nil
+}
