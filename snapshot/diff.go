@@ -361,12 +361,24 @@ func (d *differ) emit(t EventType, o, n *Entry, inferred, overwrote bool) {
 	if t != EventRenamed || ev.OldKind == ev.Kind {
 		ev.OldKind = ""
 	}
-	if d.interval > 0 && ev.SizeExact && ev.DeltaBytes != 0 && t != EventUnchanged && t != EventRemoved {
+	if d.interval > 0 && ev.SizeExact && ev.DeltaBytes != 0 && (t == EventGrown || t == EventShrunk || (t == EventCreated || t == EventRenamed) && growsInPlace(ev.Kind, ev.OldKind)) {
 		rate := float64(ev.DeltaBytes) / d.interval.Seconds()
 		ev.RateBytesPerS = &rate
 	}
 	ev.Explanation = explain(ev, o, n, d.cur)
 	d.res.Events = append(d.res.Events, ev)
+}
+
+// growsInPlace reports whether a file of these kinds is written over time,
+// so bytes over the interval are a rate; a rewritten manifest is not.
+func growsInPlace(kinds ...Kind) bool {
+	for _, k := range kinds {
+		switch k {
+		case KindBgsaveTemp, KindTransferTemp, KindRewriteTemp, KindIncr, KindTempIncr, KindLegacyAOF:
+			return true
+		}
+	}
+	return false
 }
 
 // explain says what Redis did, from the event and the artifacts' kinds.

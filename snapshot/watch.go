@@ -104,6 +104,7 @@ type watcher struct {
 	lastFull time.Time
 	sum      *WatchSummary
 	lives    map[string]*lifetime
+	ended    []*lifetime // earlier lives of a path that was created again
 	order    int
 	growth   map[string]growthStart
 	fsw      *fsnotify.Watcher
@@ -239,8 +240,7 @@ func (w *watcher) note(ev fsnotify.Event) {
 	switch {
 	case ev.Has(fsnotify.Create):
 		if l, ok := w.lives[rel]; !ok || l.Gone != nil {
-			w.order++
-			w.lives[rel] = &lifetime{Lifetime: Lifetime{Path: rel, Kind: info.Kind, FirstSeen: now}, order: w.order}
+			w.newLife(rel, info.Kind, now)
 		}
 	case ev.Has(fsnotify.Rename), ev.Has(fsnotify.Remove):
 		if l, ok := w.lives[rel]; ok && l.Gone == nil {
@@ -305,9 +305,7 @@ func (w *watcher) observe(cur *Snapshot, d *DiffResult, via string) {
 		}
 		l, ok := w.lives[e.Path]
 		if !ok || l.Gone != nil {
-			w.order++
-			l = &lifetime{Lifetime: Lifetime{Path: e.Path, Kind: e.Kind, FirstSeen: at}, order: w.order}
-			w.lives[e.Path] = l
+			l = w.newLife(e.Path, e.Kind, at)
 		}
 		l.Scans++
 	}
@@ -347,13 +345,7 @@ func (w *watcher) observe(cur *Snapshot, d *DiffResult, via string) {
 	}
 	sort.Slice(transient, func(i, j int) bool { return transient[i].order < transient[j].order })
 	for _, l := range transient {
-		l.Scans = -1 // reported
-		name := path.Base(l.Path)
-		info := DecodeName(name, false, path.Dir(l.Path) == ".", w.opt.Capture.names())
-		t := *l.Gone
-		we := WatchEvent{Via: "inotify-only", Event: Event{Type: EventTransient, Path: l.Path, Kind: l.Kind, PID: info.PID, At: &t, MTime: l.FirstSeen,
-			Explanation: transientExplanation(l.Kind, info.PID, l.Gone.Sub(l.FirstSeen))}}
-		w.emit(we)
+		w.reportTransient(l)
 	}
 	if w.opt.OnScan != nil {
 		w.opt.OnScan(cur, progress)
@@ -361,6 +353,30 @@ func (w *watcher) observe(cur *Snapshot, d *DiffResult, via string) {
 }
 
 func (l *lifetime) reported() bool { return l.Scans < 0 }
+
+// newLife starts tracking a path's new existence, keeping the previous one
+// (a temp manifest is created again at every manifest write).
+func (w *watcher) newLife(p string, k Kind, at time.Time) *lifetime {
+	if old, ok := w.lives[p]; ok {
+		if old.Scans == 0 && old.Gone != nil && !old.reported() {
+			w.reportTransient(old)
+		}
+		w.ended = append(w.ended, old)
+	}
+	w.order++
+	l := &lifetime{Lifetime: Lifetime{Path: p, Kind: k, FirstSeen: at}, order: w.order}
+	w.lives[p] = l
+	return l
+}
+
+func (w *watcher) reportTransient(l *lifetime) {
+	l.Scans = -1
+	name := path.Base(l.Path)
+	info := DecodeName(name, false, path.Dir(l.Path) == ".", w.opt.Capture.names())
+	t := *l.Gone
+	w.emit(WatchEvent{Via: "inotify-only", Event: Event{Type: EventTransient, Path: l.Path, Kind: l.Kind, PID: info.PID, At: &t, MTime: l.FirstSeen,
+		Explanation: transientExplanation(l.Kind, info.PID, l.Gone.Sub(l.FirstSeen))}})
+}
 
 func transientExplanation(k Kind, pid int, life time.Duration) string {
 	ms := life.Round(100 * time.Microsecond).String()
@@ -479,7 +495,7 @@ func UntilNoTempFiles(s *Snapshot) bool {
 func (w *watcher) finish(reason string) *WatchSummary {
 	w.sum.Ended = w.clock().UTC()
 	w.sum.StopReason = reason
-	var ls []*lifetime
+	ls := append([]*lifetime(nil), w.ended...)
 	for _, l := range w.lives {
 		ls = append(ls, l)
 	}

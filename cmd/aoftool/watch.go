@@ -1,18 +1,332 @@
 package main
 
 import (
-	"errors"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+	"sync"
+	"time"
 
+	"github.com/dustin/go-humanize"
 	"github.com/spf13/cobra"
+
+	"github.com/aoftool/aoftool/finding"
+	"github.com/aoftool/aoftool/phase"
+	"github.com/aoftool/aoftool/snapshot"
 )
 
-// placeholder until the watch command lands; it refuses to run (exit 2).
-func newWatchCmd(_ *globalOptions) *cobra.Command {
-	return &cobra.Command{
-		Use:   "watch",
-		Short: "not available in this build",
-		RunE: func(*cobra.Command, []string) error {
-			return errors.New("watch: not available in this build")
+type watchOptions struct {
+	namesOptions
+	interval time.Duration
+	until    string
+	timeout  time.Duration
+	text     bool
+}
+
+// untilNoTemp is the --until value that needs no classifier.
+const untilNoTemp = "no-temp-files"
+
+var watchPhases = []phase.Phase{phase.Steady, phase.BGSave, phase.SyncTransfer, phase.SyncLoading, phase.AOFRewrite, phase.AOFRewriteFinishing}
+
+func newWatchCmd(g *globalOptions) *cobra.Command {
+	var o watchOptions
+	var names []string
+	for _, p := range watchPhases {
+		names = append(names, string(p))
+	}
+	cmd := &cobra.Command{
+		Use:   "watch DIR",
+		Short: "Follow a live data dir: file events as they happen, with growth rates and ETA",
+		Long: `watch follows a live data directory and reports the same events as 'aoftool diff', as
+they happen: temp files created, growing, renamed into place, removed. It combines inotify
+on the data dir and its appendonlydir (watched as soon as it appears) with polling every
+--interval, and re-stats at once on every create, rename or remove, so even the finished
+rewrite output temp-rewriteaof-bg-<pid>.aof, which lives only tens of milliseconds, is
+seen; a file gone before any scan is still reported from the inotify events alone.
+
+On a terminal it shows one line per event and a live progress line per growing artifact:
+bytes, rate and, when the final size can be estimated (a BGSAVE or rewrite ends near the
+size of dump.rdb or of the current base), the ETA. A transfer's final size is only in the
+replica's log, so it has no ETA. Piped, or with --json, it prints one JSON event per line
+(NDJSON) and a final {"type":"summary"} line; --text prints plain lines instead.
+
+--until PHASE stops once 'aoftool phase' would say the directory is in PHASE (one of
+` + strings.Join(names, ", ") + `), judged on the last few seconds of snapshots;
+--until ` + untilNoTemp + ` stops once no temp file of any job is left. --timeout bounds the
+watch; with --until, reaching it is an error finding (exit 1). Ctrl-C ends the watch with
+a summary of the events seen and how long each temp file lived. Nothing is ever written
+to DIR.`,
+		Example: `  aoftool watch /var/lib/redis
+  aoftool watch /data --until steady --timeout 30m     # wait for a replica rebuild to finish
+  aoftool watch /data --json | jq -c 'select(.type=="renamed")'`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := o.validate(); err != nil {
+				return err
+			}
+			return runWatch(cmd.Context(), g, o, args[0], cmd.OutOrStdout())
 		},
 	}
+	o.namesOptions.flags(cmd)
+	f := cmd.Flags()
+	f.DurationVar(&o.interval, "interval", 50*time.Millisecond, "polling period between scans (inotify triggers extra scans)")
+	f.StringVar(&o.until, "until", "", "stop when the directory reaches this phase ("+strings.Join(names, "|")+"|"+untilNoTemp+")")
+	f.DurationVar(&o.timeout, "timeout", 0, "stop after this long (0: until interrupted)")
+	f.BoolVar(&o.text, "text", false, "plain text lines even when stdout is not a terminal")
+	return cmd
+}
+
+func (o watchOptions) validate() error {
+	if err := o.namesOptions.validate(); err != nil {
+		return err
+	}
+	if o.interval < time.Millisecond || o.interval > time.Hour {
+		return usagef("--interval %v must be between 1ms and 1h", o.interval)
+	}
+	if o.timeout < 0 {
+		return usagef("--timeout %v must not be negative", o.timeout)
+	}
+	if o.until != "" && o.until != untilNoTemp {
+		ok := false
+		for _, p := range watchPhases {
+			if string(p) == o.until {
+				ok = true
+			}
+		}
+		if !ok {
+			return usagef("--until %q is not a phase (steady, bgsave, sync-transfer, sync-loading, aof-rewrite, aof-rewrite-finishing) nor %s", o.until, untilNoTemp)
+		}
+	}
+	return nil
+}
+
+// untilPhase returns the stop condition: phase.Classify over the snapshots
+// of the last few seconds, so growth (the proof a job is alive) counts.
+func untilPhase(want string) func(*snapshot.Snapshot) bool {
+	if want == untilNoTemp {
+		return snapshot.UntilNoTempFiles
+	}
+	var window []*snapshot.Snapshot
+	return func(s *snapshot.Snapshot) bool {
+		window = append(window, s)
+		for len(window) > 1 && (s.TakenAt.Sub(window[0].TakenAt) > 3*time.Second || len(window) > 8) {
+			window = window[1:]
+		}
+		return string(phase.Classify(window, phase.Options{}).Phase) == want
+	}
+}
+
+// watchSummaryLine is the last NDJSON line.
+type watchSummaryLine struct {
+	Type string `json:"type"`
+	*snapshot.WatchSummary
+	Findings finding.List `json:"findings"`
+}
+
+func runWatch(ctx context.Context, g *globalOptions, o watchOptions, dir string, out io.Writer) error {
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return err
+	}
+	if !fi.IsDir() {
+		return fmt.Errorf("%s: not a directory", dir)
+	}
+	parent := ctx
+	if o.timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, o.timeout)
+		defer cancel()
+	}
+	human := !g.json && (o.text || isTerminal(out))
+	live := human && isTerminal(out)
+	p := &watchPrinter{w: out, json: !human, live: live}
+	opt := snapshot.WatchOptions{Capture: o.capture(), Interval: o.interval, OnEvent: p.event, OnScan: p.scan}
+	if o.until != "" {
+		opt.Until = untilPhase(o.until)
+	}
+	sum, err := snapshot.Watch(ctx, dir, opt)
+	if err != nil {
+		return err
+	}
+	p.clearStatus()
+	fl := finding.List{}
+	if sum.StopReason == "context" {
+		switch {
+		case parent.Err() != nil:
+			sum.StopReason = "interrupted"
+		case ctx.Err() != nil:
+			sum.StopReason = "timeout"
+			if o.until != "" {
+				fl = append(fl, finding.New(finding.WatchUntilTimeout, "", "%s was not reached within %v", o.until, o.timeout))
+			}
+		}
+	}
+	if !human {
+		if err := p.line(watchSummaryLine{Type: "summary", WatchSummary: sum, Findings: fl}); err != nil {
+			return err
+		}
+		return exitFor(fl)
+	}
+	printWatchSummary(out, sum, o.until)
+	if len(fl) > 0 {
+		if err := printFindings(out, fl, g.useColour(out)); err != nil {
+			return err
+		}
+	}
+	return exitFor(fl)
+}
+
+// watchPrinter renders the engine's callbacks; the engine calls them from
+// one goroutine, the mutex only guards against a future change of that.
+type watchPrinter struct {
+	mu        sync.Mutex
+	w         io.Writer
+	json      bool
+	live      bool
+	status    string
+	progress  []snapshot.Progress
+	lastGrown map[string]time.Time
+}
+
+func (p *watchPrinter) line(v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(p.w, "%s\n", b)
+	return err
+}
+
+func (p *watchPrinter) event(e snapshot.WatchEvent) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.json {
+		_ = p.line(e)
+		return
+	}
+	if e.Type == snapshot.EventGrown {
+		if p.live {
+			return // the progress line shows growth
+		}
+		// Plain lines: growth at most once a second per file.
+		if e.At != nil {
+			if last, ok := p.lastGrown[e.Path]; ok && e.At.Sub(last) < time.Second {
+				return
+			}
+			if p.lastGrown == nil {
+				p.lastGrown = map[string]time.Time{}
+			}
+			p.lastGrown[e.Path] = *e.At
+		}
+	}
+	p.clearStatusLocked()
+	at := ""
+	if e.At != nil {
+		at = e.At.UTC().Format("15:04:05.000")
+	}
+	row := eventRow(e.Event)
+	fmt.Fprintf(p.w, "%s  %-9s %s", at, row[0], row[1])
+	if row[2] != "" {
+		fmt.Fprintf(p.w, "  %s", row[2])
+	}
+	if row[4] != "" {
+		fmt.Fprintf(p.w, "  %s", row[4])
+	}
+	if e.Progress != nil && e.Progress.ETAS != nil {
+		fmt.Fprintf(p.w, "  ETA %s", etaCell(*e.Progress.ETAS))
+	}
+	fmt.Fprintf(p.w, "\n%14s%s\n", "", e.Explanation)
+	p.drawStatusLocked()
+}
+
+func (p *watchPrinter) scan(_ *snapshot.Snapshot, pr []snapshot.Progress) {
+	if !p.live {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.progress = pr
+	p.clearStatusLocked()
+	p.drawStatusLocked()
+}
+
+func (p *watchPrinter) clearStatus() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.clearStatusLocked()
+}
+
+func (p *watchPrinter) clearStatusLocked() {
+	if p.status != "" {
+		fmt.Fprint(p.w, "\r\x1b[K")
+		p.status = ""
+	}
+}
+
+func (p *watchPrinter) drawStatusLocked() {
+	if !p.live || len(p.progress) == 0 {
+		return
+	}
+	var parts []string
+	for _, pr := range p.progress {
+		parts = append(parts, progressText(pr))
+	}
+	p.status = strings.Join(parts, " | ")
+	fmt.Fprint(p.w, p.status)
+}
+
+// progressText is one artifact's live state: name, bytes, share of the
+// estimate, rate and ETA.
+func progressText(pr snapshot.Progress) string {
+	s := fmt.Sprintf("%s %s", pr.Path, humanize.IBytes(uint64(pr.Bytes)))
+	if pr.ExpectedBytes != nil && *pr.ExpectedBytes > 0 {
+		pct := 100 * float64(pr.Bytes) / float64(*pr.ExpectedBytes)
+		s += fmt.Sprintf(" of ~%s (%.0f%%)", humanize.IBytes(uint64(*pr.ExpectedBytes)), pct)
+	}
+	if pr.RateBytesPerS != nil {
+		s += ", " + rateCell(*pr.RateBytesPerS)
+	}
+	if pr.ETAS != nil {
+		s += ", ETA " + etaCell(*pr.ETAS)
+	}
+	return s
+}
+
+func etaCell(s float64) string {
+	return (time.Duration(s * float64(time.Second))).Round(100 * time.Millisecond).String()
+}
+
+func printWatchSummary(w io.Writer, sum *snapshot.WatchSummary, until string) {
+	fmt.Fprintln(w)
+	var counts []string
+	for k, v := range sum.Counts {
+		counts = append(counts, fmt.Sprintf("%s %d", k, v))
+	}
+	sort.Strings(counts)
+	why := map[string]string{"until": "the --until condition " + until + " held", "interrupted": "interrupted", "timeout": "--timeout reached", "context": "stopped", "error": "error"}[sum.StopReason]
+	fmt.Fprintf(w, "Watched %s for %s (%s): %d scans, %d events", sum.Root, sum.Ended.Sub(sum.Started).Round(time.Millisecond), why, sum.Scans, sum.Events)
+	if len(counts) > 0 {
+		fmt.Fprintf(w, " (%s)", strings.Join(counts, ", "))
+	}
+	fmt.Fprintln(w, ".")
+	if len(sum.Lifetimes) == 0 {
+		return
+	}
+	t := newTable(w, "Temp file", "Kind", "First seen", "Lived", "Scans")
+	for _, l := range sum.Lifetimes {
+		lived := "still there"
+		if l.Gone != nil {
+			lived = (time.Duration(l.ObservedS * float64(time.Second))).Round(100 * time.Microsecond).String()
+		}
+		scans := fmt.Sprint(l.Scans)
+		if l.Scans == 0 {
+			scans = "0 (inotify only)"
+		}
+		_ = t.Append([]string{displayName(l.Path), string(l.Kind), l.FirstSeen.UTC().Format("15:04:05.000"), lived, scans})
+	}
+	_ = t.Render()
 }
