@@ -259,6 +259,36 @@ func agreementCases() []agreementCase {
 		{"legacy-interrupted-upgrade", true, func(c caseDir) {
 			c.from("legacy-appendonly").manifest(line("appendonly.aof", "1", "b"))
 		}},
+		{"type-quoted-leading-blank", false, func(c caseDir) { c.from("redis7-writes").manifest(line(b1, "1", `" b"`) + line(i1, "1", "i")) }},
+		{"cr-only-line-ends", false, func(c caseDir) { c.from("redis7-writes").manifest(strings.ReplaceAll(std, "\n", "\r")) }},
+		{"comment-1023-bytes-at-eof", true, func(c caseDir) { c.from("redis7-writes").manifest(std + "#" + pad(1022)) }},
+		{"name-vertical-tab", true, func(c caseDir) {
+			c.from("redis7-writes").rename(b1, "b\v1.rdb").manifest("file b\v1.rdb seq 1 type b\n" + line(i1, "1", "i"))
+		}},
+		{"name-quoted-tab-crlf", true, func(c caseDir) {
+			c.from("redis7-writes").rename(b1, "b\t1.rdb").manifest(`file "b\t1.rdb" seq 1 type b` + "  \r\n" + line(i1, "1", "i"))
+		}},
+		{"base-short-magic", false, func(c caseDir) { c.from("redis7-writes").write(b1, []byte("RED")) }},
+		{"incr-garbage", false, func(c caseDir) { c.from("redis7-multi-incr").write(i2, []byte("\x00\x01")) }},
+		{"incr-annotation-only", true, func(c caseDir) { c.from("redis7-writes").write(i1, []byte("#TS:1700000000\r\n")) }},
+		{"legacy-rdb-preamble", true, func(c caseDir) {
+			base, err := os.ReadFile(filepath.Join("..", "testdata", "redis7-rewrite", "appendonlydir", "appendonly.aof.2.base.rdb"))
+			if err != nil {
+				c.t.Fatal(err)
+			}
+			tail, err := os.ReadFile(filepath.Join("..", "testdata", "redis7-rewrite", "appendonlydir", "appendonly.aof.2.incr.aof"))
+			if err != nil {
+				c.t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(c.dir, "appendonly.aof"), append(base, tail...), 0o644); err != nil {
+				c.t.Fatal(err)
+			}
+		}},
+		{"legacy-garbage", false, func(c caseDir) {
+			if err := os.WriteFile(filepath.Join(c.dir, "appendonly.aof"), []byte("not an aof\n"), 0o644); err != nil {
+				c.t.Fatal(err)
+			}
+		}},
 		{"upgraded-base-missing", false, func(c caseDir) {
 			c.from("redis7-writes").manifest(line("appendonly.aof", "1", "b") + line(i1, "1", "i"))
 		}},
@@ -303,6 +333,11 @@ var refusalCodes = map[string]finding.Code{
 	"base-is-directory":               finding.ManifestFileNotRegular,
 	"legacy-twice-without-manifest":   finding.ManifestLegacyIgnored,
 	"upgraded-base-missing":           finding.ManifestMissingFile,
+	"type-quoted-leading-blank":       finding.ManifestUnknownType,
+	"cr-only-line-ends":               finding.ManifestTooLongLine,
+	"base-short-magic":                finding.ManifestBadContent,
+	"incr-garbage":                    finding.ManifestBadContent,
+	"legacy-garbage":                  finding.ManifestBadContent,
 }
 
 func TestAgreementWithRedis(t *testing.T) {
