@@ -284,7 +284,8 @@ func Verify(ctx context.Context, r io.ReaderAt, size int64, opt Options) *Report
 		} else {
 			corruption(rep, w.err, add)
 		}
-	} else if walkable && eofEnd < 0 {
+	} else if eofEnd < 0 {
+		// Also reached by a newer format whose last bytes are not FF + CRC.
 		off := size
 		rep.StoppedAt = &off
 		if opt.InProgress {
