@@ -28,7 +28,7 @@ func fuzzSeeds(f *testing.F) {
 		}
 	}
 	f.Add(newBuilder(10).raw(opSelectDB, 0, typeString, 1, 'k', 0xc3, 3, 6, 1, 'a', 'b', 0x20, 1).eof(true))
-	f.Add(newBuilder(10).raw(opModuleAux).length(1<<40).length(2).length(1).raw(5).str("x").raw(0).eof(true))
+	f.Add(newBuilder(10).raw(opModuleAux).length(1 << 40).length(2).length(1).raw(5).str("x").raw(0).eof(true))
 	f.Add(newBuilder(10).raw(opSelectDB, 0, typeModule2).str("m").length(77).raw(1, 5, 3, 1, 2, 3, 4, 0).eof(true))
 	f.Add(newBuilder(12).raw(opSelectDB, 0, typeHashMeta).str("h").raw(0, 0, 0, 0, 0, 0, 0, 0).length(1).length(0).str("f").str("v").eof(true))
 	f.Add(newBuilder(9).raw(opSelectDB, 0, opExpireTimeMS, 1, 2, 3, 4, 5, 6, 7, 8, typeZSet).str("z").length(1).str("m").raw(3, '1', '.', '5').eof(false))
