@@ -378,7 +378,7 @@ func (r *Report) inspect(opt Options) {
 		} else if !manifestSeen {
 			r.add(finding.New(finding.ManifestAbsent, r.rel(""), "there is no AOF directory; Redis starts with an empty dataset and creates it"))
 		}
-		r.Verdict.Reason = "no base or incr is listed: Redis starts with an empty dataset"
+		r.Verdict.Reason = "no manifest lists a base or incr file"
 	}
 
 	for _, e := range m.LoadOrder() {
@@ -681,6 +681,8 @@ func (r *Report) reportUnlisted(m *Manifest) {
 			continue
 		case otherSet(n, others):
 			continue // a part of another appendfilename's set
+		case isPart && len(m.Entries) == 0:
+			u.Kind, u.Meaning = "part-without-manifest", "an AOF part that no manifest lists; Redis ignores it, or overwrites or appends to it when it has the name of the part Redis creates at start"
 		case n == TempIncrName(af):
 			u.Kind, u.Meaning, u.SafeToRM, sev = "temp-incr", "the incr of a rewrite started in AOF_WAIT_REWRITE (AOF just enabled, or a replica after a full sync); it holds writes no manifest lists and is not loaded", true, finding.Warning
 		case n == TempManifestName(af):

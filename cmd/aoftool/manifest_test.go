@@ -17,27 +17,27 @@ import (
 // manifestFixtures are the real-Redis data directories under testdata/.
 var manifestFixtures = []string{"redis7-empty", "redis7-writes", "redis7-rewrite", "redis7-history", "redis7-multi-incr", "legacy-appendonly"}
 
-func fixturePath(name string) string { return filepath.Join("..", "..", "testdata", name) }
+func manifestFixturePath(name string) string { return filepath.Join("..", "..", "testdata", name) }
 
-// fixedTime is the mtime goldens see and the clock they are printed against.
-var fixedTime = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+// manifestFixedTime is the mtime goldens see and the clock they are printed against.
+var manifestFixedTime = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 
-// stableCopy copies a fixture, sets every mtime to fixedTime and returns the
+// manifestStableCopy copies a fixture, sets every mtime to manifestFixedTime and returns the
 // copy's path, so goldens depend neither on the checkout nor on git's mtimes.
-func stableCopy(t *testing.T, fixture string) string {
+func manifestStableCopy(t *testing.T, fixture string) string {
 	t.Helper()
 	dst := filepath.Join(t.TempDir(), "data")
 	if err := os.MkdirAll(dst, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if out, err := exec.Command("cp", "-a", fixturePath(fixture)+"/.", dst).CombinedOutput(); err != nil {
+	if out, err := exec.Command("cp", "-a", manifestFixturePath(fixture)+"/.", dst).CombinedOutput(); err != nil {
 		t.Fatalf("cp: %v: %s", err, out)
 	}
-	setTimes(t, dst)
+	manifestSetTimes(t, dst)
 	return dst
 }
 
-func setTimes(t *testing.T, dir string) {
+func manifestSetTimes(t *testing.T, dir string) {
 	t.Helper()
 	var paths []string
 	if err := filepath.Walk(dir, func(p string, _ os.FileInfo, err error) error {
@@ -48,22 +48,22 @@ func setTimes(t *testing.T, dir string) {
 	}
 	// Deepest first, so setting a file's time does not move its directory's.
 	for i := len(paths) - 1; i >= 0; i-- {
-		if err := os.Chtimes(paths[i], fixedTime, fixedTime); err != nil {
+		if err := os.Chtimes(paths[i], manifestFixedTime, manifestFixedTime); err != nil {
 			t.Fatal(err)
 		}
 	}
 }
 
-func withFixedClock(t *testing.T) {
+func withFixedManifestClock(t *testing.T) {
 	old := manifestNow
-	manifestNow = func() time.Time { return fixedTime.Add(90 * time.Minute) }
+	manifestNow = func() time.Time { return manifestFixedTime.Add(90 * time.Minute) }
 	t.Cleanup(func() { manifestNow = old })
 }
 
 func TestManifestGolden(t *testing.T) {
-	withFixedClock(t)
+	withFixedManifestClock(t)
 	broken := func(t *testing.T) string {
-		d := stableCopy(t, "redis7-writes")
+		d := manifestStableCopy(t, "redis7-writes")
 		m := filepath.Join(d, "appendonlydir", "appendonly.aof.manifest")
 		b, err := os.ReadFile(m)
 		if err != nil {
@@ -74,11 +74,11 @@ func TestManifestGolden(t *testing.T) {
 		if err := os.WriteFile(m, b, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		setTimes(t, d)
+		manifestSetTimes(t, d)
 		return d
 	}
 	orphans := func(t *testing.T) string {
-		d := stableCopy(t, "redis7-rewrite")
+		d := manifestStableCopy(t, "redis7-rewrite")
 		for name, data := range map[string]string{
 			"temp-appendonly.aof.incr":     "*1\r\n$4\r\nPING\r\n",
 			"temp-appendonly.aof.manifest": "file appendonly.aof.1.base.rdb seq 1 type b\n",
@@ -88,7 +88,7 @@ func TestManifestGolden(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		setTimes(t, d)
+		manifestSetTimes(t, d)
 		return d
 	}
 	cases := []struct {
@@ -98,10 +98,10 @@ func TestManifestGolden(t *testing.T) {
 		code  int
 		extra []string
 	}{
-		{"empty", func(t *testing.T) string { return stableCopy(t, "redis7-empty") }, "", 0, nil},
-		{"history", func(t *testing.T) string { return stableCopy(t, "redis7-history") }, "appendonlydir", 0, nil},
-		{"multi-incr", func(t *testing.T) string { return stableCopy(t, "redis7-multi-incr") }, "appendonlydir/appendonly.aof.manifest", 0, nil},
-		{"legacy", func(t *testing.T) string { return stableCopy(t, "legacy-appendonly") }, "", 0, nil},
+		{"empty", func(t *testing.T) string { return manifestStableCopy(t, "redis7-empty") }, "", 0, nil},
+		{"history", func(t *testing.T) string { return manifestStableCopy(t, "redis7-history") }, "appendonlydir", 0, nil},
+		{"multi-incr", func(t *testing.T) string { return manifestStableCopy(t, "redis7-multi-incr") }, "appendonlydir/appendonly.aof.manifest", 0, nil},
+		{"legacy", func(t *testing.T) string { return manifestStableCopy(t, "legacy-appendonly") }, "", 0, nil},
 		{"refused", broken, "", 1, nil},
 		{"orphans", orphans, "", 0, nil},
 	}
@@ -144,7 +144,7 @@ func TestManifestGolden(t *testing.T) {
 func TestManifestJSONRoundTrip(t *testing.T) {
 	for _, fx := range manifestFixtures {
 		t.Run(fx, func(t *testing.T) {
-			r := runCLI(t, "", "manifest", "--json", fixturePath(fx))
+			r := runCLI(t, "", "manifest", "--json", manifestFixturePath(fx))
 			if r.code != 0 {
 				t.Fatalf("exit %d: %s", r.code, r.stderr)
 			}
@@ -164,7 +164,7 @@ func TestManifestJSONRoundTrip(t *testing.T) {
 			if again.String() != r.stdout {
 				t.Errorf("JSON does not round-trip through manifest.Report:\n--- printed\n%s\n--- re-encoded\n%s", r.stdout, again.String())
 			}
-			direct, err := manifest.Inspect(fixturePath(fx), manifest.Options{})
+			direct, err := manifest.Inspect(manifestFixturePath(fx), manifest.Options{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -184,7 +184,7 @@ func TestManifestJSONRoundTrip(t *testing.T) {
 func TestManifestReadOnly(t *testing.T) {
 	for _, fx := range manifestFixtures {
 		t.Run(fx, func(t *testing.T) {
-			dir := fixturePath(fx)
+			dir := manifestFixturePath(fx)
 			guard := fsguard.Record(t, dir)
 			paths := []string{dir}
 			if _, err := os.Stat(filepath.Join(dir, "appendonlydir")); err == nil {
@@ -213,11 +213,11 @@ func TestManifestExitCodes(t *testing.T) {
 		{[]string{"manifest"}, exitCannot, "accepts 1 arg"},
 		{[]string{"manifest", "a", "b"}, exitCannot, "accepts 1 arg"},
 		{[]string{"manifest", missing}, exitCannot, "no such file"},
-		{[]string{"manifest", "--appenddirname", "a/b", fixturePath("redis7-empty")}, exitCannot, "plain directory name"},
-		{[]string{"manifest", "--appendfilename", "x/y.aof", fixturePath("redis7-empty")}, exitCannot, "without a path"},
-		{[]string{"manifest", "--bogus", fixturePath("redis7-empty")}, exitCannot, "unknown flag"},
-		{[]string{"manifest", fixturePath("redis7-rewrite")}, exitOK, ""},
-		{[]string{"manifest", "--appendfilename", "other.aof", fixturePath("redis7-rewrite")}, exitOK, ""},
+		{[]string{"manifest", "--appenddirname", "a/b", manifestFixturePath("redis7-empty")}, exitCannot, "plain directory name"},
+		{[]string{"manifest", "--appendfilename", "x/y.aof", manifestFixturePath("redis7-empty")}, exitCannot, "without a path"},
+		{[]string{"manifest", "--bogus", manifestFixturePath("redis7-empty")}, exitCannot, "unknown flag"},
+		{[]string{"manifest", manifestFixturePath("redis7-rewrite")}, exitOK, ""},
+		{[]string{"manifest", "--appendfilename", "other.aof", manifestFixturePath("redis7-rewrite")}, exitOK, ""},
 	}
 	for _, tc := range cases {
 		r := runCLI(t, "", tc.args...)
