@@ -235,5 +235,8 @@ func rateCell(r float64) string {
 	if r < 0 {
 		sign, r = "-", -r
 	}
+	if r < 10 {
+		return fmt.Sprintf("%s%.1f B/s", sign, r)
+	}
 	return sign + humanize.IBytes(uint64(r)) + "/s"
 }
