@@ -174,7 +174,7 @@ func (rep *Report) verifyRDB(ctx context.Context, ra io.ReaderAt, size int64, op
 		part.End = vr.RDBEnd
 		o := opt
 		o.Size = size
-		s := newScannerAt(io.NewSectionReader(ra, vr.RDBEnd, size-vr.RDBEnd), o, vr.RDBEnd, make([]byte, bufSize))
+		s := newScannerAt(io.NewSectionReader(ra, vr.RDBEnd, size-vr.RDBEnd), o, vr.RDBEnd, make([]byte, bufFor(size-vr.RDBEnd)))
 		s.opt.Size = size
 		return s
 	}

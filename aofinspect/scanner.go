@@ -155,7 +155,16 @@ func NewScanner(r io.Reader, opt Options) *Scanner {
 	if opt.Size <= 0 {
 		opt.Size = -1 // unknown: an empty input ends the scan anyway
 	}
-	return newScannerAt(r, opt, 0, make([]byte, bufSize))
+	return newScannerAt(r, opt, 0, make([]byte, bufFor(opt.Size)))
+}
+
+// bufFor sizes the buffer: small files need no more than themselves, but
+// never less than a few server lines.
+func bufFor(size int64) int {
+	if size > 0 && size < bufSize-4096 {
+		return int(size) + 4096
+	}
+	return bufSize
 }
 
 func newScannerAt(r io.Reader, opt Options, base int64, buf []byte) *Scanner {
