@@ -18,7 +18,7 @@
 //
 // Diff compares two snapshots and explains each change in Redis terms (a
 // temp-<pid>.rdb renamed to dump.rdb is a BGSAVE child that finished). The
-// Watcher produces the same events live from inotify plus polling, fast
+// watcher (internal/watch) produces the same events live from inotify plus polling, fast
 // enough to see a temp-rewriteaof-bg-<pid>.aof that lives for 30 ms.
 //
 // # Naming rules

@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/aoftool/aoftool/finding"
+	"github.com/aoftool/aoftool/internal/watch"
 	"github.com/aoftool/aoftool/phase"
 	"github.com/aoftool/aoftool/snapshot"
 )
@@ -123,7 +124,7 @@ func untilPhase(want string) func(*snapshot.Snapshot) bool {
 // watchSummaryLine is the last NDJSON line.
 type watchSummaryLine struct {
 	Type string `json:"type"`
-	*snapshot.WatchSummary
+	*watch.Summary
 	Findings finding.List `json:"findings"`
 }
 
@@ -144,11 +145,11 @@ func runWatch(ctx context.Context, g *globalOptions, o watchOptions, dir string,
 	human := !g.json && (o.text || isTerminal(out))
 	live := human && isTerminal(out)
 	p := &watchPrinter{w: out, json: !human, live: live}
-	opt := snapshot.WatchOptions{Capture: o.capture(), Interval: o.interval, OnEvent: p.event, OnScan: p.scan}
+	opt := watch.Options{Capture: o.capture(), Interval: o.interval, OnEvent: p.event, OnScan: p.scan}
 	if o.until != "" {
 		opt.Until = untilPhase(o.until)
 	}
-	sum, err := snapshot.Watch(ctx, dir, opt)
+	sum, err := watch.Watch(ctx, dir, opt)
 	if err != nil {
 		return err
 	}
@@ -166,7 +167,7 @@ func runWatch(ctx context.Context, g *globalOptions, o watchOptions, dir string,
 		}
 	}
 	if !human {
-		if err := p.line(watchSummaryLine{Type: "summary", WatchSummary: sum, Findings: fl}); err != nil {
+		if err := p.line(watchSummaryLine{Type: "summary", Summary: sum, Findings: fl}); err != nil {
 			return err
 		}
 		return exitFor(fl)
@@ -188,7 +189,7 @@ type watchPrinter struct {
 	json      bool
 	live      bool
 	status    string
-	progress  []snapshot.Progress
+	progress  []watch.Progress
 	lastGrown map[string]time.Time
 }
 
@@ -201,7 +202,7 @@ func (p *watchPrinter) line(v any) error {
 	return err
 }
 
-func (p *watchPrinter) event(e snapshot.WatchEvent) {
+func (p *watchPrinter) event(e watch.Event) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.json {
@@ -243,7 +244,7 @@ func (p *watchPrinter) event(e snapshot.WatchEvent) {
 	p.drawStatusLocked()
 }
 
-func (p *watchPrinter) scan(_ *snapshot.Snapshot, pr []snapshot.Progress) {
+func (p *watchPrinter) scan(_ *snapshot.Snapshot, pr []watch.Progress) {
 	if !p.live {
 		return
 	}
@@ -281,7 +282,7 @@ func (p *watchPrinter) drawStatusLocked() {
 
 // progressText is one artifact's live state: name, bytes, share of the
 // estimate, rate and ETA.
-func progressText(pr snapshot.Progress) string {
+func progressText(pr watch.Progress) string {
 	s := fmt.Sprintf("%s %s", pr.Path, humanize.IBytes(uint64(pr.Bytes)))
 	if pr.ExpectedBytes != nil && *pr.ExpectedBytes > 0 {
 		pct := 100 * float64(pr.Bytes) / float64(*pr.ExpectedBytes)
@@ -300,7 +301,7 @@ func etaCell(s float64) string {
 	return (time.Duration(s * float64(time.Second))).Round(100 * time.Millisecond).String()
 }
 
-func printWatchSummary(w io.Writer, sum *snapshot.WatchSummary, until string) {
+func printWatchSummary(w io.Writer, sum *watch.Summary, until string) {
 	fmt.Fprintln(w)
 	var counts []string
 	for k, v := range sum.Counts {

@@ -1,4 +1,7 @@
-package snapshot
+// Package watch follows a live Redis data directory and reports the events
+// of package snapshot as they happen. It lives apart from snapshot so the
+// format packages stay free of the inotify dependency.
+package watch
 
 import (
 	"context"
@@ -11,12 +14,14 @@ import (
 	"time"
 
 	"github.com/fsnotify/fsnotify"
+
+	"github.com/aoftool/aoftool/snapshot"
 )
 
-// WatchOptions configure a Watcher.
-type WatchOptions struct {
+// Options configure Watch.
+type Options struct {
 	// Capture configures each scan (names, symlinks, clock).
-	Capture Options
+	Capture snapshot.Options
 	// Interval is the polling period (default 50 ms). Polling catches
 	// growth, which inotify reports too often to scan on every write.
 	Interval time.Duration
@@ -26,17 +31,17 @@ type WatchOptions struct {
 	FullEvery time.Duration
 	// Until stops the watch when it returns true; it sees each full
 	// capture. Nil watches until the context ends.
-	Until func(*Snapshot) bool
+	Until func(*snapshot.Snapshot) bool
 	// OnEvent receives each event as it is seen, in order.
-	OnEvent func(WatchEvent)
+	OnEvent func(Event)
 	// OnScan receives every scan and the progress of growing artifacts,
 	// for a live display.
-	OnScan func(*Snapshot, []Progress)
+	OnScan func(*snapshot.Snapshot, []Progress)
 }
 
-// WatchEvent is an Event seen live.
-type WatchEvent struct {
-	Event
+// Event is a snapshot.Event seen live.
+type Event struct {
+	snapshot.Event
 	// Via says what triggered the scan that saw it: "inotify" or "poll";
 	// "inotify-only" for a transient file no scan caught.
 	Via string `json:"via"`
@@ -46,9 +51,9 @@ type WatchEvent struct {
 
 // Progress is a growing artifact's state.
 type Progress struct {
-	Path  string `json:"path"`
-	Kind  Kind   `json:"kind"`
-	Bytes int64  `json:"bytes"`
+	Path  string        `json:"path"`
+	Kind  snapshot.Kind `json:"kind"`
+	Bytes int64         `json:"bytes"`
 	// ExpectedBytes estimates the final size: a BGSAVE or rewrite output
 	// ends near the size of dump.rdb or of the current base. nil when no
 	// estimate exists (a transfer's size is known only to the replica log).
@@ -63,8 +68,8 @@ type Progress struct {
 
 // Lifetime is how long the watcher saw an artifact exist.
 type Lifetime struct {
-	Path string `json:"path"`
-	Kind Kind   `json:"kind"`
+	Path string        `json:"path"`
+	Kind snapshot.Kind `json:"kind"`
 	// FirstSeen is the first inotify event or scan showing it; Gone the
 	// first showing it renamed or removed (nil while it exists).
 	FirstSeen time.Time  `json:"first_seen"`
@@ -75,20 +80,20 @@ type Lifetime struct {
 	Scans int `json:"scans"`
 }
 
-// WatchSummary is what a finished watch saw.
-type WatchSummary struct {
-	Root    string            `json:"root"`
-	Started time.Time         `json:"started"`
-	Ended   time.Time         `json:"ended"`
-	Scans   int               `json:"scans"`
-	Events  int               `json:"events"`
-	Counts  map[EventType]int `json:"counts"`
+// Summary is what a finished watch saw.
+type Summary struct {
+	Root    string                     `json:"root"`
+	Started time.Time                  `json:"started"`
+	Ended   time.Time                  `json:"ended"`
+	Scans   int                        `json:"scans"`
+	Events  int                        `json:"events"`
+	Counts  map[snapshot.EventType]int `json:"counts"`
 	// Lifetimes lists every temp artifact seen, in order of appearance.
 	Lifetimes []Lifetime `json:"lifetimes"`
 	// StopReason is "until" (the condition held), "context" (cancelled or
 	// timed out) or "error".
-	StopReason string    `json:"stop_reason"`
-	Final      *Snapshot `json:"-"`
+	StopReason string             `json:"stop_reason"`
+	Final      *snapshot.Snapshot `json:"-"`
 }
 
 type lifetime struct {
@@ -98,11 +103,11 @@ type lifetime struct {
 
 type watcher struct {
 	dir      string
-	opt      WatchOptions
+	opt      Options
 	clock    func() time.Time
-	prev     *Snapshot
+	prev     *snapshot.Snapshot
 	lastFull time.Time
-	sum      *WatchSummary
+	sum      *Summary
 	lives    map[string]*lifetime
 	ended    []*lifetime // earlier lives of a path that was created again
 	order    int
@@ -121,8 +126,8 @@ type growthStart struct {
 // with polling: every create, rename or remove triggers an immediate
 // re-stat, so a temp-rewriteaof-bg-<pid>.aof living 30 ms is seen, and a
 // file living less than one scan is still reported from the inotify events
-// alone (EventTransient). It never writes to dataDir.
-func Watch(ctx context.Context, dataDir string, opt WatchOptions) (*WatchSummary, error) {
+// alone (snapshot.EventTransient). It never writes to dataDir.
+func Watch(ctx context.Context, dataDir string, opt Options) (*Summary, error) {
 	if opt.Interval <= 0 {
 		opt.Interval = 50 * time.Millisecond
 	}
@@ -134,7 +139,7 @@ func Watch(ctx context.Context, dataDir string, opt WatchOptions) (*WatchSummary
 		clock = time.Now
 	}
 	w := &watcher{dir: dataDir, opt: opt, clock: clock, lives: map[string]*lifetime{}, growth: map[string]growthStart{},
-		sum: &WatchSummary{Root: dataDir, Started: clock().UTC(), Counts: map[EventType]int{}, Lifetimes: []Lifetime{}}}
+		sum: &Summary{Root: dataDir, Started: clock().UTC(), Counts: map[snapshot.EventType]int{}, Lifetimes: []Lifetime{}}}
 	fsw, err := fsnotify.NewBufferedWatcher(4096)
 	if err != nil {
 		return nil, err
@@ -212,7 +217,7 @@ func (w *watcher) addAOFWatch() {
 	if w.aofWatch {
 		return
 	}
-	aof := filepath.Join(w.dir, w.opt.Capture.names().AppendDirName)
+	aof := filepath.Join(w.dir, names(w.opt.Capture).AppendDirName)
 	if fi, err := os.Stat(aof); err == nil && fi.IsDir() {
 		if w.fsw.Add(aof) == nil {
 			w.aofWatch = true
@@ -229,11 +234,11 @@ func (w *watcher) note(ev fsnotify.Event) {
 		return
 	}
 	rel = filepath.ToSlash(rel)
-	if rel == w.opt.Capture.names().AppendDirName && ev.Has(fsnotify.Create) {
+	if rel == names(w.opt.Capture).AppendDirName && ev.Has(fsnotify.Create) {
 		w.addAOFWatch()
 	}
 	name := path.Base(rel)
-	info := DecodeName(name, false, path.Dir(rel) == ".", w.opt.Capture.names())
+	info := snapshot.DecodeName(name, false, path.Dir(rel) == ".", names(w.opt.Capture))
 	if !info.Kind.IsTemp() {
 		return
 	}
@@ -251,11 +256,11 @@ func (w *watcher) note(ev fsnotify.Event) {
 	}
 }
 
-func (w *watcher) capture(full bool) (*Snapshot, error) {
+func (w *watcher) capture(full bool) (*snapshot.Snapshot, error) {
 	o := w.opt.Capture
 	o.Clock = w.clock
 	o.MetadataOnly = !full
-	s, err := Capture(w.dir, o)
+	s, err := snapshot.Capture(w.dir, o)
 	if err == nil && full {
 		w.lastFull = s.TakenAt
 	}
@@ -269,18 +274,18 @@ func (w *watcher) step(via string) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	d := Diff(w.prev, cur)
+	d := snapshot.Diff(w.prev, cur)
 	structural := false
 	for _, e := range d.Events {
 		switch e.Type {
-		case EventCreated, EventRemoved, EventRenamed, EventReplaced:
+		case snapshot.EventCreated, snapshot.EventRemoved, snapshot.EventRenamed, snapshot.EventReplaced:
 			structural = true
 		}
 	}
 	if structural && !full && w.opt.Until != nil {
 		if c2, err := w.capture(true); err == nil {
 			cur, full = c2, true
-			d = Diff(w.prev, cur)
+			d = snapshot.Diff(w.prev, cur)
 		}
 	}
 	w.observe(cur, d, via)
@@ -292,7 +297,7 @@ func (w *watcher) step(via string) (bool, error) {
 }
 
 // observe emits a scan's events and updates lifetimes and progress.
-func (w *watcher) observe(cur *Snapshot, d *DiffResult, via string) {
+func (w *watcher) observe(cur *snapshot.Snapshot, d *snapshot.DiffResult, via string) {
 	w.sum.Scans++
 	w.sum.Final = cur
 	at := cur.TakenAt
@@ -319,13 +324,13 @@ func (w *watcher) observe(cur *Snapshot, d *DiffResult, via string) {
 	progress := w.progress(cur, at)
 	if d != nil {
 		for _, e := range d.Events {
-			if e.Type == EventUnchanged {
+			if e.Type == snapshot.EventUnchanged {
 				continue
 			}
-			we := WatchEvent{Event: e, Via: via}
+			we := Event{Event: e, Via: via}
 			t := at
 			we.At = &t
-			if e.Type == EventGrown || e.Type == EventCreated {
+			if e.Type == snapshot.EventGrown || e.Type == snapshot.EventCreated {
 				for i := range progress {
 					if progress[i].Path == e.Path {
 						p := progress[i]
@@ -356,7 +361,7 @@ func (l *lifetime) reported() bool { return l.Scans < 0 }
 
 // newLife starts tracking a path's new existence, keeping the previous one
 // (a temp manifest is created again at every manifest write).
-func (w *watcher) newLife(p string, k Kind, at time.Time) *lifetime {
+func (w *watcher) newLife(p string, k snapshot.Kind, at time.Time) *lifetime {
 	if old, ok := w.lives[p]; ok {
 		if old.Scans == 0 && old.Gone != nil && !old.reported() {
 			w.reportTransient(old)
@@ -372,22 +377,22 @@ func (w *watcher) newLife(p string, k Kind, at time.Time) *lifetime {
 func (w *watcher) reportTransient(l *lifetime) {
 	l.Scans = -1
 	name := path.Base(l.Path)
-	info := DecodeName(name, false, path.Dir(l.Path) == ".", w.opt.Capture.names())
+	info := snapshot.DecodeName(name, false, path.Dir(l.Path) == ".", names(w.opt.Capture))
 	t := *l.Gone
-	w.emit(WatchEvent{Via: "inotify-only", Event: Event{Type: EventTransient, Path: l.Path, Kind: l.Kind, PID: info.PID, At: &t, MTime: l.FirstSeen,
+	w.emit(Event{Via: "inotify-only", Event: snapshot.Event{Type: snapshot.EventTransient, Path: l.Path, Kind: l.Kind, PID: info.PID, At: &t, MTime: l.FirstSeen,
 		Explanation: transientExplanation(l.Kind, info.PID, l.Gone.Sub(l.FirstSeen))}})
 }
 
-func transientExplanation(k Kind, pid int, life time.Duration) string {
+func transientExplanation(k snapshot.Kind, pid int, life time.Duration) string {
 	ms := life.Round(100 * time.Microsecond).String()
 	switch k {
-	case KindRewriteBgTemp:
+	case snapshot.KindRewriteBgTemp:
 		return "AOF rewrite child " + itoa(pid) + " finished the new base and the parent installed it " + ms + " later (seen by inotify only)"
-	case KindTempManifest:
+	case snapshot.KindTempManifest:
 		return "manifest written through its temp file in " + ms
-	case KindRewriteTemp:
+	case snapshot.KindRewriteTemp:
 		return "rewrite output existed for " + ms + " (the server's synchronous startup rewrite, or a rewrite that failed at once)"
-	case KindBgsaveTemp:
+	case snapshot.KindBgsaveTemp:
 		return "temp RDB existed for " + ms + " (a small SAVE or BGSAVE)"
 	}
 	return string(k) + " existed for " + ms
@@ -400,7 +405,7 @@ func itoa(n int) string {
 	return strconv.Itoa(n)
 }
 
-func (w *watcher) emit(we WatchEvent) {
+func (w *watcher) emit(we Event) {
 	w.sum.Events++
 	w.sum.Counts[we.Type]++
 	if w.opt.OnEvent != nil {
@@ -409,17 +414,17 @@ func (w *watcher) emit(we WatchEvent) {
 }
 
 // progress computes the state of growing job artifacts.
-func (w *watcher) progress(cur *Snapshot, at time.Time) []Progress {
+func (w *watcher) progress(cur *snapshot.Snapshot, at time.Time) []Progress {
 	var out []Progress
 	seen := map[string]bool{}
 	for i := range cur.Entries {
 		e := &cur.Entries[i]
 		switch e.Kind {
-		case KindBgsaveTemp, KindTransferTemp, KindRewriteTemp:
+		case snapshot.KindBgsaveTemp, snapshot.KindTransferTemp, snapshot.KindRewriteTemp:
 		default:
 			continue
 		}
-		if e.Type != TypeFile {
+		if e.Type != snapshot.TypeFile {
 			continue
 		}
 		seen[e.Path] = true
@@ -433,7 +438,7 @@ func (w *watcher) progress(cur *Snapshot, at time.Time) []Progress {
 			r := float64(e.Size-g.size) / dt
 			p.RateBytesPerS = &r
 		}
-		if exp, from := ExpectedSize(cur, e); exp > 0 {
+		if exp, from := snapshot.ExpectedSize(cur, e); exp > 0 {
 			p.ExpectedBytes, p.ExpectedFrom = &exp, from
 			if p.RateBytesPerS != nil && exp > e.Size {
 				eta := float64(exp-e.Size) / *p.RateBytesPerS
@@ -450,49 +455,22 @@ func (w *watcher) progress(cur *Snapshot, at time.Time) []Progress {
 	return out
 }
 
-// ExpectedSize estimates a growing artifact's final size: a BGSAVE writes
-// about what the last dump.rdb holds; a rewrite's new base ends near the
-// size of dump.rdb (after a sync: the same dataset minus the repl-* aux
-// fields) or of the current base. A transfer's size is written only to the
-// replica's log ("receiving <n> bytes from master"), so none is given.
-func ExpectedSize(s *Snapshot, e *Entry) (int64, string) {
-	dump := s.Entry(s.DBFilename)
-	var base *Entry
-	for i := range s.Entries {
-		c := &s.Entries[i]
-		if (c.Kind == KindBaseRDB || c.Kind == KindBaseAOF) && (c.ManifestRole == "b" || base == nil) {
-			base = c
-		}
+// names are the configured names with Redis's defaults filled in.
+func names(o snapshot.Options) snapshot.Names {
+	n := snapshot.DefaultNames()
+	if o.DBFilename != "" {
+		n.DBFilename = o.DBFilename
 	}
-	switch e.Kind {
-	case KindBgsaveTemp:
-		if dump != nil && dump.Size > 0 {
-			return dump.Size, dump.Path
-		}
-	case KindRewriteTemp:
-		if dump != nil && dump.Size > 0 && (base == nil || dump.MTime.After(base.MTime) || dump.Size > base.Size) {
-			return dump.Size, dump.Path
-		}
-		if base != nil && base.Size > 0 {
-			return base.Size, base.Path
-		}
+	if o.AppendDirName != "" {
+		n.AppendDirName = o.AppendDirName
 	}
-	return 0, ""
+	if o.AppendFilename != "" {
+		n.AppendFilename = o.AppendFilename
+	}
+	return n
 }
 
-// UntilNoTempFiles is an Until condition that needs no classifier: true
-// once the directory holds no temp file of a job (the steady-state files
-// only). A leftover of a dead job keeps it false.
-func UntilNoTempFiles(s *Snapshot) bool {
-	for _, e := range s.Entries {
-		if e.Kind.IsTemp() {
-			return false
-		}
-	}
-	return true
-}
-
-func (w *watcher) finish(reason string) *WatchSummary {
+func (w *watcher) finish(reason string) *Summary {
 	w.sum.Ended = w.clock().UTC()
 	w.sum.StopReason = reason
 	ls := append([]*lifetime(nil), w.ended...)

@@ -1,4 +1,4 @@
-package snapshot
+package watch
 
 import (
 	"context"
@@ -11,14 +11,38 @@ import (
 	"time"
 
 	"github.com/aoftool/aoftool/internal/redistest"
+	"github.com/aoftool/aoftool/snapshot"
 )
+
+func writeFile(t *testing.T, p string, data []byte) {
+	t.Helper()
+	if err := os.WriteFile(p, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func waitFile(t *testing.T, dir, prefix, suffix string) string {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		des, _ := os.ReadDir(dir)
+		for _, de := range des {
+			if strings.HasPrefix(de.Name(), prefix) && strings.HasSuffix(de.Name(), suffix) {
+				return de.Name()
+			}
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	t.Fatalf("no %s*%s in %s", prefix, suffix, dir)
+	return ""
+}
 
 type eventLog struct {
 	mu     sync.Mutex
-	events []WatchEvent
+	events []Event
 }
 
-func (l *eventLog) add(e WatchEvent) {
+func (l *eventLog) add(e Event) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.events = append(l.events, e)
@@ -54,19 +78,19 @@ func indexOf(lines []string, from int, parts ...string) int {
 	return -1
 }
 
-func startWatch(t *testing.T, dir string, log *eventLog) (stop func() *WatchSummary) {
+func startWatch(t *testing.T, dir string, log *eventLog) (stop func() *Summary) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan *WatchSummary, 1)
+	done := make(chan *Summary, 1)
 	go func() {
-		sum, err := Watch(ctx, dir, WatchOptions{Interval: 20 * time.Millisecond, OnEvent: log.add})
+		sum, err := Watch(ctx, dir, Options{Interval: 20 * time.Millisecond, OnEvent: log.add})
 		if err != nil {
 			t.Errorf("watch: %v", err)
 		}
 		done <- sum
 	}()
 	time.Sleep(100 * time.Millisecond) // first capture and inotify set up
-	return func() *WatchSummary { cancel(); return <-done }
+	return func() *Summary { cancel(); return <-done }
 }
 
 func loadKeys(t *testing.T, srv *redistest.Server, n, size int) {
@@ -80,19 +104,19 @@ func loadKeys(t *testing.T, srv *redistest.Server, n, size int) {
 	}
 }
 
-func mustCapture(t *testing.T, dir string) *Snapshot {
+func mustCapture(t *testing.T, dir string) *snapshot.Snapshot {
 	t.Helper()
-	s, err := Capture(dir, Options{})
+	s, err := snapshot.Capture(dir, snapshot.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return s
 }
 
-func diffLines(r *DiffResult) []string {
+func diffLines(r *snapshot.DiffResult) []string {
 	var out []string
 	for _, e := range r.Events {
-		if e.Type == EventUnchanged {
+		if e.Type == snapshot.EventUnchanged {
 			continue
 		}
 		s := string(e.Type) + " " + e.Path
@@ -142,10 +166,10 @@ func TestRealBGSAVEAndRewrite(t *testing.T) {
 		t.Fatal(err)
 	}
 	after := mustCapture(t, dir)
-	requireInOrder(t, "diff before/during BGSAVE", diffLines(Diff(before, during)), []string{"created " + tmp})
-	requireInOrder(t, "diff during/after BGSAVE", diffLines(Diff(during, after)), []string{"renamed " + tmp + " -> dump.rdb"})
+	requireInOrder(t, "diff before/during BGSAVE", diffLines(snapshot.Diff(before, during)), []string{"created " + tmp})
+	requireInOrder(t, "diff during/after BGSAVE", diffLines(snapshot.Diff(during, after)), []string{"renamed " + tmp + " -> dump.rdb"})
 	e := during.Entry(tmp)
-	if e == nil || e.Content != ContentRDB || e.RDB == nil || e.RDB.LooksComplete == nil || *e.RDB.LooksComplete {
+	if e == nil || e.Content != snapshot.ContentRDB || e.RDB == nil || e.RDB.LooksComplete == nil || *e.RDB.LooksComplete {
 		t.Errorf("temp RDB mid-save: %+v", e)
 	}
 
@@ -160,11 +184,11 @@ func TestRealBGSAVEAndRewrite(t *testing.T) {
 	waitGone(t, dir, "temp-rewriteaof-bg-")
 	time.Sleep(200 * time.Millisecond)
 	after2 := mustCapture(t, dir)
-	d1 := diffLines(Diff(before2, during2))
+	d1 := diffLines(snapshot.Diff(before2, during2))
 	requireInOrder(t, "diff before/during rewrite", d1, []string{"created appendonlydir/appendonly.aof.2.incr.aof"})
 	requireInOrder(t, "diff before/during rewrite", d1, []string{"created " + rw})
 	requireInOrder(t, "diff before/during rewrite", d1, []string{"replaced appendonlydir/appendonly.aof.manifest"})
-	d2 := diffLines(Diff(during2, after2))
+	d2 := diffLines(snapshot.Diff(during2, after2))
 	requireInOrder(t, "diff during/after rewrite", d2, []string{"renamed " + rw + " -> appendonlydir/appendonly.aof.2.base.rdb"})
 	requireInOrder(t, "diff during/after rewrite", d2, []string{"removed appendonlydir/appendonly.aof.1.base.rdb"})
 	requireInOrder(t, "diff during/after rewrite", d2, []string{"removed appendonlydir/appendonly.aof.1.incr.aof"})
@@ -185,10 +209,10 @@ func TestRealBGSAVEAndRewrite(t *testing.T) {
 		[]string{"temp-rewriteaof-bg-"},
 		[]string{"appendonlydir/appendonly.aof.2.base.rdb"},
 	)
-	var grown *WatchEvent
+	var grown *Event
 	log.mu.Lock()
 	for i := range log.events {
-		if log.events[i].Type == EventGrown && log.events[i].Path == rw && log.events[i].Progress != nil && log.events[i].Progress.ETAS != nil {
+		if log.events[i].Type == snapshot.EventGrown && log.events[i].Path == rw && log.events[i].Progress != nil && log.events[i].Progress.ETAS != nil {
 			grown = &log.events[i]
 		}
 	}
@@ -235,7 +259,7 @@ func TestWatcherSeesShortLivedRewriteBgFile(t *testing.T) {
 	srv := redistest.Start(t, redistest.Options{Dir: dir, Config: []string{"appendonly yes", "hz 100"}})
 	loadKeys(t, srv, 2000, 50)
 	log := &eventLog{}
-	var sum *WatchSummary
+	var sum *Summary
 	for attempt := 0; attempt < 3; attempt++ {
 		stop := startWatch(t, dir, log)
 		srv.MustDo("BGREWRITEAOF")
@@ -255,7 +279,7 @@ func TestWatcherSeesShortLivedRewriteBgFile(t *testing.T) {
 	}
 	var life *Lifetime
 	for j := range sum.Lifetimes {
-		if sum.Lifetimes[j].Kind == KindRewriteBgTemp && sum.Lifetimes[j].Gone != nil {
+		if sum.Lifetimes[j].Kind == snapshot.KindRewriteBgTemp && sum.Lifetimes[j].Gone != nil {
 			life = &sum.Lifetimes[j]
 		}
 	}
@@ -270,7 +294,7 @@ func TestWatcherSeesShortLivedRewriteBgFile(t *testing.T) {
 
 func TestUntilNoTempFiles(t *testing.T) {
 	dir := t.TempDir()
-	writeFile(t, filepath.Join(dir, "dump.rdb"), rdbHeaderBytes(0))
+	writeFile(t, filepath.Join(dir, "dump.rdb"), []byte("REDIS0010"))
 	writeFile(t, filepath.Join(dir, "temp-77.rdb"), nil)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
@@ -279,7 +303,7 @@ func TestUntilNoTempFiles(t *testing.T) {
 		_ = os.Rename(filepath.Join(dir, "temp-77.rdb"), filepath.Join(dir, "dump.rdb"))
 	}()
 	log := &eventLog{}
-	sum, err := Watch(ctx, dir, WatchOptions{Interval: 20 * time.Millisecond, Until: UntilNoTempFiles, OnEvent: log.add})
+	sum, err := Watch(ctx, dir, Options{Interval: 20 * time.Millisecond, Until: snapshot.UntilNoTempFiles, OnEvent: log.add})
 	if err != nil {
 		t.Fatal(err)
 	}
