@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -210,5 +211,29 @@ func TestSnapshotUsageErrors(t *testing.T) {
 		if r.code != exitCannot {
 			t.Errorf("%v: exit %d, want %d (stderr %q)", args, r.code, exitCannot, r.stderr)
 		}
+	}
+}
+
+// TestSnapshotReadByPhase: a snapshot written by this version is what the
+// phase command classifies, with the same answer as on the directory.
+func TestSnapshotReadByPhase(t *testing.T) {
+	withSnapshotClock(t, 0)
+	dir := snapDir(t, "redis7-rewrite")
+	saved := filepath.Join(t.TempDir(), "s.json")
+	if r := runCLI(t, "", "snapshot", dir, "-o", saved); r.code != 0 {
+		t.Fatalf("snapshot: %d %s", r.code, r.stderr)
+	}
+	phaseOf := func(src string) string {
+		r := runCLI(t, "", "--json", "phase", src)
+		var res struct {
+			Phase string `json:"phase"`
+		}
+		if err := json.Unmarshal([]byte(r.stdout), &res); err != nil || res.Phase == "" {
+			t.Fatalf("phase %s: exit %d, %v\n%s\n%s", src, r.code, err, r.stdout, r.stderr)
+		}
+		return res.Phase
+	}
+	if a, b := phaseOf(saved), phaseOf(dir); a != b || a != "steady" {
+		t.Errorf("phase of the saved snapshot %q, of the directory %q", a, b)
 	}
 }
