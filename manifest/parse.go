@@ -213,17 +213,20 @@ func parse(r io.Reader, path string) (*Manifest, finding.List) {
 		e.Line, e.Offset = line, start
 		haveFile := false
 		var notes finding.List
-		seen := map[string]bool{}
+		seen := make([]string, 0, 8)
 		for i := 0; i < len(argv); i += 2 {
 			key, val := cString(argv[i]), argv[i+1]
 			lk := asciiLower(key)
 			if key != lk && (lk == "file" || lk == "seq" || lk == "type") {
 				notes = append(notes, at(finding.ManifestUppercaseKey, "line %d spells key %q in upper case; Redis accepts it, redis-check-aof does not see the file as a manifest", line, key))
 			}
-			if seen[lk] {
-				notes = append(notes, at(finding.ManifestRepeatedKey, "line %d repeats key %q; the last value wins", line, lk))
+			for _, k := range seen {
+				if k == lk {
+					notes = append(notes, at(finding.ManifestRepeatedKey, "line %d repeats key %q; the last value wins", line, lk))
+					break
+				}
 			}
-			seen[lk] = true
+			seen = append(seen, lk)
 			switch lk {
 			case "file":
 				name := cString(val)
@@ -328,27 +331,40 @@ func (m *Manifest) crossChecks(path string) finding.List {
 	}
 	for _, e := range m.Entries {
 		l := redisLine(e)
-		back, _ := parse(strings.NewReader(l), "")
-		if back.Fatal != nil || len(back.Entries) != 1 || back.Entries[0].Name != e.Name || back.Entries[0].Seq != e.Seq {
-			why := "its own loader refuses it"
-			if back.Fatal != nil {
-				why = "its own loader refuses it with " + redisMessage(back.Fatal.Message)
-			} else if len(back.Entries) == 1 {
-				why = fmt.Sprintf("it reads back as %q", back.Entries[0].Name)
-			}
+		if why := rereadProblem(l, e); why != "" {
 			fs = append(fs, at(e, finding.ManifestNotRewritable, "Redis writes line %d back as %q at its next manifest update, and %s; the start after that fails", e.Line, strings.TrimSuffix(l, "\n"), why).
 				WithHint("rename the file to a plain name and fix the line in a copy of the manifest before starting Redis"))
 		}
 	}
 	if in := m.Incrs(); len(in) > 1 {
-		names := make([]string, len(in))
+		var names []string
 		for i, e := range in {
-			names[i] = e.Name
+			if i == 5 {
+				names = append(names, fmt.Sprintf("and %d more", len(in)-5))
+				break
+			}
+			names = append(names, e.Name)
 		}
 		fs = append(fs, at(in[1], finding.ManifestMultipleIncr, "the manifest lists %d incr files (%s): %d rewrite(s) started and never finished", len(in), strings.Join(names, ", "), len(in)-1).
 			WithHint("do not delete any of them: Redis loads all, and a missing one stops it; the next successful BGREWRITEAOF folds them into a new base (redis/redis#10549)"))
 	}
 	return fs
+}
+
+// rereadProblem says why the loader would not read line l (as Redis's writer
+// produced it for e) back to the same name, or "" when it would.
+func rereadProblem(l string, e Entry) string {
+	if len(l) > maxLine {
+		return "its own loader refuses it with \"The AOF manifest file contains too long line\""
+	}
+	argv, ok := splitArgs(strings.Trim(l, " \t\r\n"))
+	if !ok || len(argv) != 6 {
+		return "its own loader refuses it with \"Invalid AOF manifest file format\""
+	}
+	if name := cString(argv[1]); name != e.Name {
+		return fmt.Sprintf("it reads back as %q", name)
+	}
+	return ""
 }
 
 // redisMessage picks the server's own words, which every refusal message
@@ -403,6 +419,9 @@ func cString(s string) string {
 // asciiLower folds like strcasecmp in the C locale, ASCII letters only (Go's
 // EqualFold would also match the Kelvin sign and the long s).
 func asciiLower(s string) string {
+	if strings.IndexFunc(s, func(r rune) bool { return r >= 'A' && r <= 'Z' }) < 0 {
+		return s
+	}
 	b := []byte(s)
 	for i, c := range b {
 		if c >= 'A' && c <= 'Z' {
@@ -444,7 +463,7 @@ func splitArgs(line string) (argv []string, ok bool) {
 		return 0
 	}
 	p := 0
-	argv = []string{}
+	argv = make([]string, 0, 8)
 	for {
 		for p < n && isSpace(line[p]) {
 			p++
@@ -452,8 +471,21 @@ func splitArgs(line string) (argv []string, ok bool) {
 		if p >= n {
 			return argv, true
 		}
+		// Fast path: a token without quotes is a slice of the line.
+		q := p
+		for q < n && line[q] != ' ' && line[q] != '\n' && line[q] != '\r' && line[q] != '\t' && line[q] != '"' && line[q] != '\'' {
+			q++
+		}
+		if q == n || line[q] != '"' && line[q] != '\'' {
+			argv = append(argv, line[p:q])
+			p = q
+			if p < n {
+				p++
+			}
+			continue
+		}
 		inq, insq, done := false, false, false
-		var cur []byte
+		cur := make([]byte, 0, 32)
 		for !done {
 			c := at(p)
 			switch {
