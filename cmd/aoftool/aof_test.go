@@ -437,3 +437,42 @@ func TestAOFGolden(t *testing.T) {
 		})
 	}
 }
+
+// TestAOFTruncateToTimestampMatchesRedisCheckAOF: on the last file, where
+// redis-check-aof --truncate-to-timestamp works, both cut at the same byte.
+func TestAOFTruncateToTimestampMatchesRedisCheckAOF(t *testing.T) {
+	rca := redistest.CheckAOFBinary(t)
+	src := filepath.Join(aofFixtures, "incr-ts")
+	f, err := os.Open(filepath.Join(src, "appendonlydir/appendonly.aof.1.incr.aof"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, _ := f.Stat()
+	rep := aofinspect.Scan(context.Background(), f, st.Size(), aofinspect.Options{})
+	f.Close()
+	seen := map[int64]bool{}
+	for _, m := range rep.TSMarks() {
+		if seen[m.Unix] {
+			continue
+		}
+		seen[m.Unix] = true
+		ts := strconv.FormatInt(m.Unix, 10)
+		cp := copyDir(t, src)
+		out, err := exec.Command(rca, "--truncate-to-timestamp", ts, filepath.Join(cp, "appendonlydir/appendonly.aof.manifest")).CombinedOutput()
+		if err != nil {
+			t.Fatalf("redis-check-aof: %v\n%s", err, out)
+		}
+		want, _ := os.Stat(filepath.Join(cp, "appendonlydir/appendonly.aof.1.incr.aof"))
+		dst := filepath.Join(t.TempDir(), "ad")
+		if r := runCLI(t, "", "aof", "--repair-to", dst, "--truncate-to-timestamp", ts, src); r.code != exitOK {
+			t.Fatalf("aoftool: exit %d %s", r.code, r.stderr)
+		}
+		got, _ := os.Stat(filepath.Join(dst, "appendonly.aof.1.incr.aof"))
+		if got.Size() != want.Size() {
+			t.Errorf("T=%s: aoftool keeps %d bytes, redis-check-aof %d", ts, got.Size(), want.Size())
+		}
+	}
+	if len(seen) < 3 {
+		t.Fatalf("only %d distinct timestamps in the fixture", len(seen))
+	}
+}
