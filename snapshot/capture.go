@@ -262,7 +262,7 @@ func setBit(c byte, withX, withoutX byte) byte {
 
 // noteType raises the findings for artifacts that are not regular files.
 func (c *capturer) noteType(e *Entry) {
-	if e.Kind == KindUnknown || e.Kind == KindAppendOnlyDir {
+	if e.Kind == KindUnknown || (e.Kind == KindAppendOnlyDir && e.Type == TypeDir) {
 		return
 	}
 	switch e.Type {

@@ -190,6 +190,28 @@ func TestCaptureSparse100GiB(t *testing.T) {
 	t.Logf("100 GiB sparse snapshot: %v, %d bytes read for 2 files", took, s.BytesRead)
 }
 
+func TestCaptureSymlinkedAppendDir(t *testing.T) {
+	dir, elsewhere := t.TempDir(), t.TempDir()
+	writeFile(t, filepath.Join(elsewhere, "appendonly.aof.1.incr.aof"), []byte("*1\r\n$4\r\nPING\r\n"))
+	if err := os.Symlink(elsewhere, filepath.Join(dir, "appendonlydir")); err != nil {
+		t.Fatal(err)
+	}
+	s, err := Capture(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(s.Entries) != 1 || s.Entries[0].Kind != KindAppendOnlyDir || s.Entries[0].Type != TypeSymlink || !s.Findings.Has(finding.InputSymlink) {
+		t.Fatalf("not followed: %+v %v", s.Entries, s.Findings)
+	}
+	s, err = Capture(dir, Options{FollowSymlinks: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e := s.Entry("appendonlydir/appendonly.aof.1.incr.aof"); e == nil || e.Content != ContentRESP {
+		t.Fatalf("followed: %+v", s.Entries)
+	}
+}
+
 func TestCaptureVanishedEntry(t *testing.T) {
 	dir := t.TempDir()
 	c := &capturer{root: dir, snap: &Snapshot{}}

@@ -221,7 +221,10 @@ func atoiPID(s string) int {
 
 // applyName fills an entry's name-derived fields.
 func (e *Entry) applyName(atRoot bool, n Names) {
-	info := DecodeName(e.Name, e.Type == TypeDir, atRoot, n)
+	// An appendonlydir symlinked to another volume is still the AOF
+	// directory; whether it is followed is the capture's decision.
+	isDir := e.Type == TypeDir || (e.Type == TypeSymlink && atRoot && e.Name == n.withDefaults().AppendDirName)
+	info := DecodeName(e.Name, isDir, atRoot, n)
 	e.Kind = info.Kind
 	e.NamePID = info.PID
 	e.NameTime = info.Time
