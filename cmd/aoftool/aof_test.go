@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -474,5 +475,73 @@ func TestAOFTruncateToTimestampMatchesRedisCheckAOF(t *testing.T) {
 	}
 	if len(seen) < 3 {
 		t.Fatalf("only %d distinct timestamps in the fixture", len(seen))
+	}
+}
+
+// TestAOFLegacyPreambleAgreesWithRedis damages a legacy appendonly.aof with
+// an RDB preamble (in the RDB part and in the RESP tail) and checks the
+// verdict against a real server going through its legacy upgrade.
+func TestAOFLegacyPreambleAgreesWithRedis(t *testing.T) {
+	redistest.Binary(t)
+	if testing.Short() {
+		t.Skip("starts servers")
+	}
+	orig, err := os.ReadFile(filepath.Join(aofFixtures, "legacy-preamble/appendonly.aof"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rdbEnd := bytes.Index(orig, []byte("*2\r\n$6\r\nSELECT"))
+	if rdbEnd < 0 {
+		t.Fatal("no RESP tail in the fixture")
+	}
+	flip := func(b []byte, i int) []byte { c := append([]byte{}, b...); c[i] ^= 0x20; return c }
+	cases := []struct {
+		name string
+		data []byte
+		want string
+	}{
+		{"intact", orig, "loads"},
+		{"cut-in-rdb", orig[:rdbEnd/2], "refuses"},
+		{"cut-in-crc", orig[:rdbEnd-3], "refuses"},
+		{"flipped-in-rdb", flip(orig, rdbEnd/2), "refuses"},
+		{"cut-in-tail", orig[:len(orig)-5], "loads-truncated"},
+		{"garbage-in-tail", append(append(append([]byte{}, orig[:rdbEnd]...), "xx\r\n"...), orig[rdbEnd:]...), "refuses"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			if err := os.WriteFile(filepath.Join(dir, "appendonly.aof"), tc.data, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			r := runCLI(t, "", "aof", "--json", dir)
+			var got aofJSON
+			if err := json.Unmarshal([]byte(r.stdout), &got); err != nil {
+				t.Fatalf("%v\n%s", err, r.stderr)
+			}
+			if got.Server.Verdict != tc.want {
+				t.Fatalf("aoftool says %s, want %s\n%s", got.Server.Verdict, tc.want, r.stdout)
+			}
+			// The file alone, as the aof command reads a FILE argument.
+			if r2 := runCLI(t, "", "aof", "--json", filepath.Join(dir, "appendonly.aof")); !strings.Contains(r2.stdout, `"verdict": "`+tc.want+`"`) {
+				t.Fatalf("as a FILE: %s", r2.stdout)
+			}
+			s, err := redistest.Launch(t, redistest.Options{Dir: copyDir(t, dir), StartTimeout: 15 * time.Second,
+				Config: []string{"appendonly yes", "aof-load-truncated yes"}})
+			ready := err == nil && s != nil && !s.Exited()
+			log := ""
+			if s != nil {
+				log = s.Log()
+				s.Stop()
+			}
+			truncated := strings.Contains(log, "Truncating the AOF")
+			switch {
+			case tc.want == "loads" && ready && !truncated,
+				tc.want == "loads-truncated" && ready && truncated,
+				tc.want == "refuses" && !ready:
+			default:
+				t.Errorf("server: ready=%v truncated=%v, aoftool: %s\n%s", ready, truncated, tc.want, tailLines(log, 8))
+			}
+		})
 	}
 }
