@@ -127,6 +127,15 @@ type Verdict struct {
 	Files []string `json:"files"`
 }
 
+// Parsed returns the manifest as Parse read it (empty when there is none),
+// for callers that need the entries beyond the report.
+func (r *Report) Parsed() *Manifest {
+	if r.m == nil {
+		return &Manifest{}
+	}
+	return r.m
+}
+
 // ErrPath is returned when the inspected path cannot be used at all.
 var ErrPath = errors.New("manifest: path cannot be inspected")
 

@@ -225,6 +225,24 @@ func TestManifestExitCodes(t *testing.T) {
 			t.Errorf("%v: exit %d (want %d), stderr %q (want %q)", tc.args, r.code, tc.code, r.stderr, tc.err)
 		}
 	}
+	// A symlinked manifest is read only when asked.
+	ln := filepath.Join(t.TempDir(), "data")
+	if out, err := exec.Command("cp", "-a", manifestFixturePath("redis7-writes"), ln).CombinedOutput(); err != nil {
+		t.Fatalf("cp: %v %s", err, out)
+	}
+	aof := filepath.Join(ln, "appendonlydir")
+	if err := os.Rename(filepath.Join(aof, "appendonly.aof.manifest"), filepath.Join(aof, "real")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("real", filepath.Join(aof, "appendonly.aof.manifest")); err != nil {
+		t.Fatal(err)
+	}
+	if r := runCLI(t, "", "manifest", ln); r.code != exitCannot || !strings.Contains(r.stderr, "--follow-symlinks") {
+		t.Errorf("symlinked manifest: exit %d, stderr %q", r.code, r.stderr)
+	}
+	if r := runCLI(t, "", "manifest", "--follow-symlinks", ln); r.code != exitOK {
+		t.Errorf("symlinked manifest followed: exit %d, stderr %q", r.code, r.stderr)
+	}
 	// A manifest Redis refuses is a finding (exit 1), also in JSON.
 	d := t.TempDir()
 	if err := os.MkdirAll(filepath.Join(d, "appendonlydir"), 0o755); err != nil {
