@@ -355,11 +355,34 @@ func scanSet(ctx context.Context, g *globalOptions, o aofOptions, in *aofInput) 
 	if mr.Manifest != nil {
 		res.ManifestPath = mr.ManifestPath
 	}
-	if in.legacy {
+	// Where the manifest check already said it, do not say it twice.
+	for _, f := range sr.Files {
+		if f.Format != "unreadable" {
+			continue
+		}
+		kept := f.Findings[:0]
+		for _, x := range f.Findings {
+			if x.Code == finding.AOFSetFileMissing && hasErrorAbout(mr.Findings, f.Path) {
+				continue
+			}
+			kept = append(kept, x)
+		}
+		f.Findings = kept
+	}
+	if in.legacy && !mr.Findings.Has(finding.ManifestLegacyIgnored) {
 		sr.Findings = append(sr.Findings, finding.New(finding.AOFLegacyUpgrade, in.files[0].Path,
 			"legacy single-file AOF: Redis 7 moves it into %s and writes a manifest on its first start", filepath.Base(mr.AppendDir)))
 	}
 	return res
+}
+
+func hasErrorAbout(l finding.List, path string) bool {
+	for _, f := range l {
+		if f.Path == path && f.Severity == finding.Error {
+			return true
+		}
+	}
+	return false
 }
 
 // --- repair ---
@@ -740,5 +763,5 @@ func verdictText(s aofinspect.Server, file string) string {
 		}
 		return fmt.Sprintf("Redis truncates%s in place and loads (aof-load-truncated yes), or refuses to start (no)", at)
 	}
-	return "Redis refuses to start: " + s.LoadTruncatedYes
+	return "Redis refuses to start: " + strings.TrimPrefix(s.LoadTruncatedYes, "refuses: ")
 }
