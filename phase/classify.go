@@ -13,6 +13,11 @@ import (
 // 6,977,924 vs 6,977,840 and 100,458 vs 100,375 bytes on Redis 7.0.15).
 const replAuxBytes = 83
 
+// emptyBaseMax bounds the size of an RDB of an empty dataset (88 or 89
+// bytes for Redis 7, a few more for Valkey or long version strings): a
+// base this small says nothing about the size of the next one.
+const emptyBaseMax = 128
+
 // Classify says which persistence phase the directory of snaps is in. snaps
 // are snapshots of one directory; their order does not matter (they are
 // sorted by TakenAt) and the newest is "now". It does no I/O and never
@@ -85,16 +90,16 @@ func progress(f *facts, a *artifact, r *Result) *Progress {
 		switch {
 		case f.dump != nil && f.dump.Size > 0:
 			expect, basis = f.dump.Size, "size of the previous dump.rdb (the dataset before this sync)"
-		case f.aof.base != nil && f.aof.base.Size > 4096:
+		case f.aof.base != nil && f.aof.base.Size > emptyBaseMax:
 			expect, basis = f.aof.base.Size, "size of the current AOF base (the dataset before this sync)"
 		}
 	case snapshot.KindRewriteTemp:
 		switch {
 		case f.rebuild() && f.dump != nil && f.dump.Size > replAuxBytes:
 			expect, basis = f.dump.Size-replAuxBytes, "dump.rdb of the full sync minus its replication aux fields"
-		case f.aof.base != nil && f.aof.base.Size > 4096:
+		case f.aof.base != nil && f.aof.base.Size > emptyBaseMax:
 			expect, basis = f.aof.base.Size, "size of the current AOF base"
-		case f.dump != nil && f.dump.Size > 4096:
+		case f.dump != nil && f.dump.Size > emptyBaseMax:
 			expect, basis = f.dump.Size, "size of dump.rdb"
 		}
 	case snapshot.KindBgsaveTemp:

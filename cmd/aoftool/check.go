@@ -296,15 +296,15 @@ func printCheckMarkdown(w io.Writer, rep *check.Report) error {
 		}
 	}
 	if rows := rdbRows(rep); len(rows) > 0 {
-		fmt.Fprintln(w, "\n## RDB files\n")
+		fmt.Fprint(w, "\n## RDB files\n\n")
 		mdTable(w, []string{"Path", "Size", "Format", "Keys", "Checksum", "Verdict"}, rows)
 	}
 	if rows := aofRows(rep); len(rows) > 0 {
-		fmt.Fprintln(w, "\n## AOF files Redis loads, in order\n")
+		fmt.Fprint(w, "\n## AOF files Redis loads, in order\n\n")
 		mdTable(w, []string{"Path", "Role", "Size", "Format", "Commands", "Server"}, rows)
 	}
 	if len(rep.Phase.Leftovers) > 0 {
-		fmt.Fprintln(w, "\n## Leftovers of dead jobs\n")
+		fmt.Fprint(w, "\n## Leftovers of dead jobs\n\n")
 		var rows [][]string
 		for _, l := range rep.Phase.Leftovers {
 			safe := "no"
@@ -318,7 +318,7 @@ func printCheckMarkdown(w io.Writer, rep *check.Report) error {
 		}
 		mdTable(w, []string{"Path", "Size", "Why stale", "Safe to delete", "Next start"}, rows)
 	}
-	fmt.Fprintln(w, "\n## Findings\n")
+	fmt.Fprint(w, "\n## Findings\n\n")
 	if len(rep.Findings) == 0 {
 		fmt.Fprintln(w, "No findings.")
 		return nil

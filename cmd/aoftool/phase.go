@@ -117,8 +117,12 @@ func (o phaseOptions) names() snapshot.Names {
 	return snapshot.Names{DBFilename: o.dbFilename, AppendDirName: o.appendDirName, AppendFilename: o.appendFilename}
 }
 
+// phaseClock stamps captures; tests fix it so goldens do not age. The
+// classifier itself never reads a clock.
+var phaseClock = time.Now
+
 func (o phaseOptions) captureOptions() snapshot.Options {
-	return snapshot.Options{DBFilename: o.dbFilename, AppendDirName: o.appendDirName, AppendFilename: o.appendFilename}
+	return snapshot.Options{DBFilename: o.dbFilename, AppendDirName: o.appendDirName, AppendFilename: o.appendFilename, Clock: phaseClock}
 }
 
 // loadSources turns the command line into snapshots of one directory and

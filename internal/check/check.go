@@ -216,7 +216,9 @@ var sharedWithManifest = map[finding.Code]bool{
 	finding.ManifestLegacyIgnored: true,
 }
 
-func emptyOutcome() Outcome { return Outcome{Loads: []string{}, Modifies: []string{}, Loses: []string{}} }
+func emptyOutcome() Outcome {
+	return Outcome{Loads: []string{}, Modifies: []string{}, Loses: []string{}}
+}
 
 func verifyRDB(ctx context.Context, path string, follow bool, ro rdbinspect.Options) *rdbinspect.Report {
 	f, fi, err := ropen.Open(path, follow)
