@@ -178,10 +178,13 @@ func (d *differ) matchInodes() {
 			d.same(o, n)
 			continue
 		}
-		// The old name still exists as another file and the pair is not a
-		// Redis rename: a freed inode number was reused, not a rename.
-		if _, still := d.curBy[o.Path]; still && !redisRename(o, n) {
-			continue
+		// A freed inode number reused by a new file is not a rename:
+		// renames keep the mtime, and Redis's own renames are known pairs
+		// (a renamed incr is written to afterwards, so its mtime moves).
+		if !redisRename(o, n) {
+			if _, still := d.curBy[o.Path]; still || !o.MTime.Equal(n.MTime) {
+				continue
+			}
 		}
 		_, overwrote := d.oldBy[n.Path]
 		if overwrote {

@@ -124,3 +124,18 @@ func TestDiffByInode(t *testing.T) {
 		t.Errorf("rate: %+v", e)
 	}
 }
+
+// TestDiffInodeReuse: the install deletes appendonly.aof.1.incr.aof and the
+// next temp manifest gets its inode number; that is not a rename.
+func TestDiffInodeReuse(t *testing.T) {
+	t0 := time.Date(2026, 11, 20, 18, 0, 0, 0, time.UTC)
+	old := &Snapshot{TakenAt: t0, Entries: []Entry{entry("appendonlydir/appendonly.aof.1.incr.aof", 13, 10, t0.Add(-time.Hour))}}
+	cur := &Snapshot{TakenAt: t0.Add(time.Second), Entries: []Entry{entry("appendonlydir/temp-appendonly.aof.manifest", 13, 88, t0.Add(time.Second))}}
+	var got []string
+	for _, e := range Diff(old, cur).Events {
+		got = append(got, string(e.Type)+" "+e.Path)
+	}
+	if strings.Join(got, ",") != "removed appendonlydir/appendonly.aof.1.incr.aof,created appendonlydir/temp-appendonly.aof.manifest" {
+		t.Errorf("events %q", got)
+	}
+}

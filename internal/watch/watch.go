@@ -6,6 +6,7 @@ package watch
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path"
 	"path/filepath"
@@ -114,6 +115,7 @@ type watcher struct {
 	growth   map[string]growthStart
 	fsw      *fsnotify.Watcher
 	aofWatch bool
+	held     map[string]bool // removals held back at the last scan
 }
 
 type growthStart struct {
@@ -288,12 +290,46 @@ func (w *watcher) step(via string) (bool, error) {
 			d = snapshot.Diff(w.prev, cur)
 		}
 	}
+	held := w.holdRemovals(d)
 	w.observe(cur, d, via)
 	w.prev = cur
+	if len(held) > 0 {
+		aug := *cur
+		aug.Entries = append(append([]snapshot.Entry(nil), cur.Entries...), held...)
+		w.prev = &aug
+	}
 	if full && w.opt.Until != nil && w.opt.Until(cur) {
 		return true, nil
 	}
 	return false, nil
+}
+
+// holdRemovals keeps back, for one scan, the removal of files that have an
+// inode. readdir is not atomic against rename: a file renamed while the
+// directory is read can be missed under both names (the rewrite install
+// renames temp-<af>.incr to <af>.<M>.incr.aof within a millisecond of
+// other changes), and would read as removed, then created. Carried into the
+// next scan's old side, it matches its new name by inode instead.
+func (w *watcher) holdRemovals(d *snapshot.DiffResult) []snapshot.Entry {
+	var held []snapshot.Entry
+	now := map[string]bool{}
+	kept := d.Events[:0]
+	for _, e := range d.Events {
+		if e.Type == snapshot.EventRemoved {
+			if o := w.prev.Entry(e.Path); o != nil && o.Known.Inode && o.Inode != 0 {
+				key := fmt.Sprintf("%s\x00%d", o.Path, o.Inode)
+				if !w.held[key] {
+					held = append(held, *o)
+					now[key] = true
+					continue
+				}
+			}
+		}
+		kept = append(kept, e)
+	}
+	d.Events = kept
+	w.held = now
+	return held
 }
 
 // observe emits a scan's events and updates lifetimes and progress.

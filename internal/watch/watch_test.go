@@ -226,6 +226,13 @@ func TestRealBGSAVEAndRewrite(t *testing.T) {
 	for _, l := range sum.Lifetimes {
 		t.Logf("lifetime %s (%s): %.1f ms, %d scans", l.Path, l.Kind, l.ObservedS*1000, l.Scans)
 	}
+	var shown []string
+	for _, l := range lines {
+		if !strings.HasPrefix(l, "grown ") {
+			shown = append(shown, l)
+		}
+	}
+	t.Logf("events (growth omitted):\n  %s", strings.Join(shown, "\n  "))
 }
 
 func waitGone(t *testing.T, dir, prefix string) {
@@ -311,4 +318,70 @@ func TestUntilNoTempFiles(t *testing.T) {
 		t.Fatalf("stop reason %s", sum.StopReason)
 	}
 	requireInOrder(t, "watcher", log.lines(), []string{"renamed temp-77.rdb -> dump.rdb"})
+}
+
+// TestRealReplicaRebuild watches a replica with AOF on while it full-syncs
+// from a disk-based master: the four steps of a rebuild (transfer, load,
+// rewrite, install) must appear in order, explained in Redis terms.
+func TestRealReplicaRebuild(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts redis-server")
+	}
+	master := redistest.Start(t, redistest.Options{Config: []string{"repl-diskless-sync no", "rdb-key-save-delay 20"}})
+	loadKeys(t, master, 20000, 100)
+	rdir := t.TempDir()
+	replica := redistest.Start(t, redistest.Options{Dir: rdir, Config: []string{"appendonly yes", "hz 100"}})
+	log := &eventLog{}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	done := make(chan *Summary, 1)
+	started := make(chan struct{})
+	go func() {
+		sum, err := Watch(ctx, rdir, Options{Interval: 20 * time.Millisecond, OnEvent: log.add, OnScan: func(*snapshot.Snapshot, []Progress) {
+			select {
+			case <-started:
+			default:
+				close(started)
+			}
+		}})
+		if err != nil {
+			t.Errorf("watch: %v", err)
+		}
+		done <- sum
+	}()
+	<-started
+	replica.MustDo("REPLICAOF", "127.0.0.1", fmt.Sprint(master.Port))
+	if err := replica.WaitLog("Background AOF rewrite finished successfully", 60*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(200 * time.Millisecond)
+	cancel()
+	sum := <-done
+	lines := log.lines()
+	requireInOrder(t, "replica rebuild", lines,
+		[]string{"created temp-", ".rdb"},
+		[]string{"renamed temp-", ".rdb -> dump.rdb"},
+		[]string{"created appendonlydir/temp-appendonly.aof.incr"},
+		[]string{"created temp-rewriteaof-"},
+		[]string{"temp-rewriteaof-bg-"},
+		[]string{"appendonlydir/appendonly.aof.2.base.rdb"},
+	)
+	requireInOrder(t, "replica rebuild", lines, []string{"renamed appendonlydir/temp-appendonly.aof.incr -> appendonlydir/appendonly.aof.2.incr.aof"})
+	log.mu.Lock()
+	for _, e := range log.events {
+		if e.Type == snapshot.EventRenamed && e.Path == "dump.rdb" && !strings.Contains(e.Explanation, "loading starts") {
+			t.Errorf("transfer rename explained as %q", e.Explanation)
+		}
+	}
+	log.mu.Unlock()
+	for _, l := range sum.Lifetimes {
+		t.Logf("lifetime %s (%s): %.1f ms, %d scans", l.Path, l.Kind, l.ObservedS*1000, l.Scans)
+	}
+	var shown []string
+	for _, l := range lines {
+		if !strings.HasPrefix(l, "grown ") {
+			shown = append(shown, l)
+		}
+	}
+	t.Logf("events (growth omitted):\n  %s", strings.Join(shown, "\n  "))
 }
