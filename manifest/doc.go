@@ -27,6 +27,17 @@
 // byte. Parse reproduces each rule and reports Redis's own message with the
 // line number and byte offset of the line.
 //
+// Redis's writer quotes a name only when sdsneedsrepr says so, which misses the
+// single quote: a name such as it's.rdb is written bare and the next start
+// refuses the manifest (observed on 7.0.15). Parse warns about every line the
+// writer would turn into one its loader refuses; MarshalText quotes such names
+// (and writes an empty name as "") so its own output always reads back.
+//
+// Inspect's verdict covers what Redis 7.x decides from the manifest, names,
+// file types and first bytes (RDB magic, RESP command or annotation, empty);
+// whether each part's content loads to the end is for the rdb and aof
+// inspectors.
+//
 // Part names are "<af>.<seq>.base.rdb", "<af>.<seq>.base.aof" and
 // "<af>.<seq>.incr.aof"; transient names are "temp-<af>.manifest" and
 // "temp-<af>.incr". Inspect discovers <af> from "*.manifest" when it is not
