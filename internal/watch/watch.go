@@ -474,7 +474,8 @@ func (w *watcher) progress(cur *snapshot.Snapshot, at time.Time) []Progress {
 			r := float64(e.Size-g.size) / dt
 			p.RateBytesPerS = &r
 		}
-		if exp, from := snapshot.ExpectedSize(cur, e); exp > 0 {
+		// An estimate the file already outgrew says nothing.
+		if exp, from := snapshot.ExpectedSize(cur, e); exp > 0 && exp >= e.Size {
 			p.ExpectedBytes, p.ExpectedFrom = &exp, from
 			if p.RateBytesPerS != nil && exp > e.Size {
 				eta := float64(exp-e.Size) / *p.RateBytesPerS
