@@ -28,7 +28,7 @@ func FuzzScan(f *testing.F) {
 		}
 		s := NewScanner(bytes.NewReader(in), Options{Size: int64(len(in))})
 		var last int64
-		for s.Next() {
+		check := func() {
 			c := s.Command()
 			if c.Offset < last || c.End <= c.Offset || c.End > int64(len(in)) {
 				t.Fatalf("record [%d,%d) after %d, input %d bytes", c.Offset, c.End, last, len(in))
@@ -37,6 +37,19 @@ func FuzzScan(f *testing.F) {
 				t.Fatalf("offset %d behind record end %d", s.Offset(), c.End)
 			}
 			last = c.End
+		}
+		for s.Next() {
+			check()
+		}
+		ok := s.OKUpTo()
+		var firstErr = s.Err()
+		for i := 0; s.Resync() && i < 1000; i++ {
+			for s.Next() {
+				check()
+			}
+		}
+		if s.OKUpTo() != ok {
+			t.Fatalf("ok_up_to moved from %d to %d while reading past damage (%v)", ok, s.OKUpTo(), firstErr)
 		}
 		if s.OKUpTo() > int64(len(in)) || s.OKUpTo() < 0 || s.Offset() > int64(len(in)) {
 			t.Fatalf("ok_up_to %d offset %d for %d bytes", s.OKUpTo(), s.Offset(), len(in))

@@ -113,18 +113,31 @@ type Report struct {
 	Timestamps    *Timestamps      `json:"timestamps,omitempty"`
 	// OKUpTo is the end of the last complete command outside MULTI/EXEC:
 	// where a repaired copy is cut.
-	OKUpTo        int64        `json:"ok_up_to"`
-	ScannedUpTo   int64        `json:"scanned_up_to"`
-	TruncatedTail *Tail        `json:"truncated_tail,omitempty"`
-	BadRecord     *BadRecord   `json:"bad_record,omitempty"`
-	Server        Server       `json:"server"`
-	Findings      finding.List `json:"findings"`
+	OKUpTo        int64      `json:"ok_up_to"`
+	ScannedUpTo   int64      `json:"scanned_up_to"`
+	TruncatedTail *Tail      `json:"truncated_tail,omitempty"`
+	BadRecord     *BadRecord `json:"bad_record,omitempty"`
+	// AfterDamage describes what follows a bad record, read past it; none
+	// of it is loaded by the server or kept by a repair.
+	AfterDamage *AfterDamage `json:"after_damage,omitempty"`
+	Server      Server       `json:"server"`
+	Findings    finding.List `json:"findings"`
 
 	// Err is the error that stopped the scan (nil at a clean end).
 	Err error `json:"-"`
 	// tsMarks lists the "#TS" annotations, for cutting at a timestamp.
 	tsMarks      []TSMark
 	firstUnknown *unknownCmd
+}
+
+// AfterDamage counts what the scan found after the first bad record by
+// skipping to the next command-like line (and again after each further bad
+// record).
+type AfterDamage struct {
+	ResyncOffset int64 `json:"resync_offset"`
+	Commands     int64 `json:"commands"`
+	Bytes        int64 `json:"bytes"`
+	BadRecords   int64 `json:"bad_records"`
 }
 
 // TSMark is one "#TS" annotation: its offset, time, and the start of the
@@ -185,7 +198,42 @@ func Scan(ctx context.Context, r io.Reader, size int64, opt Options) *Report {
 	}
 	rep.scan(ctx, s)
 	rep.finish(s)
+	rep.readPastDamage(ctx, s)
 	return rep
+}
+
+// readPastDamage resyncs after a bad record to say how much a cut there
+// throws away.
+func (rep *Report) readPastDamage(ctx context.Context, s *Scanner) {
+	if rep.BadRecord == nil || !errors.Is(s.Err(), ErrProtocol) || rep.RDB != nil && rep.RDB.End == 0 {
+		return
+	}
+	var ad *AfterDamage
+	for s.Resync() {
+		if ad == nil {
+			ad = &AfterDamage{ResyncOffset: s.resumeStart}
+		}
+		for n := 0; s.Next(); n++ {
+			if n&0xfff == 0 && ctx.Err() != nil {
+				return
+			}
+			if s.Command().Kind == KindCommand {
+				ad.Commands++
+			}
+		}
+		if errors.Is(s.Err(), ErrProtocol) {
+			ad.BadRecords++
+		}
+	}
+	if ad != nil {
+		ad.Bytes = rep.Size - ad.ResyncOffset
+		rep.AfterDamage = ad
+		for i, f := range rep.Findings {
+			if f.Code == finding.AOFBadFormat {
+				rep.Findings[i].Message += fmt.Sprintf("; reading past it, %d more command(s) follow from offset %d, which a cut there loses", ad.Commands, ad.ResyncOffset)
+			}
+		}
+	}
 }
 
 func peekEOF(s *Scanner) bool { return len(s.peek(1)) == 0 && s.rerr == nil }

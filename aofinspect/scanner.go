@@ -147,6 +147,14 @@ type Scanner struct {
 	multiCmds   int64
 	openAtEOF   bool
 	nextReport  int64
+
+	// After Resync: records are read past damage the server stops at, and
+	// no longer move OKUpTo or the server's offsets.
+	resynced    bool
+	resume      [lineMax]byte
+	resumeLen   int
+	resumeStart int64
+	resumeLine  int64
 }
 
 // NewScanner returns a scanner reading r from its current position, which
@@ -342,7 +350,15 @@ func (s *Scanner) Next() bool {
 		s.nextReport = s.Offset() + 64<<20
 	}
 	start, startLine := s.Offset(), s.lines+1
-	line, st := s.readLine()
+	var line []byte
+	var st lineState
+	if s.resumeLen > 0 {
+		line, st = s.resume[:s.resumeLen], lineNL
+		start, startLine = s.resumeStart, s.resumeLine
+		s.resumeLen = 0
+	} else {
+		line, st = s.readLine()
+	}
 	if st == lineNone {
 		s.done = true
 		if s.rerr != nil {
@@ -431,6 +447,9 @@ func (s *Scanner) Next() bool {
 	c.End = s.Offset()
 	c.Name = s.name[:nameN]
 	s.cmd = c
+	if s.resynced {
+		return true
+	}
 	switch {
 	case nameN == 5 && string(c.Name) == "MULTI" && c.NameLen == 5:
 		s.beforeMulti = s.serverValid
@@ -450,6 +469,36 @@ func (s *Scanner) Next() bool {
 		s.okUpTo = c.End
 	}
 	return true
+}
+
+// Resync continues after a protocol error, as an inspector reading past a
+// bad record: it skips to the next line of the form "*<count>\r\n" followed
+// by '$' and returns true when one is found. Records read after it are not
+// loaded by the server; OKUpTo and the server's offsets stay where the
+// damage stopped them.
+func (s *Scanner) Resync() bool {
+	if !errors.Is(s.err, ErrProtocol) {
+		return false
+	}
+	s.err, s.done, s.resynced, s.inMulti = nil, false, true, false
+	for {
+		off, ln := s.Offset(), s.lines+1
+		line, st := s.readLine()
+		if st == lineNone {
+			s.done = true
+			return false
+		}
+		if st != lineNL || len(line) < 4 || line[0] != '*' || line[1] < '1' || line[1] > '9' ||
+			line[len(line)-2] != '\r' || !isDigits(line[1:len(line)-2]) {
+			continue
+		}
+		copy(s.resume[:], line)
+		n := len(line)
+		if p := s.peek(1); len(p) == 1 && p[0] == '$' {
+			s.resumeLen, s.resumeStart, s.resumeLine = n, off, ln
+			return true
+		}
+	}
 }
 
 // cStrtol is strtol(p, NULL, 10): leading C white space, a sign, digits,

@@ -141,3 +141,26 @@ func TestCutEveryByteOfLastCommand(t *testing.T) {
 		}
 	}
 }
+
+func TestResyncPastDamage(t *testing.T) {
+	in := setA + "garbage\r\n" + setA + "*0\r\n" + multi + setA + "$5\r\nhello\r\n" + setA
+	s := NewScanner(strings.NewReader(in), Options{})
+	n := 0
+	for s.Next() {
+		n++
+	}
+	if n != 1 || !errors.Is(s.Err(), ErrProtocol) || s.OKUpTo() != 27 {
+		t.Fatalf("n %d err %v ok %d", n, s.Err(), s.OKUpTo())
+	}
+	var after []string
+	resyncs := 0
+	for s.Resync() {
+		resyncs++
+		for s.Next() {
+			after = append(after, string(s.Command().Name))
+		}
+	}
+	if strings.Join(after, " ") != "SET MULTI SET SET" || s.OKUpTo() != 27 {
+		t.Fatalf("after damage %v (resyncs %d), ok_up_to %d", after, resyncs, s.OKUpTo())
+	}
+}
