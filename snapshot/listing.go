@@ -119,6 +119,8 @@ var (
 	rePrompt = regexp.MustCompile(`^(?:\S+\s)?\S*[$#%>]\s*(?:.*\s)?(?:\S*/)?ls(?:\s+(.*))?$`)
 	reHuman  = regexp.MustCompile(`^([0-9]+(?:[.,][0-9]+)?)([KMGTPEkmgtpe])i?B?$`)
 	reDigits = regexp.MustCompile(`^[0-9]+$`)
+	reANSI   = regexp.MustCompile(`\x1b\[[0-9;]*[A-Za-z]`)
+	reQuote  = regexp.MustCompile(`^\s*(?:>\s?)+((?:[0-9]+\s+)?[-dlpscb][-rwxsStT]{9}.*|/\S*:|total:?\s.*)$`)
 )
 
 type token struct {
@@ -155,6 +157,14 @@ func (p *listingParser) garbage(line, why string) {
 }
 
 func (p *listingParser) line(raw string) {
+	// Pastes from a terminal with ls --color keep the escapes.
+	if strings.Contains(raw, "\x1b[") {
+		raw = reANSI.ReplaceAllString(raw, "")
+	}
+	// A chat or mail quote ("> -rw-r--r-- ...") around a listing line.
+	if m := reQuote.FindStringSubmatch(raw); m != nil {
+		raw = m[1]
+	}
 	line := strings.TrimRight(raw, " \t")
 	trimmed := strings.TrimLeft(line, " \t")
 	if trimmed == "" {
