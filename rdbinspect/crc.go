@@ -1,12 +1,8 @@
 package rdbinspect
 
 import (
-	"context"
 	"hash/crc64"
-	"io"
-	"runtime"
 	"sync"
-	"sync/atomic"
 )
 
 // crcPoly is CRC-64 Jones in reflected form (src/crc64.c): reflected in
@@ -99,128 +95,5 @@ var (
 	opCache = map[int64]*[64]uint64{}
 )
 
-// readChunk is the size of each ReadAt issued by the checksum workers and
-// the walk: large enough that the syscall cost vanishes, small enough that
-// a few of them stay far below the memory budget.
+// readChunk bounds the buffer of a one-off CRC over a range.
 const readChunk = 1 << 20
-
-// crcBlocks holds the CRCs of consecutive blocks of [0, end), so the CRC of
-// any prefix can be assembled without reading the file twice.
-type crcBlocks struct {
-	end       int64
-	blockSize int64
-	sums      []uint64
-	done      []bool
-}
-
-// maxBlocks bounds the per-file bookkeeping: block size grows with the file
-// instead of the number of blocks.
-const maxBlocks = 1024
-
-func newCRCBlocks(end int64) *crcBlocks {
-	bs := int64(8 << 20)
-	if need := (end + maxBlocks - 1) / maxBlocks; need > bs {
-		bs = (need + readChunk - 1) / readChunk * readChunk
-	}
-	n := int((end + bs - 1) / bs)
-	return &crcBlocks{end: end, blockSize: bs, sums: make([]uint64, n), done: make([]bool, n)}
-}
-
-func (b *crcBlocks) bounds(i int) (int64, int64) {
-	lo := int64(i) * b.blockSize
-	return lo, min(lo+b.blockSize, b.end)
-}
-
-// compute fills every block using workers goroutines. progress, when set,
-// receives byte counts as blocks finish. It stops early when ctx is done.
-func (b *crcBlocks) compute(ctx context.Context, r io.ReaderAt, workers int, progress func(int64)) error {
-	if workers <= 0 {
-		workers = runtime.GOMAXPROCS(0)
-	}
-	workers = min(workers, len(b.sums))
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	errs := make([]error, workers)
-	for w := range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			buf := make([]byte, max(min(readChunk, b.blockSize, b.end), 1))
-			for {
-				i := int(next.Add(1) - 1)
-				if i >= len(b.sums) || ctx.Err() != nil {
-					if ctx.Err() != nil {
-						errs[w] = ctx.Err()
-					}
-					return
-				}
-				lo, hi := b.bounds(i)
-				sum, err := crcRange(r, lo, hi, buf)
-				if err != nil {
-					errs[w] = err
-					return
-				}
-				b.sums[i], b.done[i] = sum, true
-				if progress != nil {
-					progress(hi - lo)
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// crcRange computes the CRC of [lo, hi) from a zero start.
-func crcRange(r io.ReaderAt, lo, hi int64, buf []byte) (uint64, error) {
-	var sum uint64
-	for off := lo; off < hi; {
-		n := min(int64(len(buf)), hi-off)
-		m, err := r.ReadAt(buf[:n], off)
-		if int64(m) < n {
-			if err == nil || err == io.EOF {
-				err = io.ErrUnexpectedEOF
-			}
-			return 0, err
-		}
-		sum = CRC64Update(sum, buf[:n])
-		off += n
-	}
-	return sum, nil
-}
-
-// prefix returns the CRC of [0, l), combining whole blocks and reading only
-// the part of the last block below l.
-func (b *crcBlocks) prefix(r io.ReaderAt, l int64) (uint64, error) {
-	var sum uint64
-	var off int64
-	var op *[64]uint64
-	for i := range b.sums {
-		lo, hi := b.bounds(i)
-		if hi > l || !b.done[i] {
-			break
-		}
-		if hi-lo == b.blockSize && i > 0 {
-			if op == nil {
-				op = zerosOperator(b.blockSize)
-			}
-			sum = gf2Times(op, sum) ^ b.sums[i]
-		} else {
-			sum = CRC64Combine(sum, b.sums[i], hi-lo)
-		}
-		off = hi
-	}
-	if off < l {
-		rest, err := crcRange(r, off, l, make([]byte, min(readChunk, l-off)))
-		if err != nil {
-			return 0, err
-		}
-		sum = CRC64Combine(sum, rest, l-off)
-	}
-	return sum, nil
-}

@@ -26,22 +26,36 @@ func TestCRC64CombineMatchesSequential(t *testing.T) {
 			t.Errorf("cut %d: combine %x, sequential %x", cut, got, whole)
 		}
 	}
-	blocks := newCRCBlocks(int64(len(data)))
-	blocks.blockSize = 4096 // force many blocks, including a short last one
-	n := (len(data) + 4095) / 4096
-	blocks.sums, blocks.done = make([]uint64, n), make([]bool, n)
-	r := bytes.NewReader(data)
-	if err := blocks.compute(t.Context(), r, 3, nil); err != nil {
-		t.Fatal(err)
-	}
-	for _, l := range []int64{0, 1, 4096, 4097, 299_999, 300_001} {
-		got, err := blocks.prefix(r, l)
-		if err != nil {
-			t.Fatal(err)
+	for _, bs := range []int{1, 3, 4096, 1 << 20} {
+		old := pipeBlock
+		pipeBlock = bs
+		r := bytes.NewReader(data)
+		for _, l := range []int64{1, 4095, 4096, 4097, 299_999, 300_001} {
+			p := newPipeline(t.Context(), r, int64(len(data)), int64(len(data)), 3, nil)
+			// consume blocks up to the one holding l, as the walk would
+			var cur *block
+			for b := p.next(); b != nil; b = p.next() {
+				if b.off+int64(b.n) >= l {
+					cur = b
+					break
+				}
+				p.release(b)
+			}
+			got, err := p.prefixCRC(cur, l)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := CRC64Update(0, data[:l]); got != want {
+				t.Errorf("block %d prefix %d: %x, want %x", bs, l, got, want)
+			}
+			p.close()
 		}
-		if want := CRC64Update(0, data[:l]); got != want {
-			t.Errorf("prefix %d: %x, want %x", l, got, want)
+		p := newPipeline(t.Context(), r, int64(len(data)), int64(len(data))-8, 2, nil)
+		if got := p.drain(nil); got != CRC64Update(0, data[:len(data)-8]) {
+			t.Errorf("block %d: drain %x", bs, got)
 		}
+		p.close()
+		pipeBlock = old
 	}
 }
 

@@ -2,16 +2,18 @@ package rdbinspect
 
 import (
 	"errors"
-	"fmt"
 	"io"
 )
 
-// scanner is a forward reader over an io.ReaderAt limited to a snapshot
-// size. It buffers one chunk and skips payloads by moving its offset, so a
-// skipped value costs nothing however large it claims to be.
+// scanner is the walk's forward reader over the pipeline's blocks. buf is a
+// view of the current block (with the unread tail of the previous block
+// copied in front of it), so the walker indexes bytes directly; payloads
+// are skipped by moving the offset, releasing whole blocks unseen.
 type scanner struct {
+	p       *pipeline
 	r       io.ReaderAt
 	end     int64
+	cur     *block
 	buf     []byte
 	base    int64 // file offset of buf[0]
 	i, n    int
@@ -19,39 +21,48 @@ type scanner struct {
 	refills int
 }
 
-func newScanner(r io.ReaderAt, start, end int64, bufSize int) *scanner {
-	return &scanner{r: r, end: end, buf: make([]byte, bufSize), base: start}
+func newScanner(p *pipeline, r io.ReaderAt, start, end int64) *scanner {
+	s := &scanner{p: p, r: r, end: end, base: 0}
+	if !s.ensure(1) {
+		s.base = start
+		return s
+	}
+	if start <= int64(s.n) {
+		s.i = int(start)
+	} else {
+		s.skip(uint64(start - s.off()))
+	}
+	return s
 }
 
 func (s *scanner) off() int64  { return s.base + int64(s.i) }
 func (s *scanner) left() int64 { return s.end - s.off() }
 
-// ensure makes k bytes (k <= len(buf)) available at s.buf[s.i:]. It returns
-// false when the snapshot ends first or the read fails (ioErr is set).
+// ensure makes k bytes (k <= carryRoom) available at s.buf[s.i:]. It
+// returns false when the snapshot ends first or a read failed (ioErr).
 func (s *scanner) ensure(k int) bool {
-	if s.n-s.i >= k {
-		return true
-	}
-	if s.ioErr != nil {
-		return false
-	}
-	copy(s.buf, s.buf[s.i:s.n])
-	s.base += int64(s.i)
-	s.n -= s.i
-	s.i = 0
-	want := min(int64(len(s.buf)-s.n), s.end-(s.base+int64(s.n)))
-	if want > 0 {
-		m, err := s.r.ReadAt(s.buf[s.n:s.n+int(want)], s.base+int64(s.n))
-		s.n += m
-		s.refills++
-		if m < int(want) {
-			if err == nil || errors.Is(err, io.EOF) {
-				err = fmt.Errorf("file shrank below the %d bytes it had when reading started: %w", s.end, io.ErrUnexpectedEOF)
-			}
-			s.ioErr = err
+	for s.n-s.i < k {
+		if s.ioErr != nil {
+			return false
 		}
+		nb := s.p.next()
+		if nb == nil {
+			return false
+		}
+		if nb.err != nil {
+			s.ioErr = nb.err
+			return false
+		}
+		rem := s.n - s.i
+		copy(nb.mem[carryRoom-rem:carryRoom], s.buf[s.i:s.n])
+		s.p.release(s.cur)
+		s.cur = nb
+		s.buf = nb.mem[carryRoom-rem : carryRoom+nb.n]
+		s.base = nb.off - int64(rem)
+		s.i, s.n = 0, len(s.buf)
+		s.refills++
 	}
-	return s.n-s.i >= k
+	return true
 }
 
 // skip advances n bytes; the caller has checked n <= left().
@@ -60,8 +71,27 @@ func (s *scanner) skip(n uint64) {
 		s.i += int(n)
 		return
 	}
-	s.base = s.off() + int64(n)
-	s.i, s.n = 0, 0
+	target := s.off() + int64(n)
+	for {
+		nb := s.p.next()
+		if nb == nil {
+			s.buf, s.base, s.i, s.n = nil, target, 0, 0
+			return
+		}
+		if nb.err != nil {
+			s.ioErr = nb.err
+			s.buf, s.base, s.i, s.n = nil, target, 0, 0
+			return
+		}
+		s.p.release(s.cur)
+		s.cur = nb
+		s.refills++
+		if end := nb.off + int64(nb.n); end > target {
+			s.buf, s.base, s.n = nb.data(), nb.off, nb.n
+			s.i = int(target - nb.off)
+			return
+		}
+	}
 }
 
 func (s *scanner) u8() byte {
@@ -70,8 +100,8 @@ func (s *scanner) u8() byte {
 	return v
 }
 
-// readAtSmall reads up to len(p) bytes at off without moving the scanner; used
-// for the last byte of a large blob.
+// readAtSmall reads a few bytes at off without moving the scanner; used for
+// the last byte of a blob that ends in a later block.
 func (s *scanner) readAtSmall(p []byte, off int64) bool {
 	m, err := s.r.ReadAt(p, off)
 	if m < len(p) {

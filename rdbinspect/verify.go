@@ -2,11 +2,11 @@ package rdbinspect
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
 	"strconv"
-	"sync"
 
 	"github.com/aoftool/aoftool/finding"
 )
@@ -212,29 +212,27 @@ func Verify(ctx context.Context, r io.ReaderAt, size int64, opt Options) *Report
 	preamble := opt.AOFPreamble || (h.AOFPreamble != nil && *h.AOFPreamble)
 	hasCRC := h.Version >= 5
 
-	// The checksum runs over [0, size-8): right for a standalone dump, and
-	// its blocks give the CRC of any shorter prefix when the walk finds the
-	// EOF opcode elsewhere (an AOF preamble, trailing bytes).
-	crcCtx, cancelCRC := context.WithCancel(ctx)
-	defer cancelCRC()
-	var blocks *crcBlocks
-	var crcErr error
-	var wg sync.WaitGroup
+	// One pass reads every block once: goroutines checksum [0, size-8) in
+	// parallel (right for a standalone dump) while the walk consumes the
+	// same buffers in order. When the walk finds the EOF opcode elsewhere
+	// (an AOF preamble, trailing bytes) the CRC of that prefix is formed
+	// from the blocks already summed.
+	crcEnd := int64(0)
 	if hasCRC && size >= 18 {
-		blocks = newCRCBlocks(size - 8)
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			crcErr = blocks.compute(crcCtx, r, opt.Workers, opt.Progress)
-		}()
+		crcEnd = size - 8
 	}
+	p := newPipeline(ctx, r, size, crcEnd, opt.Workers, opt.Progress)
+	defer p.close()
 
 	walkable := h.Magic[:5] == "REDIS" && h.Version <= MaxVersion
 	rep.StructureChecked = walkable
 	eofEnd := int64(-1)
 	var w *walker
+	var sum uint64
+	haveSum := false
+	var sumErr error
 	if walkable {
-		w = newWalker(ctx, r, 9, size, h.Version, opt)
+		w = newWalker(ctx, p, r, 9, size, h.Version, opt)
 		// A file still being written ends anywhere; only a finished-looking
 		// one makes an overlong length a lie rather than a cut.
 		w.lengthsLie = h.Tail.LooksComplete && !opt.InProgress
@@ -243,21 +241,36 @@ func Verify(ctx context.Context, r io.ReaderAt, size int64, opt Options) *Report
 		for _, off := range w.dbRange {
 			add(finding.RDBDBOutOfRange, off, "SELECTDB names a database beyond 15; a server with the default 16 databases refuses the file")
 		}
+		if eofEnd >= 0 && hasCRC && size-eofEnd >= 8 && eofEnd != crcEnd {
+			sum, sumErr = p.prefixCRC(w.s.cur, eofEnd)
+			haveSum = true
+		}
 	} else {
 		add(finding.RDBFormatUnchecked, 0, "signature %s: RDB %d, written by %s, is newer than the formats aoftool walks; only the header and checksum were checked", h.Magic, h.Version, h.Releases)
-	}
-	if !walkable {
 		if h.Tail.LooksComplete {
 			eofEnd = size - 8
 		}
 	}
-	if w != nil && w.err != nil {
-		cancelCRCIfUseless(h, cancelCRC)
+	// The whole-file CRC is needed for a dump ending at its trailer, and for
+	// a broken structure in a file that ends like a dump: the stored CRC
+	// then says whether bytes were damaged.
+	wantFull := crcEnd > 0 && !haveSum && (eofEnd == crcEnd || (w != nil && w.err != nil && h.Tail.LooksComplete && !opt.InProgress))
+	if wantFull {
+		var cur *block
+		if w != nil {
+			cur, w.s.cur = w.s.cur, nil
+		}
+		sum = p.drain(cur)
+		haveSum = true
 	}
-	wg.Wait()
-	if crcErr != nil && !errors.Is(crcErr, context.Canceled) {
-		rep.Err = crcErr
-		add(finding.InputUnreadable, -1, "reading for the checksum failed: %v", crcErr)
+	if p.readErr != nil && (wantFull || w == nil || w.err == nil) {
+		rep.Err = p.readErr
+		add(finding.InputUnreadable, -1, "%v", p.readErr)
+		return rep
+	}
+	if sumErr != nil {
+		rep.Err = sumErr
+		add(finding.InputUnreadable, -1, "%v", sumErr)
 		return rep
 	}
 	if err := ctx.Err(); err != nil {
@@ -309,12 +322,12 @@ func Verify(ctx context.Context, r io.ReaderAt, size int64, opt Options) *Report
 		} else {
 			rep.Complete = true
 			rep.RDBEnd = eofEnd + 8
-			checkCRC(rep, r, blocks, eofEnd, add)
+			checkCRC(rep, r, eofEnd, sum, add)
 		}
-	} else if hasCRC && h.Tail.LooksComplete && !opt.InProgress && blocks != nil && w != nil && w.err != nil {
+	} else if haveSum && w != nil && w.err != nil {
 		// The structure broke, but the file ends like a dump: the stored CRC
 		// says whether bytes were damaged or the walk met a format it lacks.
-		checkCRC(rep, r, blocks, size-8, add)
+		checkCRC(rep, r, size-8, sum, add)
 	} else if rep.Checksum.Status == ChecksumNotRead {
 		rep.Checksum.Status = ChecksumAbsent
 	}
@@ -352,12 +365,6 @@ func emptyExtra(k KeyStats) string {
 	return ""
 }
 
-func cancelCRCIfUseless(h *Header, cancel func()) {
-	if !h.Tail.LooksComplete {
-		cancel()
-	}
-}
-
 func keySuffix(rep *Report) string {
 	if rep.StoppedKey == "" {
 		return ""
@@ -388,32 +395,20 @@ func corruption(rep *Report, ce *CorruptionError, add func(finding.Code, int64, 
 	*f = f.WithHint("the file is damaged from offset %d on; Redis refuses to load it — restore an older dump or a replica's copy", ce.Offset)
 }
 
-func checkCRC(rep *Report, r io.ReaderAt, blocks *crcBlocks, eofEnd int64, add func(finding.Code, int64, string, ...any) *finding.Finding) {
+func checkCRC(rep *Report, r io.ReaderAt, eofEnd int64, sum uint64, add func(finding.Code, int64, string, ...any) *finding.Finding) {
 	var t [8]byte
 	if _, err := r.ReadAt(t[:], eofEnd); err != nil {
 		rep.Err = err
 		add(finding.InputUnreadable, eofEnd, "%v", err)
 		return
 	}
-	stored := uint64(t[0]) | uint64(t[1])<<8 | uint64(t[2])<<16 | uint64(t[3])<<24 | uint64(t[4])<<32 | uint64(t[5])<<40 | uint64(t[6])<<48 | uint64(t[7])<<56
+	stored := binary.LittleEndian.Uint64(t[:])
 	off := eofEnd
 	rep.Checksum.Offset = &off
 	rep.Checksum.Stored = hex16(stored)
 	if stored == 0 {
 		rep.Checksum.Status = ChecksumDisabled
 		add(finding.RDBChecksumDisabled, eofEnd, "RDB file was saved with checksum disabled (rdbchecksum no): no check performed, as Redis does")
-		return
-	}
-	var sum uint64
-	var err error
-	if blocks == nil {
-		sum, err = crcRange(r, 0, eofEnd, make([]byte, min(readChunk, max(eofEnd, 1))))
-	} else {
-		sum, err = blocks.prefix(r, eofEnd)
-	}
-	if err != nil {
-		rep.Err = err
-		add(finding.InputUnreadable, -1, "%v", err)
 		return
 	}
 	rep.Checksum.Computed = hex16(sum)

@@ -403,3 +403,44 @@ func TestAgainstRedisCheckRDB(t *testing.T) {
 	}
 	t.Logf("agreement with redis-check-rdb: %d of %d", agree, total)
 }
+
+// TestBlockSizes runs real dumps, cuts and flips through pipelines with tiny
+// blocks, so records, strings, LZF blocks and the EOF opcode straddle block
+// boundaries: the results must not depend on the block size.
+func TestBlockSizes(t *testing.T) {
+	names := []string{"types/dump.rdb", "preamble/appendonly.aof", "checksum-off/dump.rdb", "empty/dump.rdb"}
+	want := map[string]string{}
+	summary := func(rep *Report) string {
+		return fmt.Sprintf("%v %s %s %v %d %d %d %v", codes(rep.Findings), rep.Checksum.Status, rep.Checksum.Computed, rep.Complete, rep.RDBEnd, rep.Keys.Keys, rep.Keys.Expires, rep.Keys.Biggest)
+	}
+	var inputs [][]byte
+	for _, n := range names {
+		b := readFixture(t, n)
+		inputs = append(inputs, b)
+		for _, cut := range []int{10, 100, 1000, 4097, len(b) / 2, len(b) - 9, len(b) - 8, len(b) - 1} {
+			if cut < len(b) {
+				inputs = append(inputs, b[:cut])
+			}
+		}
+		for _, i := range []int{20, 90, 500, 3000, len(b) - 12, len(b) - 2} {
+			if i < len(b) {
+				c := bytes.Clone(b)
+				c[i] ^= 0x40
+				inputs = append(inputs, c)
+			}
+		}
+	}
+	for i, in := range inputs {
+		want[fmt.Sprint(i)] = summary(verifyBytes(t, in, Options{Keys: true, AOFPreamble: true}))
+	}
+	old := pipeBlock
+	defer func() { pipeBlock = old }()
+	for _, bs := range []int{1, 2, 7, 100, 511, 512, 513, 4096} {
+		pipeBlock = bs
+		for i, in := range inputs {
+			if got := summary(verifyBytes(t, in, Options{Keys: true, AOFPreamble: true})); got != want[fmt.Sprint(i)] {
+				t.Errorf("block size %d, input %d (%d bytes):\n got %s\nwant %s", bs, i, len(in), got, want[fmt.Sprint(i)])
+			}
+		}
+	}
+}

@@ -72,6 +72,15 @@ var typeInfos = [26]typeInfo{
 	typeHashLPEx:       {"hash", "listpack-ttl"},
 }
 
+// valueWhat names a value in error messages; built once so the walk does
+// not allocate per record.
+var valueWhat = func() (a [len(typeInfos)]string) {
+	for i, ti := range typeInfos {
+		a[i] = ti.name + " value"
+	}
+	return a
+}()
+
 // TypeName returns the Redis type name of an RDB object type byte, or
 // "unknown".
 func TypeName(t int) string {
@@ -307,9 +316,9 @@ func (w *walker) str(what string, capture bool) {
 		return
 	case 3:
 		cat := w.s.off()
-		clen, _ := w.length(what + " (LZF compressed length)")
-		ulen, _ := w.length(what + " (LZF plain length)")
-		if w.err != nil || !w.claim(clen, 1, at, what+" (LZF)") {
+		clen, _ := w.length("LZF compressed length")
+		ulen, _ := w.length("LZF plain length")
+		if w.err != nil || !w.claim(clen, 1, at, what) {
 			return
 		}
 		if clen == 0 || ulen == 0 {
@@ -494,7 +503,7 @@ func (w *walker) double(what string) {
 func (w *walker) moduleValue(what string) {
 	for w.err == nil {
 		at := w.s.off()
-		op, _ := w.length(what + " opcode")
+		op, _ := w.length("module opcode")
 		if w.err != nil {
 			return
 		}
@@ -502,13 +511,13 @@ func (w *walker) moduleValue(what string) {
 		case 0:
 			return
 		case 1, 2:
-			w.length(what + " integer")
+			w.length("module integer")
 		case 3:
-			w.fixed(4, what+" float")
+			w.fixed(4, "module float")
 		case 4:
-			w.fixed(8, what+" double")
+			w.fixed(8, "module double")
 		case 5:
-			w.str(what+" string", false)
+			w.str("module string", false)
 		default:
 			w.fail(ErrInvalidOpcode, at, "%s: unknown module opcode %d", what, op)
 		}
@@ -520,12 +529,12 @@ func (w *walker) moduleValue(what string) {
 
 // value skips the value of one record of type t.
 func (w *walker) value(t int) {
-	what := typeInfos[t].name + " value"
+	what := valueWhat[t]
 	switch t {
 	case typeString:
 		w.str(what, false)
 	case typeList, typeSet:
-		n := w.count(1, what+" length")
+		n := w.count(1, "list or set length")
 		for i := uint64(0); i < n && w.err == nil; i++ {
 			w.str("element", false)
 		}
@@ -855,10 +864,10 @@ func (w *walker) finish(withTypes bool) KeyStats {
 	return st
 }
 
-func newWalker(ctx context.Context, r io.ReaderAt, start, size int64, version int, opt Options) *walker {
+func newWalker(ctx context.Context, p *pipeline, r io.ReaderAt, start, size int64, version int, opt Options) *walker {
 	w := &walker{
 		ctx:     ctx,
-		s:       newScanner(r, start, size, int(min(readChunk, max(size-start, 512)))),
+		s:       newScanner(p, r, start, size),
 		version: version,
 		keyCap:  opt.Limits.keyName(),
 		dbIdx:   map[uint64]int{},
