@@ -116,7 +116,7 @@ type listingParser struct {
 var (
 	reMode   = regexp.MustCompile(`^[-dlpscbDCMnP?][-rwxsStTlL]{9}[.+@]?$`)
 	reTotal  = regexp.MustCompile(`^total:?\s+[0-9.,]+[KMGTPEkB]?\s*$`)
-	rePrompt = regexp.MustCompile(`^(?:\S+\s)?\S*[$#%>]\s*(?:.*\s)?(?:\S*/)?ls(?:\s+(.*))?$`)
+	rePrompt = regexp.MustCompile(`^(?:\S+\s)?\S*[$#%>]\s*(?:.*\s)?(?:\S*/)?(?:ls|find)(?:\s+(.*))?$`)
 	reHuman  = regexp.MustCompile(`^([0-9]+(?:[.,][0-9]+)?)([KMGTPEkmgtpe])i?B?$`)
 	reDigits = regexp.MustCompile(`^[0-9]+$`)
 	reANSI   = regexp.MustCompile(`\x1b\[[0-9;]*[A-Za-z]`)
@@ -639,14 +639,33 @@ func (p *listingParser) add(e *Entry) {
 	e.Dir = p.relDir()
 	e.Path = path.Join(e.Dir, e.Name)
 	if strings.Contains(e.Name, "/") {
-		// A name with a slash is a path given on the command line (ls -l
-		// /data/dump.rdb); keep its last element.
-		e.Dir = strings.Trim(path.Dir(path.Join(e.Dir, e.Name)), "/")
-		if e.Dir == "." {
+		// A path given on the command line (ls -l /data/dump.rdb) or
+		// printed by find -ls: place it under the root, which the first
+		// absolute path sets when nothing else did.
+		full := e.Name
+		if !path.IsAbs(full) && p.curDir != "" {
+			full = path.Join(p.curDir, full)
+		}
+		full = path.Clean(full)
+		if !p.rootSet && p.opt.Root == "" && p.cmdPath == "" && path.IsAbs(full) {
+			// find -ls prints its start directory first: that is the root.
+			p.root, p.rootSet = path.Dir(full), true
+			if e.Type == TypeDir {
+				p.root = full
+			}
+		}
+		root := p.rootPath()
+		if full == root {
+			return
+		}
+		rel := strings.TrimPrefix(strings.TrimLeft(full, "/"), "./")
+		if root != "." && strings.HasPrefix(full, root+"/") {
+			rel = strings.TrimPrefix(full, root+"/")
+		}
+		e.Dir, e.Name, e.Path = strings.TrimSuffix(path.Dir(rel), "."), path.Base(rel), rel
+		if e.Dir == "/" {
 			e.Dir = ""
 		}
-		e.Name = path.Base(e.Name)
-		e.Path = path.Join(e.Dir, e.Name)
 	}
 	if idx, dup := p.byPath[e.Path]; dup {
 		p.findings = append(p.findings, finding.New(finding.ListingDuplicateEntry, e.Path, "listed twice; line %d replaces the earlier line", p.lineNo).AtLine(p.lineNo))
