@@ -6,6 +6,8 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
+	"strconv"
+	"strings"
 
 	"github.com/aoftool/aoftool/finding"
 	"github.com/aoftool/aoftool/rdbinspect"
@@ -83,10 +85,14 @@ func (s *Scanner) skipRDB() (*RDBPart, error) {
 	start, line := s.Offset(), s.lines+1
 	hdr := s.peek(9)
 	part := &RDBPart{}
-	if len(hdr) == 9 {
-		part.Version = string(hdr[5:9])
+	magic, digits := 5, 4 // "REDIS0011"
+	if bytes.HasPrefix(hdr, []byte("VALKEY")) {
+		magic, digits = 6, 3 // "VALKEY080"
 	}
-	if len(hdr) < 9 || !isDigits(hdr[5:9]) {
+	if len(hdr) == 9 {
+		part.Version = strings.TrimLeft(string(hdr[magic:magic+digits]), "0")
+	}
+	if len(hdr) < 9 || !isDigits(hdr[magic:magic+digits]) {
 		s.done = true
 		if len(hdr) < 9 {
 			s.err = &CorruptionError{Path: s.opt.Path, Offset: start, Line: line, At: start, Expected: "RDB header REDIS<4 digits>", Found: "end of file", Err: ErrTruncated}
@@ -161,7 +167,7 @@ func (rep *Report) verifyRDB(ctx context.Context, ra io.ReaderAt, size int64, op
 	vr := rdbinspect.Verify(ctx, ra, size, rdbinspect.Options{Path: opt.Path, AOFPreamble: true})
 	part := &RDBPart{Verified: vr.StructureChecked, ChecksumZero: vr.Checksum.Status == rdbinspect.ChecksumDisabled}
 	if vr.Header != nil {
-		part.Version = fmt.Sprintf("%04d", vr.Header.Version)
+		part.Version = strconv.Itoa(vr.Header.Version)
 	}
 	rep.RDB = part
 	for _, f := range vr.Findings {

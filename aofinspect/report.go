@@ -1,6 +1,7 @@
 package aofinspect
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -169,7 +170,7 @@ func Scan(ctx context.Context, r io.Reader, size int64, opt Options) *Report {
 		size = -1
 	}
 	rep := &Report{Schema: Schema, Path: opt.Path, Size: size, Format: FormatRESP, Last: !opt.NotLast, CommandCounts: map[string]int64{}, SelectedDBs: []int64{}, Findings: finding.List{}}
-	hdr := s.peek(5)
+	hdr := s.peek(6)
 	if len(hdr) == 0 && s.rerr == nil {
 		rep.Format = FormatEmpty
 		if size < 0 {
@@ -179,7 +180,8 @@ func Scan(ctx context.Context, r io.Reader, size int64, opt Options) *Report {
 		rep.Server = Server{Verdict: Loads, LoadTruncatedYes: "loads (nothing)", LoadTruncatedNo: "loads (nothing)"}
 		return rep
 	}
-	if string(hdr) == "REDIS" {
+	// Redis checks for "REDIS"; Valkey 9 also writes "VALKEY" bases.
+	if bytes.HasPrefix(hdr, []byte("REDIS")) || string(hdr) == "VALKEY" {
 		rep.Format = FormatRDBPreamble
 		if ra, ok := r.(io.ReaderAt); ok && size > 0 {
 			s = rep.verifyRDB(ctx, ra, size, opt)

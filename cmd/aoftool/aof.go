@@ -297,7 +297,7 @@ func resolveAOFInput(arg string, o aofOptions) (*aofInput, error) {
 			sf.OpenErr = err
 		} else {
 			in.closers = append(in.closers, f)
-			sf.R, sf.Size = f, fi.Size()
+			sf.R, sf.Size = io.NewSectionReader(f, 0, fi.Size()), fi.Size()
 		}
 		in.files = append(in.files, sf)
 	}
@@ -327,8 +327,14 @@ func scanOneFile(ctx context.Context, g *globalOptions, o aofOptions, in *aofInp
 	}
 	defer f.Close()
 	prog, done := progress(g, filepath.Base(in.file), fi.Size())
-	rep := aofinspect.Scan(ctx, f, fi.Size(), aofinspect.Options{Path: in.file, Progress: prog})
+	// Read the size seen at open only: a live server keeps appending.
+	rep := aofinspect.Scan(ctx, io.NewSectionReader(f, 0, fi.Size()), fi.Size(), aofinspect.Options{Path: in.file, Progress: prog})
 	done()
+	if st, err := f.Stat(); err == nil && st.Size() != fi.Size() {
+		rep.Findings = append(rep.Findings, finding.New(finding.InputChanged, in.file,
+			"the file changed from %d to %d bytes while it was read (a live server appends to its last incr file); the report covers the first %d bytes, and a torn last command may only be pending", fi.Size(), st.Size(), fi.Size()))
+		rep.Findings.Sort()
+	}
 	if rep.Format == aofinspect.FormatEmpty {
 		rep.Size = 0
 	}
