@@ -2,6 +2,8 @@ package main
 
 import (
 	"bufio"
+	"bytes"
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -92,6 +94,30 @@ func TestWatchUsageErrors(t *testing.T) {
 		r := runCLI(t, "", args...)
 		if r.code != exitCannot {
 			t.Errorf("%v: exit %d, want %d (stderr %q)", args, r.code, exitCannot, r.stderr)
+		}
+	}
+}
+
+// TestWatchInterrupted: Ctrl-C cancels the command's context; the watch
+// ends cleanly with its summary.
+func TestWatchInterrupted(t *testing.T) {
+	dir := snapDir(t, "redis7-writes")
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		time.Sleep(150 * time.Millisecond)
+		_ = os.WriteFile(filepath.Join(dir, "temp-31.rdb"), nil, 0o644)
+		time.Sleep(150 * time.Millisecond)
+		cancel()
+	}()
+	var out bytes.Buffer
+	g := &globalOptions{stdin: strings.NewReader(""), stderr: &out}
+	o := watchOptions{namesOptions: namesOptions{dbFilename: "dump.rdb", appendDirName: "appendonlydir", appendFilename: "appendonly.aof"}, interval: 20 * time.Millisecond, text: true}
+	if err := runWatch(ctx, g, o, dir, &out); err != nil {
+		t.Fatalf("runWatch: %v", err)
+	}
+	for _, want := range []string{"created   temp-31.rdb", "BGSAVE started", "(interrupted)", "bgsave-temp", "still there"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("missing %q in:\n%s", want, out.String())
 		}
 	}
 }
