@@ -247,16 +247,14 @@ func (d *differ) matchRules() {
 	}
 }
 
-// renameSourceFor finds, among old entries that vanished and carry no
-// inode, the one Redis would have renamed to n.
+// renameSourceFor finds, among old entries that vanished, the one Redis
+// would have renamed to n, where one side has no inode (a listing).
 func (d *differ) renameSourceFor(n *Entry) *Entry {
-	if hasInode(n) {
-		return nil
-	}
 	var best *Entry
 	for i := range d.old.Entries {
 		o := &d.old.Entries[i]
-		if d.oldDone[o.Path] || hasInode(o) {
+		// With inodes on both sides matchInodes already decided.
+		if d.oldDone[o.Path] || hasInode(o) && hasInode(n) {
 			continue
 		}
 		if _, still := d.curBy[o.Path]; still {

@@ -139,3 +139,15 @@ func TestDiffInodeReuse(t *testing.T) {
 		t.Errorf("events %q", got)
 	}
 }
+
+// TestDiffListingAgainstCapture: an old pasted listing against a capture
+// of the directory now (inodes on one side only) still infers renames.
+func TestDiffListingAgainstCapture(t *testing.T) {
+	t0 := time.Date(2026, 11, 20, 18, 20, 0, 0, time.UTC)
+	old := listing(t, t0, "-rw-r--r-- 1 redis redis 4096 Nov 20 18:14 temp-578.rdb\n-rw-r--r-- 1 redis redis 100 Nov 19 10:00 dump.rdb\n")
+	cur := &Snapshot{TakenAt: t0.Add(time.Minute), Entries: []Entry{entry("dump.rdb", 11, 8192, t0.Add(30*time.Second))}}
+	r := Diff(old, cur)
+	if len(r.Events) != 1 || r.Events[0].Type != EventRenamed || r.Events[0].OldPath != "temp-578.rdb" || !r.Events[0].Inferred || !r.Events[0].Overwrote {
+		t.Errorf("events %+v", r.Events)
+	}
+}
