@@ -1,0 +1,176 @@
+package check_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aoftool/aoftool/aofinspect"
+	"github.com/aoftool/aoftool/finding"
+	"github.com/aoftool/aoftool/internal/check"
+	"github.com/aoftool/aoftool/internal/fsguard"
+	"github.com/aoftool/aoftool/phase"
+)
+
+var now = time.Date(2026, 11, 27, 18, 0, 0, 0, time.UTC)
+
+// copyFixture copies testdata/<name> and gives every file the same mtime.
+func copyFixture(t *testing.T, name string) string {
+	t.Helper()
+	src := filepath.Join("..", "..", "testdata", name)
+	dst := filepath.Join(t.TempDir(), "data")
+	err := filepath.Walk(src, func(p string, fi os.FileInfo, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, p)
+		out := filepath.Join(dst, rel)
+		if fi.IsDir() {
+			return os.MkdirAll(out, 0o755)
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(out, b, 0o644); err != nil {
+			return err
+		}
+		at := now.Add(-time.Hour)
+		return os.Chtimes(out, at, at)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dst
+}
+
+func run(t *testing.T, dir string) *check.Report {
+	t.Helper()
+	g := fsguard.Record(t, dir)
+	r := check.Run(context.Background(), dir, check.Options{Clock: func() time.Time { return now }})
+	g.AssertUnchanged(t)
+	if r.Err != nil {
+		t.Fatal(r.Err)
+	}
+	return r
+}
+
+func count(l finding.List, c finding.Code) int {
+	n := 0
+	for _, f := range l {
+		if f.Code == c {
+			n++
+		}
+	}
+	return n
+}
+
+func TestMissingDirIsAnError(t *testing.T) {
+	r := check.Run(context.Background(), filepath.Join(t.TempDir(), "nope"), check.Options{})
+	if r.Err == nil {
+		t.Fatal("no error for a missing directory")
+	}
+}
+
+func TestFixtures(t *testing.T) {
+	cases := []struct {
+		name  string
+		keys  int64
+		loads int
+	}{
+		{"redis7-empty", 0, 2},
+		{"redis7-rewrite", 12, 2},
+		{"redis7-history", 12, 2},
+		{"redis7-multi-incr", 0, 3},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			r := run(t, copyFixture(t, c.name))
+			on := r.Start.AOFOn
+			if !on.Starts || len(on.Loads) != c.loads || on.Keys == nil || *on.Keys != c.keys {
+				t.Errorf("AOF on: %+v", on)
+			}
+			if r.Phase.Phase != phase.Steady || r.Findings.HasError() {
+				t.Errorf("phase %s, findings %v", r.Phase.Phase, r.Findings)
+			}
+			if r.AOF == nil || r.AOF.Server.Verdict != aofinspect.Loads {
+				t.Errorf("AOF set: %+v", r.AOF)
+			}
+			// The classifier and the manifest inspector both see extra
+			// incr files; the report says it once.
+			if n := count(r.Findings, finding.ManifestMultipleIncr); n > 1 {
+				t.Errorf("manifest-multiple-incr reported %d times", n)
+			}
+			if r.Verdict == "" || !strings.HasPrefix(r.Verdict, "phase steady") {
+				t.Errorf("verdict %q", r.Verdict)
+			}
+		})
+	}
+}
+
+// A torn last incr: Redis cuts it in place and starts (aof-load-truncated
+// yes); the report says what it cuts and what is lost.
+func TestTornIncr(t *testing.T) {
+	dir := copyFixture(t, "redis7-writes")
+	p := filepath.Join(dir, "appendonlydir", "appendonly.aof.1.incr.aof")
+	fi, err := os.Stat(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Truncate(p, fi.Size()-5); err != nil {
+		t.Fatal(err)
+	}
+	r := run(t, dir)
+	on := r.Start.AOFOn
+	if !on.Starts || len(on.Modifies) == 0 || !strings.Contains(on.Modifies[0], "cuts appendonlydir/appendonly.aof.1.incr.aof") {
+		t.Errorf("AOF on: %+v", on)
+	}
+	if len(on.Loses) == 0 || !strings.Contains(strings.Join(on.Loses, ";"), "bytes of appendonlydir/appendonly.aof.1.incr.aof") {
+		t.Errorf("loses %v", on.Loses)
+	}
+}
+
+// A dump.rdb with a flipped byte: Redis refuses it with AOF off and
+// ignores it with AOF on.
+func TestCorruptDump(t *testing.T) {
+	dir := copyFixture(t, "redis7-rewrite")
+	b, err := os.ReadFile(filepath.Join(dir, "appendonlydir", "appendonly.aof.2.base.rdb"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b[len(b)/2] ^= 0xff
+	p := filepath.Join(dir, "dump.rdb")
+	if err := os.WriteFile(p, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := run(t, dir)
+	if r.Start.AOFOff.Starts || !strings.Contains(r.Start.AOFOff.Dataset, "refuses") {
+		t.Errorf("AOF off: %+v", r.Start.AOFOff)
+	}
+	if !r.Start.AOFOn.Starts || !r.Findings.HasError() {
+		t.Errorf("AOF on %+v, findings %v", r.Start.AOFOn, r.Findings)
+	}
+}
+
+// A leftover's partial content is information, not corruption: Redis never
+// reads it, so it does not make check exit 1.
+func TestLeftoverContentIsNotAnError(t *testing.T) {
+	dir := copyFixture(t, "redis7-rewrite")
+	b, _ := os.ReadFile(filepath.Join(dir, "appendonlydir", "appendonly.aof.2.base.rdb"))
+	p := filepath.Join(dir, "temp-rewriteaof-77.aof")
+	if err := os.WriteFile(p, b[:120], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	old := now.Add(-3 * time.Hour)
+	os.Chtimes(p, old, old)
+	r := run(t, dir)
+	if r.Findings.HasError() || !r.Findings.Has(finding.StaleRewriteTemp) {
+		t.Errorf("findings %v", r.Findings)
+	}
+	if len(r.Phase.Leftovers) != 1 || r.Phase.Phase != phase.Steady {
+		t.Errorf("phase %s leftovers %+v", r.Phase.Phase, r.Phase.Leftovers)
+	}
+}
