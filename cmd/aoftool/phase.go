@@ -153,7 +153,7 @@ func loadSources(ctx context.Context, g *globalOptions, o phaseOptions, args []s
 	if len(dirs) > 1 {
 		for _, d := range dirs[1:] {
 			if !sameDir(d, dirs[0]) {
-				return nil, nil, usagef("%s and %s are different directories: run phase once per directory", dirs[0], d)
+				return nil, nil, usagef("%s and %s are different directories, captured at the same moment: run phase once per directory, or save each moment with 'aoftool snapshot -o' and pass the files", dirs[0], d)
 			}
 		}
 	}
