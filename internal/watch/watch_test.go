@@ -265,33 +265,43 @@ func TestWatcherSeesShortLivedRewriteBgFile(t *testing.T) {
 	dir := t.TempDir()
 	srv := redistest.Start(t, redistest.Options{Dir: dir, Config: []string{"appendonly yes", "hz 100"}})
 	loadKeys(t, srv, 2000, 50)
-	log := &eventLog{}
-	var sum *Summary
-	for attempt := 0; attempt < 3; attempt++ {
+	// A loaded machine can delay the parent's cron tick past 100 ms;
+	// retry a few rewrites before calling it a failure.
+	var (
+		lines []string
+		life  *Lifetime
+		i     = -1
+	)
+	for attempt := 0; attempt < 4; attempt++ {
+		log := &eventLog{}
 		stop := startWatch(t, dir, log)
 		srv.MustDo("BGREWRITEAOF")
-		if err := srv.WaitLog("Background AOF rewrite finished successfully", 20*time.Second); err != nil {
+		if err := srv.WaitInfo("aof_rewrite_in_progress", "0", 20*time.Second); err != nil {
 			t.Fatal(err)
 		}
+		waitGone(t, dir, "temp-rewriteaof-")
 		time.Sleep(100 * time.Millisecond)
-		sum = stop()
-		if indexOf(log.lines(), 0, "temp-rewriteaof-bg-") >= 0 {
+		sum := stop()
+		lines = log.lines()
+		i = indexOf(lines, 0, "temp-rewriteaof-bg-")
+		life = nil
+		for j := range sum.Lifetimes {
+			if sum.Lifetimes[j].Kind == snapshot.KindRewriteBgTemp && sum.Lifetimes[j].Gone != nil {
+				life = &sum.Lifetimes[j]
+			}
+		}
+		if life != nil {
+			t.Logf("attempt %d: -bg- file lived %.2f ms, %d scans saw it", attempt+1, life.ObservedS*1000, life.Scans)
+		}
+		if i >= 0 && life != nil && life.ObservedS > 0 && life.ObservedS < 0.1 {
 			break
 		}
 	}
-	lines := log.lines()
-	i := indexOf(lines, 0, "temp-rewriteaof-bg-")
 	if i < 0 {
 		t.Fatalf("the watcher never reported temp-rewriteaof-bg-<pid>.aof:\n  %s", strings.Join(lines, "\n  "))
 	}
-	var life *Lifetime
-	for j := range sum.Lifetimes {
-		if sum.Lifetimes[j].Kind == snapshot.KindRewriteBgTemp && sum.Lifetimes[j].Gone != nil {
-			life = &sum.Lifetimes[j]
-		}
-	}
 	if life == nil {
-		t.Fatalf("no lifetime for the -bg- file: %+v", sum.Lifetimes)
+		t.Fatal("no lifetime for the -bg- file")
 	}
 	if life.ObservedS <= 0 || life.ObservedS >= 0.1 {
 		t.Errorf("observed lifetime %.1f ms, want under 100 ms with hz 100", life.ObservedS*1000)
@@ -384,4 +394,58 @@ func TestRealReplicaRebuild(t *testing.T) {
 		}
 	}
 	t.Logf("events (growth omitted):\n  %s", strings.Join(shown, "\n  "))
+}
+
+// TestWatcherLosesNoShortLivedFile creates and installs rewrite outputs
+// within microseconds, as a parent does when it reaps the child at once:
+// each must be reported, by a scan that caught it or by inotify alone.
+func TestWatcherLosesNoShortLivedFile(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.Mkdir(filepath.Join(dir, "appendonlydir"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	log := &eventLog{}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan *Summary, 1)
+	go func() {
+		sum, err := Watch(ctx, dir, Options{Interval: time.Second, OnEvent: log.add})
+		if err != nil {
+			t.Error(err)
+		}
+		done <- sum
+	}()
+	time.Sleep(100 * time.Millisecond)
+	const n = 20
+	for i := 0; i < n; i++ {
+		bg := filepath.Join(dir, fmt.Sprintf("temp-rewriteaof-bg-%d.aof", 1000+i))
+		writeFile(t, bg, []byte("REDIS0010"))
+		if err := os.Rename(bg, filepath.Join(dir, "appendonlydir", fmt.Sprintf("appendonly.aof.%d.base.rdb", i+2))); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	time.Sleep(200 * time.Millisecond)
+	cancel()
+	sum := <-done
+	lines := log.lines()
+	transient := 0
+	for i := 0; i < n; i++ {
+		name := fmt.Sprintf("temp-rewriteaof-bg-%d.aof", 1000+i)
+		if indexOf(lines, 0, name) < 0 {
+			t.Errorf("%s not reported", name)
+		}
+		if indexOf(lines, 0, "transient "+name) >= 0 {
+			transient++
+		}
+	}
+	seen := 0
+	for _, l := range sum.Lifetimes {
+		if l.Kind == snapshot.KindRewriteBgTemp && l.Gone != nil {
+			seen++
+		}
+	}
+	if seen != n {
+		t.Errorf("%d lifetimes of -bg- files, want %d", seen, n)
+	}
+	t.Logf("%d of %d short-lived files were seen by inotify only", transient, n)
 }
