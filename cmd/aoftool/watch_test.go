@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"github.com/aoftool/aoftool/internal/fsguard"
+	"github.com/aoftool/aoftool/internal/redistest"
 )
 
 func TestWatchUntilGolden(t *testing.T) {
@@ -119,5 +121,54 @@ func TestWatchInterrupted(t *testing.T) {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("missing %q in:\n%s", want, out.String())
 		}
+	}
+}
+
+// TestWatchUntilSteadyOnRealBGSAVE: --until steady waits, through the phase
+// classifier, for a real BGSAVE to finish.
+func TestWatchUntilSteadyOnRealBGSAVE(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts redis-server")
+	}
+	dir := t.TempDir()
+	srv := redistest.Start(t, redistest.Options{Dir: dir})
+	var cmds [][]string
+	for i := 0; i < 10000; i++ {
+		cmds = append(cmds, []string{"SET", fmt.Sprintf("k:%06d", i), strings.Repeat("v", 64)})
+	}
+	if err := srv.Pipeline(cmds); err != nil {
+		t.Fatal(err)
+	}
+	srv.MustDo("CONFIG", "SET", "rdb-key-save-delay", "100") // about a second
+	srv.MustDo("BGSAVE")
+	start := time.Now()
+	for {
+		des, _ := os.ReadDir(dir)
+		if len(des) > 0 {
+			break
+		}
+		if time.Since(start) > 10*time.Second {
+			t.Fatal("no temp file")
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	r := runCLI(t, "", "watch", dir, "--until", "steady", "--timeout", "60s", "--json")
+	if r.code != 0 {
+		t.Fatalf("exit %d, stderr %q\n%s", r.code, r.stderr, r.stdout)
+	}
+	lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
+	if !strings.Contains(r.stdout, `"type":"renamed"`) || !strings.Contains(lines[len(lines)-1], `"stop_reason":"until"`) {
+		t.Fatalf("output:\n%s", r.stdout)
+	}
+	// The files are steady once the child renamed its output; the parent
+	// reaps it at its next cron tick.
+	des, _ := os.ReadDir(dir)
+	for _, de := range des {
+		if strings.HasPrefix(de.Name(), "temp-") {
+			t.Errorf("watch stopped with %s still there", de.Name())
+		}
+	}
+	if err := srv.WaitInfo("rdb_bgsave_in_progress", "0", 2*time.Second); err != nil {
+		t.Errorf("the BGSAVE did not end soon after the watch stopped: %v", err)
 	}
 }
