@@ -129,6 +129,11 @@ type Report struct {
 	// tsMarks lists the "#TS" annotations, for cutting at a timestamp.
 	tsMarks      []TSMark
 	firstUnknown *unknownCmd
+	badTS        struct{ count, offset int64 }
+	badCRLF      struct {
+		count, offset, cmd int64
+		name               string
+	}
 }
 
 // AfterDamage counts what the scan found after the first bad record by
@@ -274,10 +279,11 @@ func (rep *Report) scan(ctx context.Context, s *Scanner) {
 					}
 					rep.tsMarks = append(rep.tsMarks, TSMark{Offset: c.Offset, Unix: c.Timestamp, MultiStart: ms})
 				}
-			} else if len(rep.Findings) < 100 {
-				rep.Findings = append(rep.Findings, finding.New(finding.AOFTimestampInvalid, rep.Path,
-					"annotation line at offset %d is not of the form #TS:<seconds>; the server skips it", c.Offset).At(c.Offset).
-					WithHint("redis-check-aof --truncate-to-timestamp stops with \"Invalid timestamp annotation\" on it"))
+			} else {
+				if rep.badTS.count == 0 {
+					rep.badTS.offset = c.Offset
+				}
+				rep.badTS.count++
 			}
 			continue
 		}
@@ -311,10 +317,13 @@ func (rep *Report) scan(ctx context.Context, s *Scanner) {
 				rep.Transactions.UnmatchedExec++
 			}
 		}
-		if c.BadCRLF > 0 && len(rep.Findings) < 100 {
-			rep.Findings = append(rep.Findings, finding.New(finding.AOFMissingCRLF, rep.Path,
-				"%d argument(s) of %s at offset %d are not followed by \\r\\n; the server skips those two bytes unchecked and loads it", c.BadCRLF, printable(c.Name), c.Offset).At(c.FirstBadCRLF).
-				WithHint("redis-check-aof reports this command as invalid and --fix would cut the file here"))
+		if c.BadCRLF > 0 {
+			if rep.badCRLF.count == 0 {
+				rep.badCRLF.offset = c.FirstBadCRLF
+				rep.badCRLF.cmd = c.Offset
+				rep.badCRLF.name = printable(c.Name)
+			}
+			rep.badCRLF.count += int64(c.BadCRLF)
 		}
 		if _, known := knownCommands[string(c.Name)]; !known || c.NameLen > uint64(len(c.Name)) {
 			if rep.firstUnknown == nil {
@@ -447,10 +456,21 @@ func (rep *Report) finish(s *Scanner) {
 			rep.Findings = append(rep.Findings, finding.New(finding.AOFUnknownCommand, path,
 				"%d command(s) unknown to Redis 7.x/8.x, first '%s' at offset %d; the server stops with \"Unknown command\" there unless a module provides it", u.count, u.name, u.offset).At(u.offset).
 				WithHint("check which modules the server loads (loadmodule); aoftool does not cut unknown commands"))
-			if rep.Server.Verdict != Refuses && (rep.TruncatedTail == nil || u.offset < rep.TruncatedTail.Offset) {
+			// Every counted command is complete, so the loader reached it.
+			if rep.Server.Verdict != Refuses {
 				rep.Server = Server{Verdict: Refuses, LoadTruncatedYes: "refuses: unknown command", LoadTruncatedNo: "refuses: unknown command"}
 			}
 		}
+	}
+	if b := rep.badTS; b.count > 0 {
+		rep.Findings = append(rep.Findings, finding.New(finding.AOFTimestampInvalid, path,
+			"%d annotation line(s) are not of the form #TS:<seconds>, first at offset %d; the server skips them", b.count, b.offset).At(b.offset).
+			WithHint("redis-check-aof --truncate-to-timestamp stops with \"Invalid timestamp annotation\" on them"))
+	}
+	if b := rep.badCRLF; b.count > 0 {
+		rep.Findings = append(rep.Findings, finding.New(finding.AOFMissingCRLF, path,
+			"%d argument(s) are not followed by \\r\\n, first in %s at offset %d; the server skips those two bytes unchecked and loads them", b.count, b.name, b.cmd).At(b.offset).
+			WithHint("redis-check-aof calls the file invalid there (\"Expected \\r\\n\") and --fix would cut it at offset %d", b.cmd))
 	}
 	if ts := rep.Timestamps; ts != nil && ts.Backwards > 0 {
 		rep.Findings = append(rep.Findings, finding.New(finding.AOFTimestampBackwards, path,

@@ -43,6 +43,8 @@ var verdictCases = []struct {
 	{"garbage-middle", setA + "hello world\r\n" + setA, Refuses, 0, 27, ErrProtocol},
 	{"long-annotation", setA + "#TS:" + strings.Repeat("0", 1100) + "5\r\n" + setA, Refuses, 0, 27, ErrProtocol},
 	{"unknown-command", setA + "*3\r\n$3\r\nFOO\r\n$1\r\nb\r\n$1\r\n1\r\n", Refuses, 0, 54, nil},
+	{"unknown-inside-open-multi", setA + multi + "*1\r\n$3\r\nFOO\r\n", Refuses, 0, 27, nil},
+	{"module-command", setA + "*2\r\n$8\r\nJSON.DEL\r\n$1\r\nk\r\n", Loads, 0, 52, nil},
 	{"lower-case", setA + "*3\r\n$3\r\nset\r\n$1\r\nb\r\n$1\r\n1\r\n", Loads, 0, 54, nil},
 	{"argc-int-max", setA + "*2147483647\r\n", LoadsTruncated, 27, 27, ErrTruncated},
 	{"argc-wraps", setA + "*-2147483649\r\n", LoadsTruncated, 27, 27, ErrTruncated},
