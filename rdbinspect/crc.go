@@ -1,6 +1,7 @@
 package rdbinspect
 
 import (
+	"encoding/binary"
 	"hash/crc64"
 	"sync"
 )
@@ -15,7 +16,58 @@ var crcTable = crc64.MakeTable(crcPoly)
 // library inverts before and after each update; Redis does neither, so the
 // inversions are undone here.
 func CRC64Update(crc uint64, p []byte) uint64 {
+	if useCLMUL && len(p) >= 64 {
+		return crcCLMUL(crc, p)
+	}
+	return crcTableUpdate(crc, p)
+}
+
+func crcTableUpdate(crc uint64, p []byte) uint64 {
 	return ^crc64.Update(^crc, crcTable, p)
+}
+
+// crcPolyNormal is the Jones polynomial in normal (MSB-first) form.
+const crcPolyNormal = 0xad93d23594c935a9
+
+// xPowModP returns x^n mod P in normal form.
+func xPowModP(n int) uint64 {
+	r := uint64(1)
+	for range n {
+		carry := r >> 63
+		r <<= 1
+		if carry != 0 {
+			r ^= crcPolyNormal
+		}
+	}
+	return r
+}
+
+func rev64(v uint64) uint64 {
+	var r uint64
+	for range 64 {
+		r = r<<1 | v&1
+		v >>= 1
+	}
+	return r
+}
+
+// foldConsts multiply the two halves of the 128-bit register when folding
+// 16 bytes: the low quadword holds the higher-degree half (reflected data),
+// so it takes x^192 and the high quadword x^128, each divided by x because a
+// carry-less product of two reflected 64-bit values lands one bit low.
+var foldConsts = [2]uint64{rev64(xPowModP(191)), rev64(xPowModP(127))}
+
+// crcCLMUL folds the bulk of p with PCLMULQDQ, then finishes the 16 folded
+// bytes and the unaligned tail with the table.
+func crcCLMUL(crc uint64, p []byte) uint64 {
+	n := len(p) &^ 15
+	var out [2]uint64
+	foldCLMUL(p[:n], crc, &foldConsts, &out)
+	var b [16]byte
+	binary.LittleEndian.PutUint64(b[:8], out[0])
+	binary.LittleEndian.PutUint64(b[8:], out[1])
+	sum := crcTableUpdate(0, b[:])
+	return crcTableUpdate(sum, p[n:])
 }
 
 // gf2Times multiplies the 64x64 GF(2) matrix m by vector v.

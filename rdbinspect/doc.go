@@ -52,9 +52,11 @@
 // the bytes that remain before it is used; nothing is allocated in
 // proportion to a length from the file (payloads are skipped by offset, LZF
 // is checked by streaming into a fixed window, at most a capped prefix of a
-// key name is kept). Readers take an io.ReaderAt and a size snapshotted by
-// the caller, so a file that grows, shrinks or is replaced while it is read
-// cannot make a reader loop or run past the snapshot. Memory is bounded by a
-// few fixed buffers per checksum worker, whatever the file size. The package
-// never opens paths: callers open files read-only through internal/ropen.
+// key name is kept). The file is read once, in 1 MiB blocks through a fixed
+// pool of buffers shared by the checksum goroutines and the walk, so memory
+// does not grow with the file. Readers take an io.ReaderAt and a size
+// snapshotted by the caller, so a file that grows, shrinks or is replaced
+// while it is read cannot make a reader loop or run past the snapshot. The
+// package never opens paths: callers open files read-only through
+// internal/ropen.
 package rdbinspect

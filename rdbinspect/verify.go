@@ -346,7 +346,11 @@ func Verify(ctx context.Context, r io.ReaderAt, size int64, opt Options) *Report
 		add(finding.RDBEmpty, -1, "empty RDB: no keys%s", emptyExtra(rep.Keys))
 	}
 	if opt.Keys && rep.Findings.HasError() {
-		add(finding.RDBKeysRefused, -1, "key statistics cover only the records before the damage and may be wrong: the file failed verification")
+		// Per-type counts and the biggest keys of a damaged file would
+		// describe only part of it, or garbage read as records: refuse them.
+		// The plain key counts stay, as how far the walk got.
+		rep.Keys.Types, rep.Keys.Biggest = nil, nil
+		add(finding.RDBKeysRefused, -1, "key statistics by type and the biggest keys are not reported: the file failed verification (the counts shown cover only the records before the damage)")
 	}
 	return rep
 }

@@ -133,7 +133,7 @@ type walker struct {
 	db      uint64
 	stats   KeyStats
 	dbIdx   map[uint64]int
-	types   map[[2]string]*TypeStats
+	types   *[len(typeInfos)]TypeStats
 	top     bigHeap
 	dbRange []int64
 }
@@ -789,15 +789,8 @@ func (w *walker) record(t int, expires bool, size, at int64, keyLen uint64) {
 		d.Expires++
 	}
 	if w.types != nil {
-		ti := typeInfos[t]
-		k := [2]string{ti.name, ti.encoding}
-		ts := w.types[k]
-		if ts == nil {
-			ts = &TypeStats{Type: ti.name, Encoding: ti.encoding}
-			w.types[k] = ts
-		}
-		ts.Keys++
-		ts.Bytes += size
+		w.types[t].Keys++
+		w.types[t].Bytes += size
 	}
 	if w.topN > 0 && (len(w.top) < w.topN || size > w.top[0].Bytes) {
 		bk := BigKey{DB: w.db, Key: printableKey(w.curKey, keyLen), Type: typeInfos[t].name, Encoding: typeInfos[t].encoding, Bytes: size, Offset: at, Expires: expires}
@@ -844,8 +837,21 @@ func (w *walker) finish(withTypes bool) KeyStats {
 	st := w.stats
 	sort.Slice(st.DBs, func(i, j int) bool { return st.DBs[i].DB < st.DBs[j].DB })
 	if withTypes {
-		for _, ts := range w.types {
-			st.Types = append(st.Types, *ts)
+		// Types 3 and 5 (and other pairs) share a name and encoding.
+		merged := map[[2]string]int{}
+		for t, ts := range w.types {
+			if ts.Keys == 0 {
+				continue
+			}
+			k := [2]string{typeInfos[t].name, typeInfos[t].encoding}
+			i, ok := merged[k]
+			if !ok {
+				st.Types = append(st.Types, TypeStats{Type: k[0], Encoding: k[1]})
+				i = len(st.Types) - 1
+				merged[k] = i
+			}
+			st.Types[i].Keys += ts.Keys
+			st.Types[i].Bytes += ts.Bytes
 		}
 		sort.Slice(st.Types, func(i, j int) bool {
 			if st.Types[i].Bytes != st.Types[j].Bytes {
@@ -873,7 +879,7 @@ func newWalker(ctx context.Context, p *pipeline, r io.ReaderAt, start, size int6
 		dbIdx:   map[uint64]int{},
 	}
 	if opt.Keys {
-		w.types = map[[2]string]*TypeStats{}
+		w.types = new([len(typeInfos)]TypeStats)
 		w.topN = opt.top()
 	}
 	return w

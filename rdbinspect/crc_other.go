@@ -1,0 +1,9 @@
+//go:build !amd64
+
+package rdbinspect
+
+const useCLMUL = false
+
+func foldCLMUL(p []byte, init uint64, k *[2]uint64, out *[2]uint64) {
+	panic("unreachable")
+}
