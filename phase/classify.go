@@ -263,27 +263,37 @@ func risks(f *facts, r *Result) {
 
 func freeSpace(f *facts, r *Result) {
 	vol := f.snap.Volume
-	if vol == nil || r.Progress == nil {
-		return
-	}
-	need := r.Progress.ExpectedBytes - r.Progress.Bytes
-	if need <= 0 {
+	if vol == nil {
 		return
 	}
 	var staleBytes int64
 	for _, l := range r.Leftovers {
 		staleBytes += l.Bytes
 	}
-	msg := fmt.Sprintf("%s still needs about %d bytes to reach its expected size, the volume has %d bytes free", r.Progress.Path, need, vol.FreeBytes)
-	hint := "free space on the volume or the job fails with ENOSPC and starts over"
-	if staleBytes > 0 {
-		hint = fmt.Sprintf("deleting the leftovers listed here frees %d bytes; %s", staleBytes, hint)
+	var need int64
+	if r.Progress != nil {
+		need = r.Progress.ExpectedBytes - r.Progress.Bytes
 	}
-	switch {
-	case need > vol.FreeBytes:
-		r.Findings = append(r.Findings, finding.New(finding.TempFilesFreeSpace, r.Progress.Path, "%s", msg).WithHint("%s", hint))
-	case float64(need) > 0.8*float64(vol.FreeBytes):
-		r.Findings = append(r.Findings, finding.New(finding.TempFilesFreeSpace, r.Progress.Path, "%s (less than 20%% margin)", msg).As(finding.Warning).WithHint("%s", hint))
+	if need > 0 {
+		msg := fmt.Sprintf("%s still needs about %d bytes to reach its expected size, the volume has %d bytes free", r.Progress.Path, need, vol.FreeBytes)
+		hint := "free space on the volume or the job fails with ENOSPC and starts over"
+		if staleBytes > 0 {
+			hint = fmt.Sprintf("deleting the leftovers listed here frees %d bytes; %s", staleBytes, hint)
+		}
+		switch {
+		case need > vol.FreeBytes:
+			r.Findings = append(r.Findings, finding.New(finding.TempFilesFreeSpace, r.Progress.Path, "%s", msg).WithHint("%s", hint))
+			return
+		case float64(need) > 0.8*float64(vol.FreeBytes):
+			r.Findings = append(r.Findings, finding.New(finding.TempFilesFreeSpace, r.Progress.Path, "%s (less than 20%% margin)", msg).As(finding.Warning).WithHint("%s", hint))
+			return
+		}
+	}
+	// Leftovers alone: the next BGSAVE, sync or rewrite needs room for a
+	// full copy of the dataset, and the leftovers hold more than is free.
+	if staleBytes > 0 && staleBytes > vol.FreeBytes && vol.TotalBytes > 0 && vol.FreeBytes*10 <= vol.TotalBytes {
+		r.Findings = append(r.Findings, finding.New(finding.TempFilesFreeSpace, "", "leftovers of dead jobs hold %d bytes while the volume has %d bytes free (%.1f%% of %d)", staleBytes, vol.FreeBytes, 100*float64(vol.FreeBytes)/float64(vol.TotalBytes), vol.TotalBytes).
+			As(finding.Warning).WithHint("the next BGSAVE, full sync or AOF rewrite needs room for a full copy of the dataset; delete the leftovers listed here"))
 	}
 }
 

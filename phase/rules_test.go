@@ -380,6 +380,8 @@ func TestLeftoversAndRisks(t *testing.T) {
 			Steady, []finding.Code{finding.ManifestLegacyIgnored}},
 		{"not enough space for the rewrite", newDir(t0.Add(100*time.Second)).aof(2, 10<<30, 50, 2, 300, 3, 10).file("temp-rewriteaof-9.aof", 1<<30, 99.9).volume(1 << 30),
 			AOFRewrite, []finding.Code{finding.TempFilesFreeSpace}},
+		{"leftovers fill the volume", newDir(t0.Add(100*time.Second)).aof(2, 5<<30, 50, 2, 300).file("temp-1795799001.100.rdb", 5<<30, 2).file("dump.rdb", 6<<30, 40).volume(1 << 30),
+			Steady, []finding.Code{finding.TempFilesFreeSpace}},
 		{"old temp file", newDir(t0.Add(10*time.Hour)).file("temp-77.rdb", 4096, 1),
 			BGSave, []finding.Code{finding.PhaseTempOld}},
 	}
