@@ -524,7 +524,8 @@ func (rep *Report) truncatedFindings(ce *CorruptionError, cut int64, last bool, 
 	if cut != rep.OKUpTo {
 		st, n := multiStart, tail.CommandsDropped
 		rep.Findings = append(rep.Findings, finding.New(finding.AOFCutInsideMulti, path,
-			"the torn command is inside the transaction opened at offset %d: the server cuts at %d, inside it, leaving a MULTI without EXEC that the next start reverts together with anything appended after it (%d command(s))", st, cut, n).At(cut))
+			"the torn command is inside the transaction opened at offset %d: the server cuts at %d, inside it, leaving a MULTI without EXEC (%d command(s)); writes acknowledged after that start are appended behind it and lost when the following start reverts the transaction", st, cut, n).At(cut).
+			WithHint("repair a copy instead (aoftool aof --repair-to), which cuts at offset %d before the MULTI", rep.OKUpTo))
 	}
 	rep.Server = truncServer(cut, last)
 }

@@ -17,7 +17,7 @@ var (
 	AOFModuleCommand      = define("aof-module-command", Warning, "a command name shaped like a module command (PREFIX.NAME); the server loads it only if that module is loaded")
 	AOFUnmatchedExec      = define("aof-unmatched-exec", Warning, "an EXEC outside a transaction; the server ignores it, redis-check-aof rejects the file")
 	AOFNestedMulti        = define("aof-nested-multi", Warning, "a MULTI inside a transaction; the server queues it, redis-check-aof rejects the file")
-	AOFCutInsideMulti     = define("aof-cut-inside-multi", Warning, "the torn command lies inside a transaction: the server's in-place cut leaves a MULTI without EXEC, and the next start reverts it together with later writes")
+	AOFCutInsideMulti     = define("aof-cut-inside-multi", Warning, "the torn command lies inside a transaction: the server's in-place cut leaves a MULTI without EXEC, and the next start reverts it together with every write acknowledged in between")
 	AOFLegacyUpgrade      = define("aof-legacy-upgrade", Info, "a single-file appendonly.aof (Redis ≤ 6.2); Redis 7 moves it into the AOF directory and writes a manifest on its first start")
 	AOFSetFileMissing     = define("aof-set-file-missing", Error, "a base or incr file listed in the manifest is missing or unreadable; the server refuses to start")
 	AOFNotLoaded          = define("aof-not-loaded", Info, "a file the server never reaches because an earlier file stops the load")

@@ -545,3 +545,40 @@ func TestAOFLegacyPreambleAgreesWithRedis(t *testing.T) {
 		})
 	}
 }
+
+// TestAOFCutInsideMultiLosesLaterWrites reproduces what aof-cut-inside-multi
+// warns about: a torn command inside a transaction makes the server cut the
+// file inside it (aof-load-truncated yes), leaving MULTI without EXEC; a
+// write acknowledged after that start is appended behind it, and the next
+// start reverts the transaction and drops that write with it.
+func TestAOFCutInsideMultiLosesLaterWrites(t *testing.T) {
+	redistest.Binary(t)
+	if testing.Short() {
+		t.Skip("starts servers")
+	}
+	var torn string
+	for _, v := range aofVariants(t) {
+		if v.name == "torn-inside-multi" {
+			torn = v.data
+		}
+	}
+	dir := makeAOFDir(t, torn, false)
+	r := runCLI(t, "", "aof", dir)
+	if !strings.Contains(r.stdout, "aof-cut-inside-multi") {
+		t.Fatalf("no aof-cut-inside-multi finding:\n%s", r.stdout)
+	}
+	cfg := []string{"appendonly yes", "aof-load-truncated yes", "appendfsync always"}
+	s := redistest.Start(t, redistest.Options{Dir: dir, Config: cfg})
+	s.MustDo("SET", "acknowledged", "1")
+	if s.MustDo("EXISTS", "acknowledged").Int != 1 {
+		t.Fatal("write not visible")
+	}
+	s.Shutdown("NOSAVE")
+	s = redistest.Start(t, redistest.Options{Dir: dir, Config: cfg})
+	lost := s.MustDo("EXISTS", "acknowledged").Int == 0
+	log := s.Log()
+	s.Stop()
+	if !lost || !strings.Contains(log, "Revert incomplete MULTI/EXEC") {
+		t.Fatalf("expected the acknowledged write to be lost by the revert (lost=%v)\n%s", lost, tailLines(log, 6))
+	}
+}
