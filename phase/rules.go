@@ -2,6 +2,7 @@ package phase
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/aoftool/aoftool/snapshot"
 )
@@ -135,6 +136,10 @@ func matchRewriteBg(f *facts) (verdict, bool) {
 	}
 	v := verdict{confidence: High, focus: nil}
 	v.evidence = append(v.evidence, ev(a.e, "AOF rewrite child %d finished the new base (%s); the parent renames it into %s next", a.e.NamePID, sizeText(a.e), f.aofDirName()))
+	if r := a.e.RDB; r != nil && r.LooksComplete != nil && !*r.LooksComplete {
+		v.confidence = Medium
+		v.evidence = append(v.evidence, ev(a.e, "does not end with an EOF opcode and checksum, although a finished rewrite does (a RESP base, or a damaged file)"))
+	}
 	if o := f.newestOther(a.e); o != nil && after(o, a.e, 0) {
 		v.confidence = Medium
 		v.alternatives = addAlt(v.alternatives, Steady)
@@ -202,6 +207,9 @@ func matchTransfer(f *facts) (verdict, bool) {
 	started := ""
 	if a.e.NameTime != nil {
 		started = ", sync started " + a.e.NameTime.UTC().Format("2006-01-02 15:04:05Z")
+	}
+	if complete(a.e) {
+		v.evidence = append(v.evidence, ev(a.e, "ends with the EOF opcode and a checksum: the payload is complete and is renamed to dump.rdb within milliseconds"))
 	}
 	if a.e.SizeMax == 0 {
 		v.evidence = append(v.evidence, ev(a.e, "replica %d waits for the payload (0 bytes: the master is still producing it%s): %s", a.e.NamePID, started, stateFact(a)))
@@ -282,6 +290,13 @@ func matchSteady(f *facts) (verdict, bool) {
 		return verdict{}, false
 	}
 	v := verdict{confidence: High}
+	if f.freshStartSet() {
+		// The start set is also the first moments of a rebuild: a diskless
+		// master's sync delay and a diskless load write nothing.
+		v.confidence = Medium
+		v.alternatives = addAlt(addAlt(v.alternatives, SyncTransfer), SyncLoading)
+		v.evidence = append(v.evidence, Evidence{Path: f.aofPath(), Fact: fmt.Sprintf("the empty AOF of a fresh start, created %s before the snapshot: also what a replica shows while a diskless master waits or a diskless load runs", ago(f.snap.TakenAt.Sub(f.aof.newest())))})
+	}
 	for _, a := range f.jobs {
 		if a.state == stale && !a.decisive {
 			v.confidence = Medium
@@ -315,6 +330,25 @@ func matchSteady(f *facts) (verdict, bool) {
 		v.summary += fmt.Sprintf("; %d leftover(s) of dead jobs", len(f.jobs))
 	}
 	return v, true
+}
+
+// complete reports an RDB whose tail looks finished.
+func complete(e *snapshot.Entry) bool {
+	return e.RDB != nil && e.RDB.LooksComplete != nil && *e.RDB.LooksComplete
+}
+
+// freshStartSet reports the files of a start on an empty directory with
+// AOF on (empty base, one empty incr, no dump.rdb), created within a
+// minute of a directory capture.
+func (f *facts) freshStartSet() bool {
+	if f.snap.Source != snapshot.SourceDir || f.dump != nil || !f.aof.multipart() || f.aof.base == nil || len(f.aof.incrs) != 1 {
+		return false
+	}
+	if f.aof.base.SizeMax > emptyBaseMax || f.aof.incrs[0].SizeMax != 0 || len(f.jobs) > 0 {
+		return false
+	}
+	age := f.snap.TakenAt.Sub(f.aof.newest())
+	return age >= 0 && age < time.Minute
 }
 
 func phaseOfKind(k snapshot.Kind) Phase {

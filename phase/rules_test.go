@@ -407,6 +407,19 @@ func TestLeftoversAndRisks(t *testing.T) {
 
 // A BGREWRITEAOF with AOF on opens one more incr: two incr files are
 // normal while the rewrite runs.
+// A fresh start set is also the first moments of a rebuild with a diskless
+// master or a diskless load: steady, but not with high confidence.
+func TestFreshStartSet(t *testing.T) {
+	r := classify(newDir(t0.Add(10*time.Second)).aof(1, 89, 9, 1, 0))
+	if r.Phase != Steady || r.Confidence != Medium || !slices.Contains(r.Alternatives, SyncTransfer) {
+		t.Errorf("%s/%s %v", r.Phase, r.Confidence, r.Alternatives)
+	}
+	r = classify(newDir(t0.Add(time.Hour)).aof(1, 89, 9, 1, 0))
+	if r.Phase != Steady || r.Confidence != High {
+		t.Errorf("an hour later: %s/%s %v", r.Phase, r.Confidence, r.Alternatives)
+	}
+}
+
 func TestTwoIncrsDuringARewriteAreNormal(t *testing.T) {
 	r := classify(newDir(t0.Add(100*time.Second)).aof(1, 89, 50, 1, 64, 2, 64).file("temp-rewriteaof-9.aof", 8192, 99.9))
 	if r.Phase != AOFRewrite || r.Findings.Has(finding.ManifestMultipleIncr) {
