@@ -121,6 +121,10 @@ type Report struct {
 	// AfterDamage describes what follows a bad record, read past it; none
 	// of it is loaded by the server or kept by a repair.
 	AfterDamage *AfterDamage `json:"after_damage,omitempty"`
+	// PendingFrom, for a Live scan, is where an unfinished command or
+	// transaction at the end of the file starts: not damage yet, since the
+	// server may still be writing it.
+	PendingFrom *int64       `json:"pending_from,omitempty"`
 	Server      Server       `json:"server"`
 	Findings    finding.List `json:"findings"`
 
@@ -402,6 +406,12 @@ func (rep *Report) finish(s *Scanner) {
 		return
 	}
 	last := rep.Last
+	if p, ok := s.Pending(); ok {
+		rep.PendingFrom = &p
+	} else if st, _, open := s.OpenMulti(); open && s.opt.Live && s.openAtEOF {
+		rep.PendingFrom = &st
+		s.openAtEOF = false
+	}
 	switch {
 	case ce != nil && rep.RDB != nil && rep.RDB.End == 0:
 		// The RDB part itself is short or corrupt: fatal, never truncated.

@@ -69,6 +69,15 @@ type Options struct {
 	NotLast bool
 	// Progress, when set, is called now and then with the offset reached.
 	Progress func(offset int64)
+	// BaseOffset is the file offset of the reader's first byte, for a
+	// scanner resumed in the middle of a file (see Live).
+	BaseOffset int64
+	// Live marks a file a server may still be appending to: the end of the
+	// input inside a command is not an error but a pending command. Next
+	// returns false with a nil Err, and Pending says where the partial
+	// command starts, which is where a new scanner resumes once the file
+	// has grown (Options.BaseOffset).
+	Live bool
 }
 
 // Kind tells commands from annotation lines.
@@ -147,6 +156,7 @@ type Scanner struct {
 	multiCmds   int64
 	openAtEOF   bool
 	nextReport  int64
+	pending     int64 // start of a partial command at end of a live file, or -1
 
 	// After Resync: records are read past damage the server stops at, and
 	// no longer move OKUpTo or the server's offsets.
@@ -163,7 +173,7 @@ func NewScanner(r io.Reader, opt Options) *Scanner {
 	if opt.Size <= 0 {
 		opt.Size = -1 // unknown: an empty input ends the scan anyway
 	}
-	return newScannerAt(r, opt, 0, make([]byte, bufFor(opt.Size)))
+	return newScannerAt(r, opt, opt.BaseOffset, make([]byte, bufFor(opt.Size-opt.BaseOffset)))
 }
 
 // bufFor sizes the buffer: small files need no more than themselves, but
@@ -176,7 +186,7 @@ func bufFor(size int64) int {
 }
 
 func newScannerAt(r io.Reader, opt Options, base int64, buf []byte) *Scanner {
-	return &Scanner{r: r, opt: opt, lim: opt.Limits.withDefaults(), buf: buf, base: base, okUpTo: base, serverValid: base, beforeMulti: base, nextReport: base + 64<<20}
+	return &Scanner{r: r, opt: opt, lim: opt.Limits.withDefaults(), buf: buf, base: base, okUpTo: base, serverValid: base, beforeMulti: base, nextReport: base + 64<<20, pending: -1}
 }
 
 // Offset is the offset of the next byte the scanner will read: after the
@@ -209,6 +219,9 @@ func (s *Scanner) OpenMulti() (start, commands int64, open bool) {
 // valid_up_to (which may lie inside a transaction), after a MULTI left open
 // at end of file at valid_before_multi. Meaningful once Next returned false.
 func (s *Scanner) ServerCut() (int64, bool) {
+	if s.pending >= 0 {
+		return 0, false
+	}
 	if errors.Is(s.err, ErrTruncated) {
 		return s.serverValid, true
 	}
@@ -329,10 +342,18 @@ func (s *Scanner) remaining() int64 {
 	return r
 }
 
+// Pending returns where a partial command starts when a Live scan reached
+// the end of the input inside it.
+func (s *Scanner) Pending() (int64, bool) { return s.pending, s.pending >= 0 }
+
 func (s *Scanner) fail(sentinel error, start, line, at int64, expected, found string) bool {
 	s.done = true
 	if s.rerr != nil {
 		s.err = s.rerr
+		return false
+	}
+	if s.opt.Live && sentinel == ErrTruncated {
+		s.pending = start
 		return false
 	}
 	s.err = &CorruptionError{Path: s.opt.Path, Offset: start, Line: line, At: at, Expected: expected, Found: found, Err: sentinel}

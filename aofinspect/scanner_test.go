@@ -166,3 +166,42 @@ func TestResyncPastDamage(t *testing.T) {
 		t.Fatalf("after damage %v (resyncs %d), ok_up_to %d", after, resyncs, s.OKUpTo())
 	}
 }
+
+// TestLiveResume scans a growing file: a partial command is pending, and a
+// scanner resumed at that offset once the file has grown reads it whole.
+func TestLiveResume(t *testing.T) {
+	full := setA + multi + setA + exec + setA
+	for cut := 1; cut < len(full); cut++ {
+		part := full[:cut]
+		s := NewScanner(strings.NewReader(part), Options{Live: true, Size: int64(len(part))})
+		n := 0
+		for s.Next() {
+			if s.Command().Kind == KindCommand {
+				n++
+			}
+		}
+		if s.Err() != nil {
+			t.Fatalf("cut %d: live scan error %v", cut, s.Err())
+		}
+		resume := s.Offset()
+		if p, ok := s.Pending(); ok {
+			resume = p
+		}
+		rest := NewScanner(strings.NewReader(full[resume:]), Options{Live: true, BaseOffset: resume, Size: int64(len(full))})
+		for rest.Next() {
+			if rest.Command().Offset < resume {
+				t.Fatalf("cut %d: resumed record at %d before %d", cut, rest.Command().Offset, resume)
+			}
+			if rest.Command().Kind == KindCommand {
+				n++
+			}
+		}
+		if rest.Err() != nil || n != 5 || rest.Offset() != int64(len(full)) {
+			t.Fatalf("cut %d: %d commands, err %v, offset %d", cut, n, rest.Err(), rest.Offset())
+		}
+		rep := Scan(context.Background(), strings.NewReader(part), int64(len(part)), Options{Live: true})
+		if rep.Findings.HasError() {
+			t.Fatalf("cut %d: live report has errors %v", cut, rep.Findings)
+		}
+	}
+}
