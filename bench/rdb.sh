@@ -44,7 +44,7 @@ cli() { redis-cli -s "$PWD/$out/redis.sock" "$@"; }
 for _ in $(seq 100); do cli ping >/dev/null 2>&1 && break; sleep 0.05; done
 
 # About 85% of the bytes as 420-byte strings, the rest as other types.
-strings=$(( SIZE_MB * 1024 * 1024 * 85 / 100 / 440 ))
+strings=$(( SIZE_MB * 1024 * 1024 * 85 / 100 / 375 ))
 mixed=$(( SIZE_MB * 60 ))
 echo "loading: $strings DEBUG POPULATE strings, $mixed each of hashes, zsets, lists, TTL strings"
 cli debug populate "$strings" key 420 >/dev/null
