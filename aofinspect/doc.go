@@ -59,7 +59,12 @@
 // and the verdict follows the server.
 //
 // OKUpTo is the end of the last complete command outside MULTI/EXEC, where
-// a repaired copy is cut (as redis-check-aof --fix cuts in place).
+// a repaired copy is cut (as redis-check-aof --fix cuts in place). After a
+// bad record, Resync reads past it to count what such a cut loses.
+//
+// For a file a live server is still appending to, Options.Live turns a
+// partial last command into Pending (not damage), and a scanner started at
+// that offset (Options.BaseOffset) resumes once the file has grown.
 //
 // # Redis sources mirrored
 //
