@@ -21,6 +21,7 @@ const carryRoom = 512
 // block is one read unit: its bytes, and the CRC of the part of it that lies
 // below the checksum end.
 type block struct {
+	res    chan *block // where the worker hands the filled block over; reused
 	off    int64
 	mem    []byte // carryRoom + data
 	n      int    // data bytes
@@ -40,7 +41,7 @@ type pipeline struct {
 	size   int64
 	crcEnd int64
 	order  chan chan *block
-	pool   chan []byte
+	pool   chan *block
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 
@@ -48,7 +49,8 @@ type pipeline struct {
 	// sum is kept apart so a prefix ending inside it can still be formed.
 	acc     uint64
 	accEnd  int64
-	last    *block
+	last    block
+	hasLast bool
 	op      *[64]uint64
 	done    bool
 	readErr error
@@ -66,20 +68,17 @@ func newPipeline(ctx context.Context, r io.ReaderAt, size, crcEnd int64, workers
 	p := &pipeline{
 		r: r, size: size, crcEnd: crcEnd,
 		order:  make(chan chan *block, nbuf),
-		pool:   make(chan []byte, nbuf),
+		pool:   make(chan *block, nbuf),
 		cancel: cancel,
 		op:     zerosOperator(bs),
 	}
 	bufSize := carryRoom + int(min(bs, max(size, 1)))
+	// A fixed set of blocks circulates: pool -> worker -> walk -> pool, so
+	// nothing is allocated per block.
 	for range nbuf {
-		p.pool <- make([]byte, bufSize)
+		p.pool <- &block{mem: make([]byte, bufSize), res: make(chan *block, 1)}
 	}
-	type job struct {
-		off int64
-		mem []byte
-		res chan *block
-	}
-	jobs := make(chan job)
+	jobs := make(chan *block)
 	// The dispatcher hands out buffers in block order, so the block the walk
 	// waits for always has one, whatever order the workers finish in.
 	p.wg.Add(1)
@@ -88,20 +87,20 @@ func newPipeline(ctx context.Context, r io.ReaderAt, size, crcEnd int64, workers
 		defer close(jobs)
 		defer close(p.order)
 		for off := int64(0); off < size; off += bs {
-			var mem []byte
+			var b *block
 			select {
-			case mem = <-p.pool:
+			case b = <-p.pool:
 			case <-ctx.Done():
 				return
 			}
-			res := make(chan *block, 1)
+			b.off, b.n, b.crc, b.crcLen, b.err = off, int(min(bs, size-off)), 0, 0, nil
 			select {
-			case jobs <- job{off, mem, res}:
+			case jobs <- b:
 			case <-ctx.Done():
 				return
 			}
 			select {
-			case p.order <- res:
+			case p.order <- b.res:
 			case <-ctx.Done():
 				return
 			}
@@ -111,20 +110,19 @@ func newPipeline(ctx context.Context, r io.ReaderAt, size, crcEnd int64, workers
 		p.wg.Add(1)
 		go func() {
 			defer p.wg.Done()
-			for j := range jobs {
-				n := min(bs, size-j.off)
-				b := &block{off: j.off, mem: j.mem, n: int(n)}
-				m, err := r.ReadAt(b.data(), j.off)
+			for b := range jobs {
+				n := int64(b.n)
+				m, err := r.ReadAt(b.data(), b.off)
 				if m < b.n {
 					if err == nil || errors.Is(err, io.EOF) {
 						err = fmt.Errorf("file shrank below the %d bytes it had when reading started: %w", size, io.ErrUnexpectedEOF)
 					}
 					b.err = err
-				} else if j.off < crcEnd {
-					b.crcLen = min(int64(b.n), crcEnd-j.off)
+				} else if b.off < crcEnd {
+					b.crcLen = min(int64(b.n), crcEnd-b.off)
 					b.crc = CRC64Update(0, b.data()[:b.crcLen])
 				}
-				j.res <- b
+				b.res <- b
 				if progress != nil {
 					progress(n)
 				}
@@ -157,11 +155,12 @@ func (p *pipeline) release(b *block) {
 	if b == nil {
 		return
 	}
-	if l := p.last; l != nil {
-		p.fold(l.crc, l.crcLen)
+	if p.hasLast {
+		p.fold(p.last.crc, p.last.crcLen)
 	}
-	p.last = &block{off: b.off, n: b.n, crc: b.crc, crcLen: b.crcLen}
-	p.pool <- b.mem
+	p.last = block{off: b.off, n: b.n, crc: b.crc, crcLen: b.crcLen}
+	p.hasLast = true
+	p.pool <- b
 }
 
 func (p *pipeline) fold(sum uint64, n int64) {
@@ -177,7 +176,7 @@ func (p *pipeline) fold(sum uint64, n int64) {
 // in, or nil) is still held. l must not exceed crcEnd.
 func (p *pipeline) prefixCRC(cur *block, l int64) (uint64, error) {
 	sum := p.acc
-	if p.last != nil {
+	if p.hasLast {
 		if l >= p.last.off+p.last.crcLen {
 			sum = combine(sum, p.last.crc, p.last.crcLen)
 		} else {
@@ -206,9 +205,9 @@ func (p *pipeline) drain(cur *block) uint64 {
 	for b := p.next(); b != nil; b = p.next() {
 		p.release(b)
 	}
-	if l := p.last; l != nil {
-		p.fold(l.crc, l.crcLen)
-		p.last = nil
+	if p.hasLast {
+		p.fold(p.last.crc, p.last.crcLen)
+		p.hasLast = false
 	}
 	return p.acc
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -444,6 +445,39 @@ func TestBlockSizes(t *testing.T) {
 			if got := summary(verifyBytes(t, in, Options{Keys: true, AOFPreamble: true})); got != want[fmt.Sprint(i)] {
 				t.Errorf("block size %d, input %d (%d bytes):\n got %s\nwant %s", bs, i, len(in), got, want[fmt.Sprint(i)])
 			}
+		}
+	}
+}
+
+// shrinkingReader serves only the first n bytes, as a file truncated while
+// it is read would.
+type shrinkingReader struct {
+	b []byte
+	n int64
+}
+
+func (s shrinkingReader) ReadAt(p []byte, off int64) (int, error) {
+	if off >= s.n {
+		return 0, io.EOF
+	}
+	m := copy(p, s.b[off:min(s.n, int64(len(s.b)))])
+	if int64(m) < int64(len(p)) {
+		return m, io.EOF
+	}
+	return m, nil
+}
+
+// TestFileShrinksWhileRead: a file cut after its size was taken is a read
+// error (the CLI exits 2), never a panic or a corruption verdict.
+func TestFileShrinksWhileRead(t *testing.T) {
+	b := readFixture(t, "sized/dump.rdb")
+	old := pipeBlock
+	pipeBlock = 4096
+	defer func() { pipeBlock = old }()
+	for _, n := range []int64{20_000, 100_000, int64(len(b)) - 4} {
+		rep := Verify(context.Background(), shrinkingReader{b, n}, int64(len(b)), Options{Keys: true})
+		if rep.Err == nil || !rep.Findings.Has(finding.InputUnreadable) {
+			t.Errorf("shrunk to %d: err %v, findings %v", n, rep.Err, rep.Findings)
 		}
 	}
 }
