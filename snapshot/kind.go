@@ -157,7 +157,7 @@ func DecodeName(name string, isDir, atRoot bool, n Names) NameInfo {
 	}
 	if m := reTransfer.FindStringSubmatch(name); m != nil {
 		info := NameInfo{Kind: KindTransferTemp, PID: atoiPID(m[2])}
-		if sec, err := strconv.ParseInt(m[1], 10, 64); err == nil && sec < 1<<40 {
+		if sec, err := strconv.ParseInt(m[1], 10, 64); err == nil && sec <= maxUnix {
 			t := time.Unix(sec, 0).UTC()
 			info.Time = &t
 		}
@@ -197,7 +197,7 @@ func DecodeName(name string, isDir, atRoot bool, n Names) NameInfo {
 	}
 	if m := reNodesTmp.FindStringSubmatch(name); m != nil {
 		info := NameInfo{Kind: KindNodesConfTemp, PID: atoiPID(m[2])}
-		if ms, err := strconv.ParseInt(m[3], 10, 64); err == nil && ms < 1<<50 {
+		if ms, err := strconv.ParseInt(m[3], 10, 64); err == nil && ms <= maxUnix*1000 {
 			t := time.UnixMilli(ms).UTC()
 			info.Time = &t
 		}
@@ -208,6 +208,10 @@ func DecodeName(name string, isDir, atRoot bool, n Names) NameInfo {
 	}
 	return NameInfo{Kind: KindUnknown}
 }
+
+// maxUnix is 9999-12-31T23:59:59Z: times past it cannot be written as RFC
+// 3339, so a name claiming one keeps its kind but no time.
+const maxUnix = 253402300799
 
 // atoiPID parses a pid; values beyond any kernel's pid range are kept as 0
 // rather than overflowing.

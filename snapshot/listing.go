@@ -662,6 +662,9 @@ func (p *listingParser) add(e *Entry) {
 		if root != "." && strings.HasPrefix(full, root+"/") {
 			rel = strings.TrimPrefix(full, root+"/")
 		}
+		if rel == "" || rel == "." || rel == ".." || strings.HasPrefix(rel, "../") {
+			return // the root itself, or above it
+		}
 		e.Dir, e.Name, e.Path = strings.TrimSuffix(path.Dir(rel), "."), path.Base(rel), rel
 		if e.Dir == "/" {
 			e.Dir = ""
