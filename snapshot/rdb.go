@@ -33,7 +33,8 @@ func rdbHeader(ra io.ReaderAt, size int64, _ []byte) *RDBSummary {
 	case h.Producer != "unknown":
 		s.Producer = h.Producer
 	}
-	if !h.CTime.IsZero() {
+	// A corrupt ctime aux field can claim any year; JSON time stops at 9999.
+	if !h.CTime.IsZero() && h.CTime.Year() >= 1970 && h.CTime.Year() <= 9999 {
 		t := h.CTime.UTC()
 		s.CTime = &t
 	}
