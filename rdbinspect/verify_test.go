@@ -561,7 +561,9 @@ func TestBuiltRecords(t *testing.T) {
 		{"db beyond 15", 10, func(w *rdbBuilder) {
 			w.raw(opSelectDB).length(1 << 62).raw(typeString).str("k").str("v")
 		}, 1, 0, finding.RDBDBOutOfRange},
-		{"bad ziplist header", 8, func(w *rdbBuilder) { w.raw(typeListZiplist).str("l").str("\x05\x00\x00\x00\x0a\x00\x00\x00\x00\x00\xff") }, 0, 0, finding.RDBInvalidEncoding},
+		{"bad ziplist header", 8, func(w *rdbBuilder) {
+			w.raw(typeListZiplist).str("l").str("\x05\x00\x00\x00\x0a\x00\x00\x00\x00\x00\xff")
+		}, 0, 0, finding.RDBInvalidEncoding},
 		{"bad intset encoding", 8, func(w *rdbBuilder) { w.raw(typeSetIntset).str("s").str("\x03\x00\x00\x00\x01\x00\x00\x00\x01\x00\x00") }, 0, 0, finding.RDBInvalidEncoding},
 		{"listpack without end byte", 11, func(w *rdbBuilder) { w.raw(typeSetListpack).str("s").str("\x07\x00\x00\x00\x00\x00\x00") }, 0, 0, finding.RDBInvalidEncoding},
 		{"quicklist container 3", 10, func(w *rdbBuilder) { w.raw(typeListQuicklist2).str("q").length(1).length(3).str(lp(7)) }, 0, 0, finding.RDBInvalidOpcode},
