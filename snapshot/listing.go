@@ -103,14 +103,12 @@ type listingParser struct {
 	lineNo     int
 	root       string
 	rootSet    bool
-	cmdPath    string
 	curDir     string // header path as printed, "" before any header
 	entries    []Entry
 	byPath     map[string]int
 	findings   finding.List
 	human      bool
 	yearNeeded bool
-	haveInode  bool
 }
 
 var (
@@ -270,8 +268,6 @@ func (p *listingParser) rootPath() string {
 		return path.Clean(p.opt.Root)
 	case p.rootSet:
 		return p.root
-	case p.cmdPath != "":
-		return path.Clean(p.cmdPath)
 	}
 	return "."
 }
@@ -289,7 +285,6 @@ func (p *listingParser) entry(line string, toks []token, modeIdx int) (*Entry, s
 		if err == nil {
 			e.Inode = ino
 			e.Known.Inode = true
-			p.haveInode = true
 		}
 	}
 	if modeIdx+1 < len(toks) {
@@ -647,7 +642,7 @@ func (p *listingParser) add(e *Entry) {
 			full = path.Join(p.curDir, full)
 		}
 		full = path.Clean(full)
-		if !p.rootSet && p.opt.Root == "" && p.cmdPath == "" && path.IsAbs(full) {
+		if !p.rootSet && p.opt.Root == "" && path.IsAbs(full) {
 			// find -ls prints its start directory first: that is the root.
 			p.root, p.rootSet = path.Dir(full), true
 			if e.Type == TypeDir {
