@@ -43,9 +43,11 @@ const maxListingBytes = 64 << 20
 // FromListing reads pasted ls output as a snapshot. It understands ls -l,
 // -la, -lh, -alF, -i, -n, -g/-o, --full-time, --time-style (long-iso, iso,
 // full-iso, +%s, +%FT%T and similar one- or two-token formats), ls -lR and
-// several directories in one paste (directory headers), total lines, "."
-// and ".." entries, symlinks, device numbers, quoted names, busybox ls, CRLF
-// and tabs. Lines it cannot read become listing-garbage-line findings.
+// several directories in one paste (directory headers, or shell prompt
+// lines "$ ls -l appendonlydir" that act as headers), find -ls, total
+// lines, "." and ".." entries, symlinks, device numbers, quoted names,
+// busybox ls, SELinux contexts, CRLF, tabs, ls --color escapes and chat
+// quotes ("> "). Lines it cannot read become listing-garbage-line findings.
 // Times without a zone are taken as UTC. A listing cannot know ctimes or
 // contents; inodes only with -i; exact sizes only without -h. Each Entry's
 // Known says so.
