@@ -330,6 +330,9 @@ func next(f *facts, r *Result) []string {
 			out = append(out, "leftovers of dead jobs are listed below with whether each is safe to delete; Redis never removes them itself")
 		}
 	}
+	if f.snap.Source == snapshot.SourceListing && f.aofDirListedEmpty() {
+		out = append(out, fmt.Sprintf("the listing does not show inside %s: paste ls -l DIR DIR/%s", f.aofDirName(), f.aofDirName()))
+	}
 	if r.Confidence != High {
 		out = append(out, "files alone cannot settle this: compare two snapshots taken a few seconds apart (aoftool phase --sample 5s DIR)")
 	}

@@ -50,3 +50,17 @@ func TestListingsOfARebuild(t *testing.T) {
 		})
 	}
 }
+
+// A listing of the data dir alone hides the AOF: the answer says so.
+func TestListingWithoutTheAOFDir(t *testing.T) {
+	listing := `$ ls -l /data
+total 104
+drwxr-xr-x 2 redis redis   4096 Nov 27 17:24 appendonlydir
+-rw-r--r-- 1 redis redis 100458 Nov 27 17:24 dump.rdb
+`
+	s, _ := snapshot.FromListing(strings.NewReader(listing), snapshot.ListingOptions{Year: 2026})
+	r := phase.Classify([]*snapshot.Snapshot{s}, phase.Options{})
+	if r.Phase != phase.Steady || r.Confidence == phase.High || !strings.Contains(strings.Join(r.Next, " "), "DIR/appendonlydir") {
+		t.Errorf("%s/%s next %v", r.Phase, r.Confidence, r.Next)
+	}
+}

@@ -310,6 +310,10 @@ func matchSteady(f *facts) (verdict, bool) {
 			v.confidence = Medium
 		}
 	}
+	if f.snap.Source == snapshot.SourceListing && f.aofDirListedEmpty() {
+		v.confidence = lower(v.confidence)
+		v.evidence = append(v.evidence, Evidence{Path: f.aofDirName(), Fact: "listed, but its contents are not: the AOF files and any temp incr are unknown"})
+	}
 	switch {
 	case f.aof.multipart():
 		n := len(f.aof.incrs)
@@ -330,6 +334,21 @@ func matchSteady(f *facts) (verdict, bool) {
 		v.summary += fmt.Sprintf("; %d leftover(s) of dead jobs", len(f.jobs))
 	}
 	return v, true
+}
+
+// aofDirListedEmpty reports an appendonlydir entry with nothing listed
+// inside it: a listing of the data dir alone.
+func (f *facts) aofDirListedEmpty() bool {
+	d := f.snap.Entry(f.aofDirName())
+	if d == nil || d.Type != snapshot.TypeDir {
+		return false
+	}
+	for i := range f.snap.Entries {
+		if f.snap.Entries[i].Dir == d.Path {
+			return false
+		}
+	}
+	return true
 }
 
 // complete reports an RDB whose tail looks finished.
