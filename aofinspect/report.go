@@ -134,6 +134,7 @@ type Report struct {
 	tsMarks      []TSMark
 	firstUnknown *unknownCmd
 	badTS        struct{ count, offset int64 }
+	highDB       struct{ count, offset, db int64 }
 	badCRLF      struct {
 		count, offset, cmd int64
 		name               string
@@ -163,6 +164,9 @@ type unknownCmd struct {
 	offset int64
 	count  int64
 }
+
+// defaultDatabases is the default of the databases setting.
+const defaultDatabases = 16
 
 // maxTSMarks bounds the annotations kept for cutting at a timestamp; the
 // server writes one per second of writes at most, so a day is 86400.
@@ -307,6 +311,12 @@ func (rep *Report) scan(ctx context.Context, s *Scanner) {
 		*p++
 		if c.DB >= 0 && len(dbs) < s.lim.MaxDBs {
 			dbs[c.DB] = true
+		}
+		if c.DB >= defaultDatabases && rep.highDB.count == 0 {
+			rep.highDB.offset, rep.highDB.db = c.Offset, c.DB
+		}
+		if c.DB >= defaultDatabases {
+			rep.highDB.count++
 		}
 		switch string(c.Name) {
 		case "MULTI":
@@ -481,6 +491,11 @@ func (rep *Report) finish(s *Scanner) {
 		rep.Findings = append(rep.Findings, finding.New(finding.AOFMissingCRLF, path,
 			"%d argument(s) are not followed by \\r\\n, first in %s at offset %d; the server skips those two bytes unchecked and loads them", b.count, b.name, b.cmd).At(b.offset).
 			WithHint("redis-check-aof calls the file invalid there (\"Expected \\r\\n\") and --fix would cut it at offset %d", b.cmd))
+	}
+	if b := rep.highDB; b.count > 0 {
+		rep.Findings = append(rep.Findings, finding.New(finding.AOFSelectOutOfRange, path,
+			"%d SELECT(s) of a database beyond 15, first SELECT %d at offset %d; a server with the default 16 databases ignores them while loading and applies the following commands to the previous database", b.count, b.db, b.offset).At(b.offset).
+			WithHint("check the databases setting of the server that wrote this file"))
 	}
 	if ts := rep.Timestamps; ts != nil && ts.Backwards > 0 {
 		rep.Findings = append(rep.Findings, finding.New(finding.AOFTimestampBackwards, path,

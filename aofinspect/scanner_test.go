@@ -205,3 +205,13 @@ func TestLiveResume(t *testing.T) {
 		}
 	}
 }
+
+// SELECT 20 with the default 16 databases: observed on 7.0.15, the server
+// loads and puts the following SET into db 0.
+func TestSelectOutOfRange(t *testing.T) {
+	in := setA + "*2\r\n$6\r\nSELECT\r\n$2\r\n20\r\n" + setA
+	rep := Scan(context.Background(), strings.NewReader(in), int64(len(in)), Options{})
+	if rep.Server.Verdict != Loads || !rep.Findings.Has("aof-select-out-of-range") || len(rep.SelectedDBs) != 1 || rep.SelectedDBs[0] != 20 {
+		t.Fatalf("%s %v %v", rep.Server.Verdict, rep.SelectedDBs, rep.Findings)
+	}
+}

@@ -20,5 +20,6 @@ var (
 	AOFCutInsideMulti     = define("aof-cut-inside-multi", Warning, "the torn command lies inside a transaction: the server's in-place cut leaves a MULTI without EXEC, and the next start reverts it together with every write acknowledged in between")
 	AOFLegacyUpgrade      = define("aof-legacy-upgrade", Info, "a single-file appendonly.aof (Redis ≤ 6.2); Redis 7 moves it into the AOF directory and writes a manifest on its first start")
 	AOFSetFileMissing     = define("aof-set-file-missing", Error, "a base or incr file listed in the manifest is missing or unreadable; the server refuses to start")
+	AOFSelectOutOfRange   = define("aof-select-out-of-range", Warning, "a SELECT of a database beyond the default 16; while loading, the server ignores a SELECT it cannot honour and applies the following commands to the previous database")
 	AOFNotLoaded          = define("aof-not-loaded", Info, "a file the server never reaches because an earlier file stops the load")
 )
