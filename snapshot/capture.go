@@ -341,7 +341,7 @@ func hasPrefix(b []byte, s string) bool { return len(b) >= len(s) && string(b[:l
 func (c *capturer) readManifests() {
 	for i := range c.snap.Entries {
 		e := &c.snap.Entries[i]
-		if e.Kind != KindManifest || e.Type != TypeFile {
+		if e.Kind != KindManifest || !(e.Type == TypeFile || e.Type == TypeSymlink && c.opt.FollowSymlinks) {
 			continue
 		}
 		if e.Size > maxManifestBytes {
