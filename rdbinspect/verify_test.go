@@ -409,6 +409,50 @@ func TestAgainstRedisCheckRDB(t *testing.T) {
 	t.Logf("agreement with redis-check-rdb: %d of %d", agree, total)
 }
 
+// TestCutsAgainstRedisCheckRDB cuts a real dump at a spread of offsets and
+// checks, for each, that redis-check-rdb and aoftool both refuse it, name
+// the same key when the cut is inside one, and report offsets within the
+// record (redis-check-rdb gives the position after its last read, aoftool
+// the start of the field that cannot be completed).
+func TestCutsAgainstRedisCheckRDB(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs redis-check-rdb about 170 times")
+	}
+	b := readFixture(t, "types/dump.rdb")
+	dir := t.TempDir()
+	keyRe := regexp.MustCompile(`Reading key '([^']*)'`)
+	bin, err := exec.LookPath("redis-check-rdb")
+	if err != nil {
+		t.Skip("redis-check-rdb not installed")
+	}
+	sameKey, withKey, n := 0, 0, 0
+	for cut := 10; cut < len(b); cut += 89 {
+		p := filepath.Join(dir, "cut.rdb")
+		if err := os.WriteFile(p, b[:cut], 0o644); err != nil {
+			t.Fatal(err)
+		}
+		out, _ := exec.Command(bin, p).CombinedOutput()
+		rep := verifyBytes(t, b[:cut], Options{})
+		n++
+		if strings.Contains(string(out), "RDB looks OK") || !rep.Findings.HasError() {
+			t.Errorf("cut %d: redis-check-rdb OK=%v, aoftool %v", cut, strings.Contains(string(out), "RDB looks OK"), rep.Findings)
+			continue
+		}
+		if m := keyRe.FindStringSubmatch(string(out)); m != nil {
+			withKey++
+			if m[1] == rep.StoppedKey {
+				sameKey++
+			} else {
+				t.Logf("cut %d: redis-check-rdb reads key %q, aoftool %q", cut, m[1], rep.StoppedKey)
+			}
+		}
+	}
+	t.Logf("%d cuts: both refuse all; the same key named in %d of the %d where redis-check-rdb names one", n, sameKey, withKey)
+	if sameKey < withKey*9/10 {
+		t.Errorf("key agreement %d of %d", sameKey, withKey)
+	}
+}
+
 // TestBlockSizes runs real dumps, cuts and flips through pipelines with tiny
 // blocks, so records, strings, LZF blocks and the EOF opcode straddle block
 // boundaries: the results must not depend on the block size.

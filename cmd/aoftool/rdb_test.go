@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -236,5 +237,50 @@ func TestRDBLyingLengthsMemory(t *testing.T) {
 	runtime.ReadMemStats(&ms)
 	if per := (ms.TotalAlloc - before) / uint64(len(paths)); per > 4<<20 {
 		t.Errorf("%d bytes allocated per lying file", per)
+	}
+}
+
+// TestRDBUnderAddressSpaceLimit runs the built binary with ulimit -v 1 GiB
+// on a real dump and on files whose lengths claim up to 2^64-1 bytes: it
+// must finish with the right exit code, not die allocating.
+func TestRDBUnderAddressSpaceLimit(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	bin := filepath.Join(t.TempDir(), "aoftool")
+	// The static build CI ships: with cgo, glibc reserves 64 MiB of address
+	// space per thread arena, which says nothing about aoftool's memory.
+	build := exec.Command("go", "build", "-o", bin, ".")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	dir := t.TempDir()
+	b, _ := os.ReadFile(filepath.Join(rdbFixtures, "empty", "dump.rdb"))
+	lie := append(append([]byte{}, b[:len(b)-9]...), 0xfe, 0x00, 0x00, 0x01, 'k', 0x81, 0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 'x')
+	lie = append(lie, 0xff, 1, 2, 3, 4, 5, 6, 7, 8)
+	lieCount := append(append([]byte{}, b[:len(b)-9]...), 0xfe, 0x00, 0x01, 0x01, 'k', 0x80, 0xff, 0xff, 0xff, 0xff, 0x01, 'a')
+	lieCount = append(lieCount, 0xff, 1, 2, 3, 4, 5, 6, 7, 8)
+	for name, data := range map[string][]byte{"lie.rdb": lie, "lie-count.rdb": lieCount} {
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sized, _ := filepath.Abs(filepath.Join(rdbFixtures, "sized", "dump.rdb"))
+	for _, c := range []struct {
+		file string
+		code int
+	}{{sized, 0}, {filepath.Join(dir, "lie.rdb"), 1}, {filepath.Join(dir, "lie-count.rdb"), 1}} {
+		cmd := exec.Command("bash", "-c", `ulimit -v 1048576 && exec "$0" rdb --keys "$1"`, bin, c.file)
+		out, err := cmd.CombinedOutput()
+		code := 0
+		if ee, ok := err.(*exec.ExitError); ok {
+			code = ee.ExitCode()
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		if code != c.code {
+			t.Errorf("%s under ulimit -v 1 GiB: exit %d, want %d\n%s", c.file, code, c.code, out)
+		}
 	}
 }
