@@ -532,7 +532,7 @@ func (rep *Report) truncHint(cut int64, last bool) string {
 	if last {
 		return fmt.Sprintf("aoftool aof --repair-to OUT %s writes a copy cut at offset %d; started on this file, Redis cuts it in place (aof-load-truncated yes) or refuses (no)", rep.Path, rep.OKUpTo)
 	}
-	return fmt.Sprintf("do not start Redis on this directory: it cuts this file in place to %d bytes, refuses, and loads without this tail on the next start; repair a copy with aoftool aof --repair-to DIR", cut)
+	return fmt.Sprintf("do not start Redis on this directory: it cuts this file in place to %d bytes, refuses, and a later start loads without this tail; repair a copy with aoftool aof --repair-to DIR", cut)
 }
 
 func (rep *Report) truncatedFindings(ce *CorruptionError, cut int64, last bool, tail *Tail, multiStart int64) {
