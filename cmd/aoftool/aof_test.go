@@ -134,6 +134,11 @@ func TestAOFVerdictAgreesWithRedis(t *testing.T) {
 			}
 			t.Run(name, func(t *testing.T) {
 				t.Parallel()
+				if strings.HasPrefix(v.name, "argc-") && strictOvercommit() {
+					// The server allocates 8 bytes per claimed argument up front
+					// (up to 16 GiB, lazily); strict overcommit makes it abort.
+					t.Skip("vm.overcommit_memory=2: the server's up-front argv allocation fails here")
+				}
 				dir := makeAOFDir(t, v.data, notLast)
 				guard := fsguard.Record(t, dir)
 				r := runCLI(t, "", "aof", "--json", dir)
@@ -211,6 +216,11 @@ func TestAOFVerdictAgreesWithRedis(t *testing.T) {
 			})
 		}
 	}
+}
+
+func strictOvercommit() bool {
+	b, err := os.ReadFile("/proc/sys/vm/overcommit_memory")
+	return err == nil && strings.TrimSpace(string(b)) == "2"
 }
 
 func tailLines(s string, n int) string {
