@@ -53,6 +53,7 @@ func Classify(snaps []*snapshot.Snapshot, opt Options) *Result {
 	if v.evidence != nil {
 		r.Evidence = v.evidence
 	}
+	r.Evidence = append(r.Evidence, changes(f)...)
 	if v.step > 0 {
 		r.StepNumber = v.step
 		of := 4
@@ -74,6 +75,42 @@ func Classify(snaps []*snapshot.Snapshot, opt Options) *Result {
 	}
 	r.Findings.Sort()
 	return r
+}
+
+// maxChangeEvidence bounds the changes between snapshots listed as
+// evidence; a busy directory has many.
+const maxChangeEvidence = 6
+
+// changes lists what Redis did between the first and the last snapshot
+// (renames, creations, removals of its artifacts), in snapshot's words.
+func changes(f *facts) []Evidence {
+	if len(f.snaps) < 2 {
+		return nil
+	}
+	d := snapshot.Diff(f.snaps[0], f.snap)
+	var out []Evidence
+	for _, e := range d.Events {
+		switch e.Type {
+		case snapshot.EventRenamed, snapshot.EventCreated, snapshot.EventRemoved, snapshot.EventReplaced:
+		default:
+			continue
+		}
+		if e.Kind == snapshot.KindUnknown && e.OldKind == snapshot.KindUnknown || e.Kind == snapshot.KindAppendOnlyDir {
+			continue
+		}
+		if len(out) == maxChangeEvidence {
+			break
+		}
+		fact := string(e.Type)
+		if e.OldPath != "" {
+			fact += " from " + e.OldPath
+		}
+		if e.Explanation != "" {
+			fact += ": " + e.Explanation
+		}
+		out = append(out, Evidence{Path: e.Path, Fact: "between snapshots, " + fact})
+	}
+	return out
 }
 
 // progress estimates the running job's final size and, when growth was

@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"path"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -402,6 +403,24 @@ func TestLeftoversAndRisks(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// Between two snapshots a transfer file became dump.rdb: the change is
+// evidence, the phase is what runs now.
+func TestChangesBetweenSnapshotsAreEvidence(t *testing.T) {
+	a := newDir(t0.Add(30*time.Second)).aof(1, emptyBase, 0, 1, emptyAOF).file("temp-1795799000.25547.rdb", 50000, 29.9)
+	b := newDir(t0.Add(32*time.Second)).aof(1, emptyBase, 0, 1, emptyAOF).file("dump.rdb", 100458, 30.5)
+	r := classify(a, b)
+	if r.Phase != SyncLoading || r.StepNumber != 2 {
+		t.Fatalf("%s step %d", r.Phase, r.StepNumber)
+	}
+	found := false
+	for _, e := range r.Evidence {
+		found = found || (e.Path == "dump.rdb" && strings.Contains(e.Fact, "between snapshots"))
+	}
+	if !found {
+		t.Errorf("no change evidence: %+v", r.Evidence)
 	}
 }
 
