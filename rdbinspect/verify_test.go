@@ -2,6 +2,7 @@ package rdbinspect
 
 import (
 	"bytes"
+	"flag"
 	"context"
 	"encoding/binary"
 	"fmt"
@@ -20,6 +21,10 @@ import (
 )
 
 const fixtures = "../testdata/rdb"
+
+// writeSeeds rewrites the fuzz seeds in testdata/seeds from the built
+// records: go test ./rdbinspect -run TestBuiltRecords -write-seeds
+var writeSeeds = flag.Bool("write-seeds", false, "write the built records to testdata/seeds for the fuzz targets")
 
 func readFixture(t testing.TB, rel string) []byte {
 	t.Helper()
@@ -632,6 +637,12 @@ func TestBuiltRecords(t *testing.T) {
 			w := newBuilder(c.version).aux("redis-ver", "7.4.0").raw(opSelectDB, 0)
 			c.rec(w)
 			b := w.eof(true)
+			if *writeSeeds {
+				name := strings.NewReplacer(" ", "-", "/", "-", ",", "").Replace(c.name)
+				if err := os.WriteFile(filepath.Join("testdata", "seeds", name+".rdb"), b, 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
 			rep := verifyBytes(t, b, Options{Keys: true})
 			if c.code == "" {
 				if len(rep.Findings) != 0 || !rep.Complete || rep.Checksum.Status != ChecksumOK {

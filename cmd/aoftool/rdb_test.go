@@ -284,3 +284,14 @@ func TestRDBUnderAddressSpaceLimit(t *testing.T) {
 		}
 	}
 }
+
+func TestTempRDBNames(t *testing.T) {
+	for name, want := range map[string]bool{
+		"temp-4242.rdb": true, "temp-1732710000.4242.rdb": true, "dump.rdb": false,
+		"temp-rewriteaof-42.aof": false, "temp-.rdb": false, "temp-42.rdb.bak": false,
+	} {
+		if got := tempRDB.MatchString(name); got != want {
+			t.Errorf("%s: live temp RDB %v, want %v", name, got, want)
+		}
+	}
+}
