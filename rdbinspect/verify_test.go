@@ -2,9 +2,9 @@ package rdbinspect
 
 import (
 	"bytes"
-	"flag"
 	"context"
 	"encoding/binary"
+	"flag"
 	"fmt"
 	"io"
 	"os"
