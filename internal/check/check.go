@@ -202,7 +202,7 @@ func Run(ctx context.Context, dir string, opt Options) *Report {
 		all = append(all, f)
 	}
 	r.Findings = dedupe(all)
-	r.startOnAOF(snap, baseRDB, legacy)
+	r.startOnAOF(snap, baseRDB, legacy, dump)
 	r.startWithoutAOF(snap, dump)
 	r.Verdict = r.verdictText()
 	return r
@@ -290,7 +290,7 @@ func plural(n int64, one, many string) string {
 
 // startOnAOF is the start with appendonly yes: the manifest's files (or the
 // legacy file, upgraded), dump.rdb ignored.
-func (r *Report) startOnAOF(snap *snapshot.Snapshot, baseRDB map[string]*rdbinspect.Report, legacy *snapshot.Entry) {
+func (r *Report) startOnAOF(snap *snapshot.Snapshot, baseRDB map[string]*rdbinspect.Report, legacy *snapshot.Entry, dump *rdbinspect.Report) {
 	o := emptyOutcome()
 	defer func() { r.Start.AOFOn = o }()
 	dumpEntry := snap.Entry(snap.DBFilename)
@@ -372,6 +372,9 @@ func (r *Report) startOnAOF(snap *snapshot.Snapshot, baseRDB map[string]*rdbinsp
 		note := fmt.Sprintf("%s is ignored while AOF is on", dumpEntry.Path)
 		if r.Findings.Has(finding.DumpIgnoredAOFOn) || r.Findings.Has(finding.StaleAOFAfterSync) {
 			note += " and holds data the AOF does not"
+			if dump != nil && dump.StructureChecked && o.Keys != nil {
+				note += fmt.Sprintf(" (%s against %s loaded from the AOF)", plural(dump.Keys.Keys, "key", "keys"), plural(*o.Keys, "key", "keys"))
+			}
 		}
 		o.Loses = append(o.Loses, note)
 	}
