@@ -436,6 +436,12 @@ func (rep *Report) finish(s *Scanner) {
 		rep.Findings = append(rep.Findings, finding.New(finding.AOFBadFormat, path,
 			"the command at offset %d is not valid RESP (at %d expected %s, found %s); the server stops with \"Bad file format\" and refuses to start", ce.Offset, ce.At, ce.Expected, ce.Found).At(ce.At).AtLine(int(ce.Line)).
 			WithHint("aoftool aof --repair-to OUT %s writes a copy cut at offset %d (%d bytes after it are lost; redis-check-aof --fix cuts the same way, in place)", path, rep.OKUpTo, rep.Size-rep.OKUpTo))
+		if ce.Expected == "argument count ≥ 1" {
+			// redis-check-aof loops zero times over such a count.
+			f := &rep.Findings[len(rep.Findings)-1]
+			f.Message += "; redis-check-aof reports this file as valid, so its --fix does not help"
+			f.Hint = fmt.Sprintf("aoftool aof --repair-to OUT %s writes a copy cut at offset %d (%d bytes after it are lost)", path, rep.OKUpTo, rep.Size-rep.OKUpTo)
+		}
 		rep.Server = Server{Verdict: Refuses, LoadTruncatedYes: "refuses: bad file format", LoadTruncatedNo: "refuses: bad file format"}
 	case ce != nil && errors.Is(ce, ErrTruncated):
 		cut, _ := s.ServerCut()
