@@ -51,11 +51,15 @@ func rev64(v uint64) uint64 {
 	return r
 }
 
-// foldConsts multiply the two halves of the 128-bit register when folding
-// 16 bytes: the low quadword holds the higher-degree half (reflected data),
-// so it takes x^192 and the high quadword x^128, each divided by x because a
-// carry-less product of two reflected 64-bit values lands one bit low.
-var foldConsts = [2]uint64{rev64(xPowModP(191)), rev64(xPowModP(127))}
+// foldConsts multiply the two halves of a 128-bit register when folding it
+// forward: the low quadword holds the higher-degree half (reflected data),
+// so it takes x^(n+64) and the high quadword x^n, each divided by x because
+// a carry-less product of two reflected 64-bit values lands one bit low.
+// The first pair folds by 16 bytes (n = 128), the second by 64 (n = 512).
+var foldConsts = [4]uint64{
+	rev64(xPowModP(191)), rev64(xPowModP(127)),
+	rev64(xPowModP(575)), rev64(xPowModP(511)),
+}
 
 // crcCLMUL folds the bulk of p with PCLMULQDQ, then finishes the 16 folded
 // bytes and the unaligned tail with the table.

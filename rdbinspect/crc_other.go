@@ -4,6 +4,6 @@ package rdbinspect
 
 const useCLMUL = false
 
-func foldCLMUL(p []byte, init uint64, k *[2]uint64, out *[2]uint64) {
+func foldCLMUL(p []byte, init uint64, k *[4]uint64, out *[2]uint64) {
 	panic("unreachable")
 }

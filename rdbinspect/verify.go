@@ -158,7 +158,7 @@ func hex16(v uint64) string { return fmt.Sprintf("%016x", v) }
 // snapshot of the file length; nothing past it is read, so a file that is
 // still being written is judged on the bytes it had.
 func Verify(ctx context.Context, r io.ReaderAt, size int64, opt Options) *Report {
-	rep := &Report{Schema: 1, Path: opt.Path, Size: size, RDBEnd: -1, Aux: []AuxField{}, Findings: finding.List{}}
+	rep := &Report{Schema: 1, Path: opt.Path, Size: size, RDBEnd: -1, Aux: []AuxField{}, Findings: finding.List{}, Keys: KeyStats{DBs: []DBStats{}}}
 	rep.Checksum.Status = ChecksumNotRead
 	add := func(code finding.Code, off int64, format string, args ...any) *finding.Finding {
 		f := finding.New(code, opt.Path, format, args...)

@@ -835,6 +835,9 @@ func (h *bigHeap) Pop() any {
 // finish sorts the statistics for the report.
 func (w *walker) finish(withTypes bool) KeyStats {
 	st := w.stats
+	if st.DBs == nil {
+		st.DBs = []DBStats{}
+	}
 	sort.Slice(st.DBs, func(i, j int) bool { return st.DBs[i].DB < st.DBs[j].DB })
 	if withTypes {
 		// Types 3 and 5 (and other pairs) share a name and encoding.

@@ -142,7 +142,7 @@ func runRDB(ctx context.Context, g *globalOptions, o rdbOptions, files []string,
 // the file could not be opened or read at all (exit 2).
 func inspectRDB(ctx context.Context, g *globalOptions, o rdbOptions, path string) (*rdbinspect.Report, bool) {
 	fail := func(code finding.Code, format string, args ...any) (*rdbinspect.Report, bool) {
-		rep := &rdbinspect.Report{Schema: 1, Path: path, RDBEnd: -1, Aux: []rdbinspect.AuxField{}}
+		rep := &rdbinspect.Report{Schema: 1, Path: path, RDBEnd: -1, Aux: []rdbinspect.AuxField{}, Keys: rdbinspect.KeyStats{DBs: []rdbinspect.DBStats{}}}
 		rep.Checksum.Status = rdbinspect.ChecksumNotRead
 		rep.Findings = finding.List{finding.New(code, path, format, args...)}
 		rep.Verdict = "could not read the file"
