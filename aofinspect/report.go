@@ -176,6 +176,9 @@ const maxTSMarks = 1 << 20
 // empty) and reports what the server would do with it. size is the file's
 // size (0 or less: unknown). It returns a report even on error; a read
 // error (not corruption) is in Report.Err and an input-unreadable finding.
+// When r is also an io.ReaderAt and the file starts with an RDB part, that
+// part is verified by rdbinspect through ReadAt from offset 0, so r must
+// then start at the beginning of the file (an io.SectionReader does).
 func Scan(ctx context.Context, r io.Reader, size int64, opt Options) *Report {
 	opt.Size = size
 	s := NewScanner(r, opt)
