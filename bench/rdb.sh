@@ -28,7 +28,10 @@ pid=""
 cleanup() {
   if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then kill "$pid"; wait "$pid" 2>/dev/null || true; fi
   rm -f "$out/pipe.txt" "$out/redis.sock"
-  if [ -z "${KEEP:-}" ]; then rm -rf "$data"; fi
+  if [ -z "${KEEP:-}" ]; then
+    rm -rf "$data"
+    rm -f "$out/aoftool" "$out/time.txt" "$out/redis.log" "$out/check.out" "$out/aoftool.out" "$out/keys.out"
+  fi
 }
 trap cleanup EXIT
 

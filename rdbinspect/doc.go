@@ -38,6 +38,15 @@
 // (aux aof-preamble 1) followed by RESP commands. Report.RDBEnd tells an AOF
 // scanner where that tail begins.
 //
+// # Checksum
+//
+// The CRC-64 is computed over 1 MiB blocks by several goroutines and the
+// block sums are joined with the GF(2) shift operator (CRC64Combine, after
+// zlib's crc32_combine). On amd64 each block is folded four 16-byte lanes at
+// a time with PCLMULQDQ and finished with the table of hash/crc64; other
+// architectures use the table alone. Both are tested against each other and
+// against trailers written by redis-server.
+//
 // # Redis sources mirrored
 //
 // src/rdb.h (opcodes, types, rdbIsObjectType), src/rdb.c (rdbLoadLenByRef,
