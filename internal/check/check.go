@@ -307,7 +307,13 @@ func (r *Report) startOnAOF(snap *snapshot.Snapshot, baseRDB map[string]*rdbinsp
 	default:
 		o.Starts = true
 		o.Dataset = "an empty dataset: there is no AOF to load"
-		o.Modifies = append(o.Modifies, fmt.Sprintf("creates %s/ with an empty base 1, incr 1 and a manifest", snap.AppendDirName))
+		if m != nil && m.Verdict.Reason != "" {
+			o.Dataset = "an empty dataset: " + m.Verdict.Reason
+		}
+		o.Modifies = append(o.Modifies, fmt.Sprintf("creates an empty base 1, incr 1 and a manifest in %s/", snap.AppendDirName))
+		if m != nil && m.Findings.Has(finding.ManifestAbsentSetFound) {
+			o.Loses = append(o.Loses, fmt.Sprintf("the AOF parts in %s/ that no manifest lists: Redis overwrites base 1 and appends to incr 1", snap.AppendDirName))
+		}
 		if dumpEntry != nil && dumpEntry.Size > 0 {
 			o.Loses = append(o.Loses, fmt.Sprintf("%s (%d bytes) is ignored while AOF is on", dumpEntry.Path, dumpEntry.Size))
 		}

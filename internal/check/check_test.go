@@ -174,3 +174,19 @@ func TestLeftoverContentIsNotAnError(t *testing.T) {
 		t.Errorf("phase %s leftovers %+v", r.Phase.Phase, r.Phase.Leftovers)
 	}
 }
+
+// AOF parts without a manifest: Redis starts empty and writes over them.
+func TestPartsWithoutManifest(t *testing.T) {
+	dir := copyFixture(t, "redis7-writes")
+	if err := os.Remove(filepath.Join(dir, "appendonlydir", "appendonly.aof.manifest")); err != nil {
+		t.Fatal(err)
+	}
+	r := run(t, dir)
+	on := r.Start.AOFOn
+	if !on.Starts || on.Keys == nil || *on.Keys != 0 || len(on.Loses) == 0 || !strings.Contains(on.Loses[0], "no manifest lists") {
+		t.Errorf("AOF on: %+v", on)
+	}
+	if !r.Findings.Has(finding.ManifestAbsentSetFound) {
+		t.Errorf("findings %v", r.Findings)
+	}
+}
