@@ -152,7 +152,7 @@ func matchRewriteBg(f *facts) (verdict, bool) {
 	if len(f.tempIncrs) > 0 && alive(f.tempIncrs) != nil {
 		v.evidence = append(v.evidence, ev(alive(f.tempIncrs)[0].e, "temp incr of AOF_WAIT_REWRITE: becomes the new incr file at install"))
 	}
-	if f.rebuild() && alive(f.tempIncrs) != nil {
+	if f.rebuild() && (alive(f.tempIncrs) != nil || f.legacyOnly()) {
 		v.step = 4
 		v.evidence = append(v.evidence, ev(f.dump, "newer than every AOF file: the rewrite rebuilds the AOF after a full sync"))
 	}
@@ -180,7 +180,8 @@ func matchRewrite(f *facts) (verdict, bool) {
 	}
 	if f.rebuild() {
 		v.evidence = append(v.evidence, ev(f.dump, "newer than every AOF file: the AOF is being rebuilt from the dataset of a full sync"))
-		if len(ti) > 0 {
+		// Redis <= 6.2 has no temp incr: it reopens the single file.
+		if len(ti) > 0 || f.legacyOnly() {
 			v.step = 3
 		}
 	}
@@ -335,6 +336,10 @@ func matchSteady(f *facts) (verdict, bool) {
 	}
 	return v, true
 }
+
+// legacyOnly reports the Redis <= 6.2 layout: one appendonly.aof, no
+// multi-part set.
+func (f *facts) legacyOnly() bool { return f.aof.legacy != nil && !f.aof.multipart() }
 
 // aofDirListedEmpty reports an appendonlydir entry with nothing listed
 // inside it: a listing of the data dir alone.

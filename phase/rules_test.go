@@ -337,6 +337,15 @@ func TestLegacyLayouts(t *testing.T) {
 	if r.Phase != AOFRewrite || r.Confidence != High {
 		t.Errorf("legacy rewrite: %s/%s (%s)", r.Phase, r.Confidence, r.Rule)
 	}
+	// A Redis <= 6.2 replica rebuilding its single AOF after a full sync.
+	r = classify(newDir(t0.Add(100*time.Second)).file("appendonly.aof", 300, 1).file("dump.rdb", 1<<20, 50).file("temp-rewriteaof-88.aof", 4096, 99.9))
+	if r.Phase != AOFRewrite || r.StepNumber != 3 {
+		t.Errorf("legacy rebuild rewrite: %s step %d", r.Phase, r.StepNumber)
+	}
+	r = classify(newDir(t0.Add(100*time.Second)).file("appendonly.aof", 300, 1).file("dump.rdb", 1<<20, 50).file("temp-rewriteaof-bg-88.aof", 1<<20, 99.9))
+	if r.Phase != AOFRewriteFinishing || r.StepNumber != 4 {
+		t.Errorf("legacy rebuild install: %s step %d", r.Phase, r.StepNumber)
+	}
 	// AOF off, no appendonlydir at all.
 	r = classify(newDir(t0.Add(10*time.Second)).file("dump.rdb", 5000, 1).file("temp-99.rdb", 4096, 9.9))
 	if r.Phase != BGSave {
