@@ -104,6 +104,10 @@ type BigKey struct {
 	Bytes    int64  `json:"bytes"`
 	Offset   int64  `json:"offset"`
 	Expires  bool   `json:"expires"`
+	// Elements counts list items, set and zset members, hash fields or
+	// stream entries; absent for strings, modules and encodings whose
+	// header does not say.
+	Elements *int64 `json:"elements,omitempty"`
 }
 
 // KeyStats summarises the keyspace. Counts are of the records walked: on a

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -240,6 +241,23 @@ func TestTypesAndBiggest(t *testing.T) {
 	if len(rep.Keys.Biggest) != 3 || rep.Keys.Biggest[0].Key != "list:big" || rep.Keys.Biggest[0].Bytes < rep.Keys.Biggest[1].Bytes {
 		t.Errorf("biggest %+v", rep.Keys.Biggest)
 	}
+	// Element counts as the fixture script created them.
+	all := verifyBytes(t, readFixture(t, "types/dump.rdb"), Options{Keys: true, Top: 100})
+	want2 := map[string]int64{"list:big": 3000, "list:small": 6, "set:intset": 4, "set:strings": 3, "set:bigint": 600, "zset:small": 3, "zset:big": 200, "hash:small": 2, "hash:big": 200, "stream:s": 20}
+	seen := 0
+	for _, b := range all.Keys.Biggest {
+		if w, ok := want2[b.Key]; ok {
+			seen++
+			if b.Elements == nil || *b.Elements != w {
+				t.Errorf("%s: elements %v, want %d", b.Key, b.Elements, w)
+			}
+		} else if b.Type == "string" && b.Elements != nil {
+			t.Errorf("%s: string with elements", b.Key)
+		}
+	}
+	if seen != len(want2) {
+		t.Errorf("saw %d of %d keys with elements", seen, len(want2))
+	}
 }
 
 // TestTruncatedEveryOffset cuts real dumps at every length: each cut must be
@@ -465,7 +483,8 @@ func TestBlockSizes(t *testing.T) {
 	names := []string{"types/dump.rdb", "preamble/appendonly.aof", "checksum-off/dump.rdb", "empty/dump.rdb"}
 	want := map[string]string{}
 	summary := func(rep *Report) string {
-		return fmt.Sprintf("%v %s %s %v %d %d %d %v", codes(rep.Findings), rep.Checksum.Status, rep.Checksum.Computed, rep.Complete, rep.RDBEnd, rep.Keys.Keys, rep.Keys.Expires, rep.Keys.Biggest)
+		big, _ := json.Marshal(rep.Keys.Biggest)
+		return fmt.Sprintf("%v %s %s %v %d %d %d %s", codes(rep.Findings), rep.Checksum.Status, rep.Checksum.Computed, rep.Complete, rep.RDBEnd, rep.Keys.Keys, rep.Keys.Expires, big)
 	}
 	var inputs [][]byte
 	for _, n := range names {

@@ -130,6 +130,9 @@ type walker struct {
 
 	ring [1 << 14]byte // LZF back-reference window
 
+	blobCount int64 // entries in the last blob, -1 when its header does not say
+	elems     int64 // elements of the last value, -1 when unknown
+
 	db      uint64
 	stats   KeyStats
 	dbIdx   map[uint64]int
@@ -441,6 +444,12 @@ func (w *walker) blob(kind int, what string) {
 	}
 	h := w.head[:w.headLen]
 	n := w.ulen
+	w.blobCount = -1
+	defer func() {
+		if w.err != nil {
+			w.blobCount = -1
+		}
+	}()
 	badf := func(format string, args ...any) {
 		w.fail(ErrInvalidEncoding, at, what+": "+format, args...)
 	}
@@ -454,6 +463,8 @@ func (w *walker) blob(kind int, what string) {
 			badf("ziplist tail offset %d is outside its %d bytes", tail, n)
 		} else if w.lastB != 0xff {
 			badf("ziplist does not end with 0xFF")
+		} else if c := binary.LittleEndian.Uint16(h[8:]); c != 0xffff {
+			w.blobCount = int64(c)
 		}
 	case blobListpack:
 		if n < 7 || len(h) < 6 {
@@ -462,6 +473,8 @@ func (w *walker) blob(kind int, what string) {
 			badf("listpack header says %d bytes, the string holds %d", lp, n)
 		} else if w.lastB != 0xff {
 			badf("listpack does not end with 0xFF")
+		} else if c := binary.LittleEndian.Uint16(h[4:]); c != 0xffff {
+			w.blobCount = int64(c)
 		}
 	case blobIntset:
 		if n < 8 || len(h) < 8 {
@@ -474,10 +487,14 @@ func (w *walker) blob(kind int, what string) {
 			badf("intset encoding %d is not 2, 4 or 8", enc)
 		} else if 8+enc*cnt != n {
 			badf("intset of %d %d-byte integers needs %d bytes, the string holds %d", cnt, enc, 8+enc*cnt, n)
+		} else {
+			w.blobCount = int64(cnt)
 		}
 	case blobZipmap:
 		if n < 2 || w.lastB != 0xff {
 			badf("zipmap does not end with 0xFF")
+		} else if h[0] < 254 {
+			w.blobCount = int64(h[0])
 		}
 	case blobStreamID:
 		if n != 16 {
@@ -527,19 +544,44 @@ func (w *walker) moduleValue(what string) {
 	}
 }
 
-// value skips the value of one record of type t.
+// blobElems converts the entry count of the last blob into elements.
+func (w *walker) blobElems(t int) int64 {
+	if w.blobCount < 0 {
+		return -1
+	}
+	return w.blobCount / perBlob(t)
+}
+
+// perBlob is how many blob entries make one element: hashes and zsets
+// store two per field or member, hashes with field TTLs three.
+func perBlob(t int) int64 {
+	switch t {
+	case typeZSetZiplist, typeHashZiplist, typeHashListpack, typeZSetListpack:
+		return 2
+	case typeHashLPExPreGA, typeHashLPEx:
+		return 3
+	}
+	return 1
+}
+
+// value skips the value of one record of type t and sets w.elems to its
+// number of elements (list items, set members, hash fields, stream
+// entries), or -1 when the encoding does not say.
 func (w *walker) value(t int) {
+	w.elems = -1
 	what := valueWhat[t]
 	switch t {
 	case typeString:
 		w.str(what, false)
 	case typeList, typeSet:
 		n := w.count(1, "list or set length")
+		w.elems = int64(n)
 		for i := uint64(0); i < n && w.err == nil; i++ {
 			w.str("element", false)
 		}
 	case typeZSet, typeZSet2:
 		n := w.count(2, "zset length")
+		w.elems = int64(n)
 		for i := uint64(0); i < n && w.err == nil; i++ {
 			w.str("zset member", false)
 			if t == typeZSet2 {
@@ -550,6 +592,7 @@ func (w *walker) value(t int) {
 		}
 	case typeHash:
 		n := w.count(2, "hash length")
+		w.elems = int64(n)
 		for i := uint64(0); i < n && w.err == nil; i++ {
 			w.str("hash field", false)
 			w.str("hash value", false)
@@ -559,6 +602,7 @@ func (w *walker) value(t int) {
 			w.fixed(8, "hash minimum expire time")
 		}
 		n := w.count(3, "hash length")
+		w.elems = int64(n)
 		for i := uint64(0); i < n && w.err == nil; i++ {
 			w.length("hash field TTL")
 			w.str("hash field", false)
@@ -566,22 +610,36 @@ func (w *walker) value(t int) {
 		}
 	case typeHashZipmap:
 		w.blob(blobZipmap, what)
+		w.elems = w.blobCount
 	case typeListZiplist, typeZSetZiplist, typeHashZiplist:
 		w.blob(blobZiplist, what)
+		w.elems = w.blobElems(t)
 	case typeSetIntset:
 		w.blob(blobIntset, what)
+		w.elems = w.blobCount
 	case typeHashListpack, typeZSetListpack, typeSetListpack, typeHashLPExPreGA:
 		w.blob(blobListpack, what)
+		w.elems = w.blobElems(t)
 	case typeHashLPEx:
 		w.fixed(8, "hash minimum expire time")
 		w.blob(blobListpack, what)
+		w.elems = w.blobElems(t)
 	case typeListQuicklist:
 		n := w.count(1, "quicklist node count")
+		total := int64(0)
 		for i := uint64(0); i < n && w.err == nil; i++ {
 			w.blob(blobZiplist, "quicklist node")
+			if total >= 0 && w.blobCount >= 0 {
+				total += w.blobCount
+			} else {
+				total = -1
+			}
 		}
+		w.elems = total
 	case typeListQuicklist2:
 		n := w.count(2, "quicklist node count")
+		total := int64(0)
+		defer func() { w.elems = total }()
 		for i := uint64(0); i < n && w.err == nil; i++ {
 			at := w.s.off()
 			c, _ := w.length("quicklist container")
@@ -591,8 +649,16 @@ func (w *walker) value(t int) {
 			switch c {
 			case 1: // plain node: one large element
 				w.str("quicklist plain node", false)
+				if total >= 0 {
+					total++
+				}
 			case 2:
 				w.blob(blobListpack, "quicklist node")
+				if total >= 0 && w.blobCount >= 0 {
+					total += w.blobCount
+				} else {
+					total = -1
+				}
 			default:
 				w.fail(ErrInvalidOpcode, at, "quicklist node container %d is neither 1 (plain) nor 2 (packed)", c)
 			}
@@ -614,7 +680,11 @@ func (w *walker) stream(t int) {
 		w.blob(blobStreamID, "stream node key")
 		w.blob(blobListpack, "stream listpack")
 	}
-	w.length("stream length")
+	length, _ := w.length("stream length")
+	w.elems = int64(length)
+	if length > 1<<62 {
+		w.elems = -1
+	}
 	w.length("stream last ID")
 	w.length("stream last ID")
 	if t >= typeStreamLP2 {
@@ -794,6 +864,10 @@ func (w *walker) record(t int, expires bool, size, at int64, keyLen uint64) {
 	}
 	if w.topN > 0 && (len(w.top) < w.topN || size > w.top[0].Bytes) {
 		bk := BigKey{DB: w.db, Key: printableKey(w.curKey, keyLen), Type: typeInfos[t].name, Encoding: typeInfos[t].encoding, Bytes: size, Offset: at, Expires: expires}
+		if w.elems >= 0 {
+			e := w.elems
+			bk.Elements = &e
+		}
 		if len(w.top) < w.topN {
 			heap.Push(&w.top, bk)
 		} else {

@@ -300,9 +300,13 @@ func printKeyStats(w io.Writer, k rdbinspect.KeyStats) error {
 	}
 	if len(k.Biggest) > 0 {
 		fmt.Fprintf(w, "\nBiggest keys (serialized size, top %d):\n", len(k.Biggest))
-		t := newTable(w, "DB", "Key", "Type", "Encoding", "Size", "TTL", "Offset")
+		t := newTable(w, "DB", "Key", "Type", "Encoding", "Size", "Elements", "TTL", "Offset")
 		for _, b := range k.Biggest {
-			if err := t.Append([]string{strconv.FormatUint(b.DB, 10), displayName(b.Key), b.Type, b.Encoding, bytesCell(b.Bytes), yesNo(b.Expires), strconv.FormatInt(b.Offset, 10)}); err != nil {
+			elems := "-"
+			if b.Elements != nil {
+				elems = strconv.FormatInt(*b.Elements, 10)
+			}
+			if err := t.Append([]string{strconv.FormatUint(b.DB, 10), displayName(b.Key), b.Type, b.Encoding, bytesCell(b.Bytes), elems, yesNo(b.Expires), strconv.FormatInt(b.Offset, 10)}); err != nil {
 				return err
 			}
 		}
