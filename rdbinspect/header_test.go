@@ -157,3 +157,14 @@ func TestCRCFoldingMatchesTable(t *testing.T) {
 		t.Log("no PCLMULQDQ on this machine; only the table path was tested")
 	}
 }
+
+func TestZerosOperator(t *testing.T) {
+	for _, n := range []int64{1, 2, 7, 8, 4096, 12345, 1 << 20} {
+		op := zerosOperator(n)
+		for _, v := range []uint64{1, 0x8000000000000000, 0xe9c6d914c4b8d9ca, ^uint64(0)} {
+			if got, want := gf2Times(op, v), CRC64Combine(v, 0, n); got != want {
+				t.Errorf("n %d v %x: operator %x, combine %x", n, v, got, want)
+			}
+		}
+	}
+}

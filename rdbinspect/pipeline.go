@@ -70,7 +70,6 @@ func newPipeline(ctx context.Context, r io.ReaderAt, size, crcEnd int64, workers
 		order:  make(chan chan *block, nbuf),
 		pool:   make(chan *block, nbuf),
 		cancel: cancel,
-		op:     zerosOperator(bs),
 	}
 	bufSize := carryRoom + int(min(bs, max(size, 1)))
 	// A fixed set of blocks circulates: pool -> worker -> walk -> pool, so
@@ -165,6 +164,9 @@ func (p *pipeline) release(b *block) {
 
 func (p *pipeline) fold(sum uint64, n int64) {
 	if n == int64(pipeBlock) {
+		if p.op == nil {
+			p.op = zerosOperator(n)
+		}
 		p.acc = gf2Times(p.op, p.acc) ^ sum
 	} else {
 		p.acc = CRC64Combine(p.acc, sum, n)
