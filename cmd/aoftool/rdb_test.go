@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,7 +13,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aoftool/aoftool/finding"
 	"github.com/aoftool/aoftool/internal/fsguard"
+	"github.com/aoftool/aoftool/internal/redistest"
 	"github.com/aoftool/aoftool/rdbinspect"
 )
 
@@ -293,5 +296,58 @@ func TestTempRDBNames(t *testing.T) {
 		if got := tempRDB.MatchString(name); got != want {
 			t.Errorf("%s: live temp RDB %v, want %v", name, got, want)
 		}
+	}
+}
+
+// TestRDBLiveBGSAVE reads the temp file of a BGSAVE child while it is still
+// being written (rdb-key-save-delay slows the child): a warning that it is
+// incomplete and exit 0, never a truncation error; then the finished dump.
+func TestRDBLiveBGSAVE(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts redis-server")
+	}
+	s := redistest.Start(t, redistest.Options{Config: []string{"rdb-key-save-delay 2000"}})
+	var cmds [][]string
+	for i := range 3000 {
+		cmds = append(cmds, []string{"SET", fmt.Sprintf("live:%d", i), strings.Repeat("v", i%50)})
+	}
+	if err := s.Pipeline(cmds); err != nil {
+		t.Fatal(err)
+	}
+	s.MustDo("BGSAVE")
+	var tmp string
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		m, _ := filepath.Glob(filepath.Join(s.Dir, "temp-*.rdb"))
+		if len(m) == 1 {
+			if fi, err := os.Stat(m[0]); err == nil && fi.Size() > 0 {
+				tmp = m[0]
+				break
+			}
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if tmp == "" {
+		t.Fatal("no growing temp RDB from BGSAVE")
+	}
+	r := runCLI(t, "", "--json", "rdb", tmp)
+	var rep rdbinspect.Report
+	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
+		t.Fatalf("%v\n%s%s", err, r.stdout, r.stderr)
+	}
+	if r.code != exitOK || !rep.Findings.Has(finding.RDBIncomplete) || rep.Findings.HasError() || rep.Complete {
+		t.Errorf("live temp file: exit %d, findings %v", r.code, rep.Findings)
+	}
+	s.MustDo("CONFIG", "SET", "rdb-key-save-delay", "0")
+	if err := s.WaitInfo("rdb_bgsave_in_progress", "0", 30*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	r = runCLI(t, "", "--json", "rdb", "--keys", filepath.Join(s.Dir, "dump.rdb"))
+	rep = rdbinspect.Report{}
+	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if r.code != exitOK || !rep.Complete || rep.Checksum.Status != rdbinspect.ChecksumOK || rep.Keys.Keys != 3000 {
+		t.Errorf("finished dump: exit %d, complete %v, checksum %s, keys %d, findings %v", r.code, rep.Complete, rep.Checksum.Status, rep.Keys.Keys, rep.Findings)
 	}
 }
