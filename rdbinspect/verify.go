@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"strconv"
 
 	"github.com/aoftool/aoftool/finding"
@@ -242,8 +243,16 @@ func Verify(ctx context.Context, r io.ReaderAt, size int64, opt Options) *Report
 		w.lengthsLie = h.Tail.LooksComplete && !opt.InProgress
 		eofEnd = w.run()
 		rep.Keys = w.finish(opt.Keys)
-		for _, off := range w.dbRange {
-			add(finding.RDBDBOutOfRange, off, "SELECTDB names a database beyond 15; a server with the default 16 databases refuses the file")
+		for _, sel := range w.dbRange {
+			// The server exits on a database number at or above its
+			// `databases` setting, whose largest value is INT_MAX: beyond
+			// that no configuration loads the file.
+			if sel.db >= math.MaxInt32 {
+				f := add(finding.RDBDBOutOfRange, sel.at, "SELECTDB names database %d, beyond the largest `databases` setting (%d); no server can load this file", sel.db, math.MaxInt32)
+				f.Severity = finding.Error
+				continue
+			}
+			add(finding.RDBDBOutOfRange, sel.at, "SELECTDB names database %d; a server with the default 16 databases refuses the file", sel.db).Hint = fmt.Sprintf("load it only on a server started with databases %d or more", sel.db+1)
 		}
 		if eofEnd >= 0 && hasCRC && size-eofEnd >= 8 && eofEnd != crcEnd {
 			sum, sumErr = p.prefixCRC(w.s.cur, eofEnd)

@@ -679,3 +679,36 @@ func TestBuiltRecords(t *testing.T) {
 		})
 	}
 }
+
+// A SELECTDB beyond INT_MAX can never be loaded (the server's `databases`
+// setting is an int and every id must be below it); redis-check-rdb accepts
+// such a file, the server exits on it.
+func TestSelectDBBeyondAnyConfigurationIsAnError(t *testing.T) {
+	for _, tc := range []struct {
+		db   uint64
+		want finding.Severity
+	}{
+		{16, finding.Warning},
+		{1<<31 - 2, finding.Warning},
+		{1<<31 - 1, finding.Error},
+		{1 << 32, finding.Error},
+		{1<<63 - 1, finding.Error},
+	} {
+		body := []byte("REDIS0010")
+		body = append(body, 0xFE, 0x81)
+		body = binary.BigEndian.AppendUint64(body, tc.db)
+		body = append(body, 0xFF)
+		sum := CRC64Update(0, body)
+		data := binary.LittleEndian.AppendUint64(body, sum)
+		rep := Verify(context.Background(), bytes.NewReader(data), int64(len(data)), Options{Path: "dump.rdb"})
+		var got *finding.Finding
+		for i := range rep.Findings {
+			if rep.Findings[i].Code == finding.RDBDBOutOfRange {
+				got = &rep.Findings[i]
+			}
+		}
+		if got == nil || got.Severity != tc.want || got.Offset == nil || *got.Offset != 9 {
+			t.Errorf("SELECTDB %d: finding %+v, want %s at offset 9", tc.db, got, tc.want)
+		}
+	}
+}

@@ -105,6 +105,13 @@ const (
 const headCap = 256
 
 // walker walks the records of an RDB file without decoding values.
+// selectedDB is one SELECTDB record: the database number and the offset of
+// its opcode.
+type selectedDB struct {
+	db uint64
+	at int64
+}
+
 type walker struct {
 	ctx     context.Context
 	s       *scanner
@@ -133,12 +140,14 @@ type walker struct {
 	blobCount int64 // entries in the last blob, -1 when its header does not say
 	elems     int64 // elements of the last value, -1 when unknown
 
-	db      uint64
-	stats   KeyStats
-	dbIdx   map[uint64]int
-	types   *[len(typeInfos)]TypeStats
-	top     bigHeap
-	dbRange []int64
+	db    uint64
+	stats KeyStats
+	dbIdx map[uint64]int
+	types *[len(typeInfos)]TypeStats
+	top   bigHeap
+	// dbRange holds the SELECTDB records naming a database beyond the
+	// default 16, so the report can say which server configuration loads them.
+	dbRange []selectedDB
 }
 
 func (w *walker) fail(sentinel error, at int64, format string, args ...any) {
@@ -753,7 +762,7 @@ func (w *walker) run() int64 {
 			w.db, _ = w.length("SELECTDB database number")
 			w.dbStats()
 			if w.db > 15 {
-				w.dbRange = append(w.dbRange, at)
+				w.dbRange = append(w.dbRange, selectedDB{db: w.db, at: at})
 			}
 			recStart = -1
 			continue
