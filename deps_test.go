@@ -20,6 +20,7 @@ var allowed = map[string][]string{
 	"internal/redistest": {},
 	"internal/fsguard":   {},
 	"internal/ropen":     {},
+	"internal/hardening": {"internal/redistest", "internal/fsguard"},
 	"internal/scenario":  {"internal/redistest"},
 }
 
