@@ -22,11 +22,24 @@ var allowed = map[string][]string{
 	"internal/ropen":     {},
 	"internal/hardening": {"internal/redistest", "internal/fsguard"},
 	"internal/scenario":  {"internal/redistest"},
+	"internal/watch":     {"snapshot", "github.com/fsnotify/fsnotify"},
 }
 
 const module = "github.com/aoftool/aoftool"
 
 func TestImportRules(t *testing.T) {
+	// Every package of the module must have a rule, so a new one cannot
+	// grow imports unnoticed.
+	out, err := exec.Command("go", "list", "./...").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list: %v\n%s", err, out)
+	}
+	for _, p := range strings.Fields(string(out)) {
+		rel := strings.TrimPrefix(strings.TrimPrefix(p, module), "/")
+		if _, ok := allowed[rel]; !ok && rel != "" && rel != "cmd/aoftool" {
+			t.Errorf("package %s has no import rule in deps_test.go", p)
+		}
+	}
 	for pkg, ok := range allowed {
 		out, err := exec.Command("go", "list", "-f", `{{join .Imports "\n"}}`, "./"+pkg).CombinedOutput()
 		if err != nil {
