@@ -104,7 +104,6 @@ const (
 // (up to the key-name cap) and container headers.
 const headCap = 256
 
-// walker walks the records of an RDB file without decoding values.
 // selectedDB is one SELECTDB record: the database number and the offset of
 // its opcode.
 type selectedDB struct {
@@ -112,6 +111,7 @@ type selectedDB struct {
 	at int64
 }
 
+// walker walks the records of an RDB file without decoding values.
 type walker struct {
 	ctx     context.Context
 	s       *scanner
