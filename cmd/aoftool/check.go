@@ -102,19 +102,12 @@ func runCheck(ctx context.Context, g *globalOptions, o checkOptions, dir string,
 			return err
 		}
 	}
-	var err error
-	switch {
-	case g.json:
-		err = writeJSON(out, rep)
-	case o.markdown:
-		err = printCheckMarkdown(out, rep)
-	default:
-		err = printCheck(out, rep, g.useColour(out))
-	}
-	if err != nil {
-		return err
-	}
-	return exitFor(rep.Findings)
+	return g.render(out, rep, rep.Findings, func(w io.Writer, colour bool) error {
+		if o.markdown {
+			return printCheckMarkdown(w, rep)
+		}
+		return printCheck(w, rep, colour)
+	})
 }
 
 func phaseLine(r *phase.Result) string {

@@ -73,16 +73,9 @@ func runDiff(_ context.Context, g *globalOptions, o diffOptions, oldArg, newArg 
 	r := snapshot.Diff(old, cur)
 	r.Findings = append(r.Findings, findingsOf(old, cur)...)
 	r.Findings.Sort()
-	if g.json {
-		if err := writeJSON(out, r); err != nil {
-			return err
-		}
-		return exitFor(r.Findings)
-	}
-	if err := printDiff(out, r, o.all, g.useColour(out)); err != nil {
-		return err
-	}
-	return exitFor(r.Findings)
+	return g.render(out, r, r.Findings, func(w io.Writer, colour bool) error {
+		return printDiff(w, r, o.all, colour)
+	})
 }
 
 // loadSide turns a diff argument into a snapshot: a directory is captured,

@@ -94,16 +94,9 @@ func runManifest(_ context.Context, g *globalOptions, o manifestOptions, path st
 	if err != nil {
 		return err
 	}
-	if g.json {
-		if err := writeJSON(out, rep); err != nil {
-			return err
-		}
-		return exitFor(rep.Findings)
-	}
-	if err := printManifestReport(out, rep, g.useColour(out)); err != nil {
-		return err
-	}
-	return exitFor(rep.Findings)
+	return g.render(out, rep, rep.Findings, func(w io.Writer, colour bool) error {
+		return printManifestReport(w, rep, colour)
+	})
 }
 
 func printManifestReport(w io.Writer, r *manifest.Report, colour bool) error {

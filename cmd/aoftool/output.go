@@ -39,6 +39,21 @@ func emitJSON[T any](w io.Writer, results []T) error {
 	return writeJSON(w, multiResult[T]{Results: results})
 }
 
+// render ends every single-result command: the result as one JSON document
+// or through its table printer, then the exit code its findings call for.
+func (g *globalOptions) render(out io.Writer, result any, findings finding.List, print func(w io.Writer, colour bool) error) error {
+	var err error
+	if g.json {
+		err = writeJSON(out, result)
+	} else {
+		err = print(out, g.useColour(out))
+	}
+	if err != nil {
+		return err
+	}
+	return exitFor(findings)
+}
+
 // exitFor returns errFindings when the findings hold an error, which run
 // turns into exit 1 without printing anything more.
 func exitFor(l finding.List) error {

@@ -254,16 +254,9 @@ func runPhase(ctx context.Context, g *globalOptions, o phaseOptions, args []stri
 			return fmt.Errorf("--prometheus: %w", err)
 		}
 	}
-	if g.json {
-		if err := writeJSON(out, r); err != nil {
-			return err
-		}
-		return exitFor(r.Findings)
-	}
-	if err := printPhase(out, r, g.useColour(out)); err != nil {
-		return err
-	}
-	return exitFor(r.Findings)
+	return g.render(out, r, r.Findings, func(w io.Writer, colour bool) error {
+		return printPhase(w, r, colour)
+	})
 }
 
 func printPhase(w io.Writer, r *phase.Result, colour bool) error {
