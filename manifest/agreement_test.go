@@ -2,7 +2,6 @@ package manifest
 
 import (
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -10,6 +9,7 @@ import (
 	"time"
 
 	"github.com/aoftool/aoftool/finding"
+	"github.com/aoftool/aoftool/internal/fsguard"
 	"github.com/aoftool/aoftool/internal/redistest"
 )
 
@@ -36,7 +36,7 @@ func (c caseDir) aof(name string) string { return filepath.Join(c.dir, "appendon
 
 func (c caseDir) from(fixture string) caseDir {
 	c.t.Helper()
-	copyTree(c.t, filepath.Join("..", "testdata", fixture), c.dir)
+	fsguard.CopyTree(c.t, filepath.Join("..", "testdata", fixture), c.dir)
 	return c
 }
 
@@ -81,17 +81,6 @@ func (c caseDir) mkdir(name string) caseDir {
 		c.t.Fatal(err)
 	}
 	return c
-}
-
-func copyTree(t *testing.T, src, dst string) {
-	t.Helper()
-	if err := os.MkdirAll(dst, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	out, err := exec.Command("cp", "-a", src+"/.", dst).CombinedOutput()
-	if err != nil {
-		t.Fatalf("cp -a %s %s: %v: %s", src, dst, err, out)
-	}
 }
 
 func line(name, seq, typ string) string {
@@ -243,7 +232,7 @@ func agreementCases() []agreementCase {
 		{"base-is-directory", false, func(c caseDir) { c.from("redis7-writes").remove(b1).mkdir(b1) }},
 		{"legacy-beside-manifest", true, func(c caseDir) {
 			c.from("redis7-writes")
-			copyTree(c.t, filepath.Join("..", "testdata", "legacy-appendonly"), c.dir)
+			fsguard.CopyTree(c.t, filepath.Join("..", "testdata", "legacy-appendonly"), c.dir)
 		}},
 		{"legacy-beside-dir-without-manifest", true, func(c caseDir) {
 			c.from("legacy-appendonly").mkdir("").write("unrelated", nil)
@@ -359,7 +348,7 @@ func TestAgreementWithRedis(t *testing.T) {
 			inspected := t.TempDir()
 			tc.build(caseDir{t, inspected})
 			served := t.TempDir()
-			copyTree(t, inspected, served)
+			fsguard.CopyTree(t, inspected, served)
 
 			rep, err := Inspect(inspected, Options{})
 			if err != nil {

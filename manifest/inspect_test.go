@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/aoftool/aoftool/finding"
+	"github.com/aoftool/aoftool/internal/fsguard"
 )
 
 func TestInspectPathForms(t *testing.T) {
@@ -124,7 +125,7 @@ func TestInspectDirectory(t *testing.T) {
 			loads: true, codes: []finding.Code{finding.ManifestEmptyFile, finding.ManifestAllEmpty}},
 		{name: "legacy ignored beside a set", dir: func(t *testing.T) string {
 			d := build(t, "redis7-writes", nil)
-			copyTree(t, filepath.Join("..", "testdata", "legacy-appendonly"), d)
+			fsguard.CopyTree(t, filepath.Join("..", "testdata", "legacy-appendonly"), d)
 			return d
 		}, loads: true, codes: []finding.Code{finding.ManifestLegacyIgnored}},
 		{name: "aof dir name taken by a file", dir: func(t *testing.T) string {

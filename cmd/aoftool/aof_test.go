@@ -103,9 +103,7 @@ func makeAOFDir(t testing.TB, data string, notLast bool) string {
 func copyDir(t testing.TB, src string) string {
 	t.Helper()
 	dst := t.TempDir()
-	if out, err := exec.Command("cp", "-a", src+"/.", dst).CombinedOutput(); err != nil {
-		t.Fatalf("cp: %v %s", err, out)
-	}
+	fsguard.CopyTree(t, src, dst)
 	return dst
 }
 

@@ -33,36 +33,9 @@ func phFixClocks(t *testing.T) {
 func phCopyTree(t *testing.T, src string, age time.Duration) string {
 	t.Helper()
 	dst := filepath.Join(t.TempDir(), "data")
-	err := filepath.Walk(src, func(p string, fi os.FileInfo, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		out := filepath.Join(dst, rel)
-		if fi.IsDir() {
-			return os.MkdirAll(out, 0o755)
-		}
-		data, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(out, data, 0o644)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	phTouchAll(t, dst, phNow.Add(-age))
+	fsguard.CopyTree(t, src, dst)
+	fsguard.Touch(t, dst, phNow.Add(-age))
 	return dst
-}
-
-func phTouchAll(t *testing.T, dir string, at time.Time) {
-	t.Helper()
-	filepath.Walk(dir, func(p string, fi os.FileInfo, err error) error {
-		if err == nil && !fi.IsDir() {
-			os.Chtimes(p, at, at)
-		}
-		return nil
-	})
 }
 
 func phTouch(t *testing.T, p string, at time.Time) {

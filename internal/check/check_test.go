@@ -20,30 +20,9 @@ var now = time.Date(2026, 11, 27, 18, 0, 0, 0, time.UTC)
 // copyFixture copies testdata/<name> and gives every file the same mtime.
 func copyFixture(t *testing.T, name string) string {
 	t.Helper()
-	src := filepath.Join("..", "..", "testdata", name)
 	dst := filepath.Join(t.TempDir(), "data")
-	err := filepath.Walk(src, func(p string, fi os.FileInfo, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		out := filepath.Join(dst, rel)
-		if fi.IsDir() {
-			return os.MkdirAll(out, 0o755)
-		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		if err := os.WriteFile(out, b, 0o644); err != nil {
-			return err
-		}
-		at := now.Add(-time.Hour)
-		return os.Chtimes(out, at, at)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	fsguard.CopyTree(t, filepath.Join("..", "..", "testdata", name), dst)
+	fsguard.Touch(t, dst, now.Add(-time.Hour))
 	return dst
 }
 

@@ -10,6 +10,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/aoftool/aoftool/internal/fsguard"
 )
 
 // TestOddFilesystemObjects puts symlinks (a loop, one pointing outside the
@@ -74,7 +76,7 @@ func TestUnreadableFiles(t *testing.T) {
 	}
 	defer os.RemoveAll(base)
 	dir := filepath.Join(base, "data")
-	mustCopyTree(t, leftoverDir(t), dir)
+	fsguard.CopyTree(t, leftoverDir(t), dir)
 	os.Chmod(base, 0o755)
 	filepath.Walk(dir, func(p string, info os.FileInfo, err error) error {
 		if err == nil {
@@ -160,11 +162,4 @@ func TestFilesChangingWhileRead(t *testing.T) {
 	close(stop)
 	wg.Wait()
 	t.Logf("%d runs during churn", runs)
-}
-
-func mustCopyTree(t *testing.T, src, dst string) {
-	t.Helper()
-	if out, err := exec.Command("cp", "-a", src, dst).CombinedOutput(); err != nil {
-		t.Fatalf("cp -a: %v %s", err, out)
-	}
 }
