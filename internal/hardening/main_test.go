@@ -23,7 +23,8 @@ func TestMain(m *testing.M) {
 		os.Exit(2)
 	}
 	aoftoolBin = filepath.Join(dir, "aoftool")
-	build := exec.Command("go", "build", "-o", aoftoolBin, "github.com/aoftool/aoftool/cmd/aoftool")
+	// Built as a release is: static, trimmed paths, the commit stamped in.
+	build := exec.Command("go", "build", "-trimpath", "-buildvcs=auto", "-o", aoftoolBin, "github.com/aoftool/aoftool/cmd/aoftool")
 	build.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := build.CombinedOutput(); err != nil {
 		fmt.Fprintf(os.Stderr, "build aoftool: %v\n%s", err, out)
