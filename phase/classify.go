@@ -336,7 +336,8 @@ func freeSpace(f *facts, r *Result) {
 
 // next says what happens next in the phase and what to watch for.
 func next(f *facts, r *Result) []string {
-	var out []string
+	// An empty list, not null: scripts iterate over it.
+	out := []string{}
 	switch r.Phase {
 	case SyncTransfer:
 		out = append(out, "when the payload is complete the replica renames it to dump.rdb and loads it (step 2, sync-loading); nothing on disk changes during the load")
