@@ -222,14 +222,3 @@ func sizeCell(n int64, exact bool) string {
 	}
 	return bytesCell(n)
 }
-
-func rateCell(r float64) string {
-	sign := ""
-	if r < 0 {
-		sign, r = "-", -r
-	}
-	if r < 10 {
-		return fmt.Sprintf("%s%.1f B/s", sign, r)
-	}
-	return sign + humanize.IBytes(uint64(r)) + "/s"
-}

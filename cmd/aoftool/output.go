@@ -167,6 +167,19 @@ func bytesCell(n int64) string {
 	return fmt.Sprintf("%s (%d)", humanize.IBytes(uint64(n)), n)
 }
 
+// rateCell shows a byte rate for people; tiny rates keep a decimal so a
+// trickle is not shown as zero.
+func rateCell(r float64) string {
+	sign := ""
+	if r < 0 {
+		sign, r = "-", -r
+	}
+	if r < 10 {
+		return fmt.Sprintf("%s%.1f B/s", sign, r)
+	}
+	return sign + humanize.IBytes(uint64(r)) + "/s"
+}
+
 // timeCell shows a time as UTC RFC 3339 plus how long ago, relative to now.
 func timeCell(t time.Time, now time.Time) string {
 	if t.IsZero() {

@@ -299,7 +299,7 @@ func printPhase(w io.Writer, r *phase.Result, colour bool) error {
 		fmt.Fprintln(w, "\nProgress:")
 		rate, eta := "not observed (one snapshot; use --sample)", ""
 		if p.RateBytesPerS > 0 {
-			rate = bytesCell(int64(p.RateBytesPerS)) + "/s"
+			rate = rateCell(p.RateBytesPerS)
 		}
 		if p.ETAS != nil {
 			eta = (time.Duration(*p.ETAS) * time.Second).String()
