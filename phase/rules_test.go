@@ -394,6 +394,8 @@ func TestLeftoversAndRisks(t *testing.T) {
 			Steady, []finding.Code{finding.TempFilesFreeSpace}},
 		{"old temp file", newDir(t0.Add(10*time.Hour)).file("temp-77.rdb", 4096, 1),
 			BGSave, []finding.Code{finding.PhaseTempOld}},
+		{"base far smaller than the sync payload it was rebuilt from", newDir(t0.Add(100*time.Second)).file("dump.rdb", 10<<20, 10).repl("dump.rdb", "8f2c").aof(2, 1<<20, 50, 2, 0),
+			Steady, []finding.Code{finding.BaseDumpMismatch}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -412,6 +414,15 @@ func TestLeftoversAndRisks(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// A base rebuilt from a sync payload ends within the replication aux fields
+// of the payload's size: no mismatch is reported then.
+func TestBaseMatchingItsDumpIsNotAMismatch(t *testing.T) {
+	d := newDir(t0.Add(100*time.Second)).file("dump.rdb", 10<<20, 10).repl("dump.rdb", "8f2c").aof(2, 10<<20-83, 50, 2, 0)
+	if r := classify(d); r.Findings.Has(finding.BaseDumpMismatch) {
+		t.Fatalf("base of the dump's size reported as a mismatch: %v", r.Findings)
 	}
 }
 
