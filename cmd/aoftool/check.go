@@ -169,6 +169,25 @@ func aofRows(rep *check.Report) [][]string {
 	return rows
 }
 
+// unloadedAOFRows shows the AOF files Redis does not load, with what a scan
+// of each found.
+func unloadedAOFRows(rep *check.Report) [][]string {
+	var rows [][]string
+	for _, f := range rep.UnloadedAOFs {
+		state := "complete"
+		switch {
+		case f.BadRecord != nil:
+			state = fmt.Sprintf("bad record at %d", f.BadRecord.Offset)
+		case f.TruncatedTail != nil:
+			state = fmt.Sprintf("torn tail after %d", f.OKUpTo)
+		case f.Findings.HasError():
+			state = "unreadable"
+		}
+		rows = append(rows, []string{f.Path, bytesCell(f.Size), f.Format, fmt.Sprint(f.Commands), state})
+	}
+	return rows
+}
+
 func outcomeLines(o check.Outcome) []string {
 	head := "starts with " + o.Dataset
 	if !o.Starts {
@@ -213,6 +232,9 @@ func printCheck(w io.Writer, rep *check.Report, colour bool) error {
 		return err
 	}
 	if err := table("AOF files Redis loads, in order:", []string{"Path", "Role", "Size", "Format", "Commands", "Server"}, aofRows(rep)); err != nil {
+		return err
+	}
+	if err := table("AOF files Redis does not load:", []string{"Path", "Size", "Format", "Commands", "Content"}, unloadedAOFRows(rep)); err != nil {
 		return err
 	}
 	var lrows [][]string
@@ -295,6 +317,10 @@ func printCheckMarkdown(w io.Writer, rep *check.Report) error {
 	if rows := aofRows(rep); len(rows) > 0 {
 		fmt.Fprint(w, "\n## AOF files Redis loads, in order\n\n")
 		mdTable(w, []string{"Path", "Role", "Size", "Format", "Commands", "Server"}, rows)
+	}
+	if rows := unloadedAOFRows(rep); len(rows) > 0 {
+		fmt.Fprint(w, "\n## AOF files Redis does not load\n\n")
+		mdTable(w, []string{"Path", "Size", "Format", "Commands", "Content"}, rows)
 	}
 	if len(rep.Phase.Leftovers) > 0 {
 		fmt.Fprint(w, "\n## Leftovers of dead jobs\n\n")

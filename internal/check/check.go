@@ -62,6 +62,11 @@ type Report struct {
 	RDBs []*rdbinspect.Report `json:"rdbs"`
 	// AOF is the scan of the files Redis loads with AOF on, in load order.
 	AOF *aofinspect.SetReport `json:"aof,omitempty"`
+	// UnloadedAOFs are the RESP files Redis does not load on the next start
+	// (history entries, unlisted parts, temp incr and rewrite files, every
+	// part of a set whose manifest is refused), each scanned alone: a manual
+	// recovery may need them, so their state is reported too.
+	UnloadedAOFs []*aofinspect.Report `json:"unloaded_aofs"`
 	// Start is what the next start does with this directory.
 	Start Start `json:"start"`
 	// Findings are every inspector's findings, deduplicated and sorted.
@@ -102,7 +107,7 @@ type Outcome struct {
 // Run inspects dir. It never returns nil; a directory that cannot be read
 // is reported in Report.Err.
 func Run(ctx context.Context, dir string, opt Options) *Report {
-	r := &Report{Schema: SchemaVersion, Dir: dir, RDBs: []*rdbinspect.Report{}, Findings: finding.List{},
+	r := &Report{Schema: SchemaVersion, Dir: dir, RDBs: []*rdbinspect.Report{}, UnloadedAOFs: []*aofinspect.Report{}, Findings: finding.List{},
 		Start: Start{AOFOn: emptyOutcome(), AOFOff: emptyOutcome()}}
 	snap, err := snapshot.Capture(dir, snapshot.Options{DBFilename: opt.DBFilename, AppendDirName: opt.AppendDirName,
 		AppendFilename: opt.AppendFilename, FollowSymlinks: opt.FollowSymlinks, Clock: opt.Clock})
@@ -192,6 +197,23 @@ func Run(ctx context.Context, dir string, opt Options) *Report {
 	for _, c := range closers {
 		c()
 	}
+	loaded := map[string]bool{}
+	for _, sf := range set {
+		loaded[sf.Path] = true
+	}
+	for i := range snap.Entries {
+		e := &snap.Entries[i]
+		if e.Type != snapshot.TypeFile || e.Content != snapshot.ContentRESP || loaded[e.Path] || !unloadedAOFKinds[e.Kind] {
+			continue
+		}
+		rep := scanAlone(ctx, dir, e.Path, opt.FollowSymlinks)
+		r.UnloadedAOFs = append(r.UnloadedAOFs, rep)
+		if stale[e.Path] {
+			all = append(all, demote(rep.Findings)...)
+		} else {
+			all = append(all, notLoaded(rep.Findings)...)
+		}
+	}
 
 	// The manifest inspector words the facts it shares with the classifier
 	// with line numbers; keep its version.
@@ -233,6 +255,45 @@ func verifyRDB(ctx context.Context, path string, follow bool, ro rdbinspect.Opti
 	}
 	defer f.Close()
 	return rdbinspect.Verify(ctx, f, fi.Size(), ro)
+}
+
+// unloadedAOFKinds are the artifacts whose RESP content is scanned when
+// Redis does not load them.
+var unloadedAOFKinds = map[snapshot.Kind]bool{
+	snapshot.KindIncr: true, snapshot.KindBaseAOF: true, snapshot.KindTempIncr: true,
+	snapshot.KindRewriteTemp: true, snapshot.KindRewriteBgTemp: true, snapshot.KindLegacyAOF: true,
+}
+
+// scanAlone scans one AOF file on its own, as the last file of a set, so a
+// torn tail reads as what it is.
+func scanAlone(ctx context.Context, dir, rel string, follow bool) *aofinspect.Report {
+	var closers []func() error
+	sf := openSetFile(dir, rel, "", follow, &closers)
+	defer func() {
+		for _, c := range closers {
+			c()
+		}
+	}()
+	if sf.OpenErr != nil {
+		rep := &aofinspect.Report{Schema: aofinspect.Schema, Path: rel, Findings: finding.List{}}
+		rep.Findings = append(rep.Findings, finding.New(finding.InputUnreadable, rel, "cannot open: %v", sf.OpenErr))
+		return rep
+	}
+	return aofinspect.Scan(ctx, sf.R, sf.Size, aofinspect.Options{Path: rel})
+}
+
+// notLoaded lowers the findings about a file Redis does not load: damage
+// there cannot stop a start, but matters to whoever recovers from it.
+func notLoaded(l finding.List) finding.List {
+	out := make(finding.List, 0, len(l))
+	for _, f := range l {
+		if f.Severity == finding.Error {
+			f = f.As(finding.Warning)
+			f.Message += " (Redis does not load this file)"
+		}
+		out = append(out, f)
+	}
+	return out
 }
 
 func openSetFile(dir, rel, role string, follow bool, closers *[]func() error) aofinspect.SetFile {

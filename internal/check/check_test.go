@@ -169,3 +169,62 @@ func TestPartsWithoutManifest(t *testing.T) {
 		t.Errorf("findings %v", r.Findings)
 	}
 }
+
+// History incr files are not loaded, but a post-mortem still scans them: a
+// torn one is reported, as a warning, since it cannot stop a start.
+func TestUnloadedAOFsAreScanned(t *testing.T) {
+	dir := copyFixture(t, "redis7-history")
+	hist := filepath.Join(dir, "appendonlydir", "appendonly.aof.1.incr.aof")
+	b, err := os.ReadFile(hist)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(hist, b[:len(b)-3], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := run(t, dir)
+	var torn *aofinspect.Report
+	for _, u := range r.UnloadedAOFs {
+		if u.Path == "appendonlydir/appendonly.aof.1.incr.aof" {
+			torn = u
+		}
+		for _, sf := range r.AOF.Files {
+			if sf.Path == u.Path {
+				t.Errorf("%s is both loaded and unloaded", u.Path)
+			}
+		}
+	}
+	if torn == nil || torn.TruncatedTail == nil {
+		t.Fatalf("torn history incr not scanned: %+v", r.UnloadedAOFs)
+	}
+	if !r.Start.AOFOn.Starts || r.Findings.HasError() {
+		t.Errorf("a torn history file must not stop the start or be an error: %v", r.Findings)
+	}
+	found := false
+	for _, f := range r.Findings {
+		if f.Path == "appendonlydir/appendonly.aof.1.incr.aof" && f.Code == finding.AOFTruncatedTail {
+			found = f.Severity == finding.Warning && strings.Contains(f.Message, "does not load")
+		}
+	}
+	if !found {
+		t.Errorf("no warning about the torn history incr: %v", r.Findings)
+	}
+}
+
+// When the manifest is refused nothing loads, and every part it lists is
+// still scanned for whoever repairs the set.
+func TestPartsOfARefusedSetAreScanned(t *testing.T) {
+	dir := copyFixture(t, "redis7-writes")
+	man := filepath.Join(dir, "appendonlydir", "appendonly.aof.manifest")
+	b, _ := os.ReadFile(man)
+	if err := os.WriteFile(man, b[:len(b)-1], 0o644); err != nil { // no final newline: refused
+		t.Fatal(err)
+	}
+	r := run(t, dir)
+	if r.Start.AOFOn.Starts || !r.Findings.HasError() {
+		t.Fatalf("a manifest without its final newline must be refused: %+v", r.Start.AOFOn)
+	}
+	if len(r.UnloadedAOFs) != 1 || r.UnloadedAOFs[0].Commands == 0 {
+		t.Fatalf("the refused set's incr was not scanned: %+v", r.UnloadedAOFs)
+	}
+}
