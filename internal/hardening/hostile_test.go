@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -263,7 +264,8 @@ func TestHostileInputs(t *testing.T) {
 	work := make(chan job)
 	var wg sync.WaitGroup
 	var mu sync.Mutex
-	var slowest result
+	var slowest, hungriest result
+	var hungriestInput string
 	for w := 0; w < 2; w++ {
 		wg.Add(1)
 		go func() {
@@ -274,6 +276,9 @@ func TestHostileInputs(t *testing.T) {
 				for _, r := range []result{r1, r2} {
 					if r.elapsed > slowest.elapsed {
 						slowest = r
+					}
+					if r.maxRSS > hungriest.maxRSS {
+						hungriest, hungriestInput = r, j.v.name
 					}
 				}
 				mu.Unlock()
@@ -294,6 +299,13 @@ func TestHostileInputs(t *testing.T) {
 	close(work)
 	wg.Wait()
 	t.Logf("slowest run: %s", slowest)
+	t.Logf("peak RSS %d MiB on %s: aoftool %s", hungriest.maxRSS>>20, hungriestInput, strings.Join(hungriest.args, " "))
+	// Memory must not follow the lengths the files claim.
+	if hungriest.maxRSS == 0 {
+		t.Logf("peak RSS not measured: %s is missing", gnuTime)
+	} else if hungriest.maxRSS > 64<<20 {
+		t.Errorf("a hostile input drove RSS to %d MiB (limit 64 MiB): %s", hungriest.maxRSS>>20, hungriest)
+	}
 }
 
 // runHostile places the input where Redis would find it and runs the

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -35,6 +36,9 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
+// gnuTime measures a run's peak RSS; .ci/run installs it (Debian's time).
+const gnuTime = "/usr/bin/time"
+
 // addressSpaceLimit is the RLIMIT_AS every hostile run gets: a decoder that
 // believed a length read from the file would hit it and be killed, which the
 // test reports as an out-of-memory failure.
@@ -49,6 +53,7 @@ type result struct {
 	elapsed  time.Duration
 	timedOut bool
 	signal   string
+	maxRSS   int64 // bytes, from the kernel's rusage of the process
 }
 
 func (r result) String() string {
@@ -61,6 +66,14 @@ func runLimited(t testing.TB, timeout time.Duration, args ...string) result {
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	script := fmt.Sprintf(`ulimit -v %d && exec "$0" "$@"`, addressSpaceLimit/1024)
+	// The kernel's rusage of a process started by Go carries the test
+	// process's own peak (Go spawns with vfork), so peak memory is measured
+	// by GNU time, which forks a clean child.
+	rssFile := ""
+	if _, err := os.Stat(gnuTime); err == nil {
+		rssFile = filepath.Join(t.TempDir(), "maxrss")
+		script = fmt.Sprintf(`ulimit -v %d && exec %s -q -f %%M -o %q "$0" "$@"`, addressSpaceLimit/1024, gnuTime, rssFile)
+	}
 	cmd := exec.CommandContext(ctx, "/bin/sh", append([]string{"-c", script, aoftoolBin}, args...)...)
 	cmd.Env = append(os.Environ(), "NO_COLOR=1")
 	var out, errb bytes.Buffer
@@ -73,6 +86,12 @@ func runLimited(t testing.TB, timeout time.Duration, args ...string) result {
 	}
 	if cmd.ProcessState != nil {
 		r.code = cmd.ProcessState.ExitCode()
+		if rssFile != "" {
+			if b, err := os.ReadFile(rssFile); err == nil {
+				kb, _ := strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64)
+				r.maxRSS = kb * 1024
+			}
+		}
 		if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
 			r.signal = ws.Signal().String()
 		}
