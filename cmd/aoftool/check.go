@@ -239,13 +239,7 @@ func printCheck(w io.Writer, rep *check.Report, colour bool) error {
 	}
 	var lrows [][]string
 	for _, l := range rep.Phase.Leftovers {
-		safe := "no"
-		if l.SafeToDelete {
-			safe = "yes"
-			if l.Caveat != "" {
-				safe += ", " + l.Caveat
-			}
-		}
+		safe := safeToDeleteCell(l)
 		lrows = append(lrows, []string{l.Path, bytesCell(l.Bytes), safe, l.NextStart})
 	}
 	if err := table("Leftovers of dead jobs:", []string{"Path", "Size", "Safe to delete", "Next start"}, lrows); err != nil {
@@ -326,13 +320,7 @@ func printCheckMarkdown(w io.Writer, rep *check.Report) error {
 		fmt.Fprint(w, "\n## Leftovers of dead jobs\n\n")
 		var rows [][]string
 		for _, l := range rep.Phase.Leftovers {
-			safe := "no"
-			if l.SafeToDelete {
-				safe = "yes"
-				if l.Caveat != "" {
-					safe += ", " + l.Caveat
-				}
-			}
+			safe := safeToDeleteCell(l)
 			rows = append(rows, []string{"`" + l.Path + "`", bytesCell(l.Bytes), l.Why, safe, l.NextStart})
 		}
 		mdTable(w, []string{"Path", "Size", "Why stale", "Safe to delete", "Next start"}, rows)

@@ -259,6 +259,18 @@ func runPhase(ctx context.Context, g *globalOptions, o phaseOptions, args []stri
 	})
 }
 
+// safeToDeleteCell says whether a leftover may be deleted, with the caveat
+// that goes with a yes.
+func safeToDeleteCell(l phase.Leftover) string {
+	if !l.SafeToDelete {
+		return "no"
+	}
+	if l.Caveat != "" {
+		return "yes, " + l.Caveat
+	}
+	return "yes"
+}
+
 func printPhase(w io.Writer, r *phase.Result, colour bool) error {
 	head := string(r.Phase)
 	if colour {
@@ -324,13 +336,7 @@ func printPhase(w io.Writer, r *phase.Result, colour bool) error {
 		fmt.Fprintln(w, "\nLeftovers of dead jobs:")
 		t := newTable(w, "Path", "Size", "Safe to delete", "Next start")
 		for _, l := range r.Leftovers {
-			safe := "no"
-			if l.SafeToDelete {
-				safe = "yes"
-				if l.Caveat != "" {
-					safe += ", " + l.Caveat
-				}
-			}
+			safe := safeToDeleteCell(l)
 			if err := t.Append([]string{l.Path, bytesCell(l.Bytes), safe, l.NextStart}); err != nil {
 				return err
 			}
