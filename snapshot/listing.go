@@ -420,27 +420,15 @@ func (p *listingParser) parseDate(toks []token, i int) (time.Time, int64, int, b
 	}
 	// Mon DD HH:MM | Mon DD YYYY
 	if mo, ok := month(at(0)); ok && reDay.MatchString(at(1)) {
-		day := atoi(strings.TrimSuffix(at(1), "."))
-		if reHHMM.MatchString(at(2)) {
-			t, ok := p.recent(mo, day, at(2))
-			return t, 60, 3, ok
-		}
-		if reYear.MatchString(at(2)) {
-			t, ok := mkTime(atoi(at(2)), mo, day, "00:00")
-			return t, 86400, 3, ok
+		if t, res, matched, ok := p.dayThenClockOrYear(mo, at(1), at(2)); matched {
+			return t, res, 3, ok
 		}
 	}
 	// DD Mon HH:MM | DD Mon YYYY (day-first locales)
 	if reDay.MatchString(at(0)) {
 		if mo, ok := month(at(1)); ok {
-			day := atoi(strings.TrimSuffix(at(0), "."))
-			if reHHMM.MatchString(at(2)) {
-				t, ok := p.recent(mo, day, at(2))
-				return t, 60, 3, ok
-			}
-			if reYear.MatchString(at(2)) {
-				t, ok := mkTime(atoi(at(2)), mo, day, "00:00")
-				return t, 86400, 3, ok
+			if t, res, matched, ok := p.dayThenClockOrYear(mo, at(0), at(2)); matched {
+				return t, res, 3, ok
 			}
 		}
 	}
@@ -527,6 +515,22 @@ func mkTime(y int, mo time.Month, d int, clock string) (time.Time, bool) {
 // recent places a yearless date: ls prints HH:MM for times within the last
 // six months (or slightly in the future), so a date more than a day after
 // Now is last year's.
+// dayThenClockOrYear reads a month's day and the token after the date: a
+// clock (a recent file, resolution one minute) or a year (an old one,
+// resolution one day). matched is false when the token is neither.
+func (p *listingParser) dayThenClockOrYear(mo time.Month, day, tail string) (t time.Time, res int64, matched, ok bool) {
+	d := atoi(strings.TrimSuffix(day, "."))
+	switch {
+	case reHHMM.MatchString(tail):
+		t, ok = p.recent(mo, d, tail)
+		return t, 60, true, ok
+	case reYear.MatchString(tail):
+		t, ok = mkTime(atoi(tail), mo, d, "00:00")
+		return t, 86400, true, ok
+	}
+	return time.Time{}, 0, false, false
+}
+
 func (p *listingParser) recent(mo time.Month, day int, clock string) (time.Time, bool) {
 	if p.opt.Year != 0 {
 		return mkTime(p.opt.Year, mo, day, clock)
