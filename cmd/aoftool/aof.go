@@ -24,10 +24,9 @@ import (
 )
 
 type aofOptions struct {
-	repairTo       string
-	truncateTo     string
-	appendDirName  string
-	appendFilename string
+	repairTo   string
+	truncateTo string
+	serverNames
 	followSymlinks bool
 	top            int
 
@@ -96,19 +95,15 @@ module commands (PREFIX.NAME) are warnings only.`,
 	f := cmd.Flags()
 	f.StringVar(&o.repairTo, "repair-to", "", "write a repaired copy to this new file (FILE input) or directory (DIR input)")
 	f.StringVar(&o.truncateTo, "truncate-to-timestamp", "", "with --repair-to: cut the copy at the first #TS annotation later than this time (unix seconds or RFC 3339)")
-	f.StringVar(&o.appendDirName, "appenddirname", manifest.DefaultAppendDirName, "appenddirname of the server (the AOF directory inside dir)")
-	f.StringVar(&o.appendFilename, "appendfilename", "", "appendfilename of the server (default: taken from the *.manifest file, else appendonly.aof)")
+	o.serverNames.flags(cmd, false, true)
 	f.BoolVar(&o.followSymlinks, "follow-symlinks", false, "read files through symbolic links (Redis follows them; by default aoftool does not)")
 	f.IntVar(&o.top, "top", 10, "command names shown in the per-command table")
 	return cmd
 }
 
 func (o *aofOptions) validate(args []string) error {
-	if o.appendDirName == "" || o.appendDirName == "." || o.appendDirName == ".." || strings.ContainsAny(o.appendDirName, "/\\") {
-		return usagef("--appenddirname %q must be a plain directory name, as in redis.conf", o.appendDirName)
-	}
-	if strings.ContainsAny(o.appendFilename, "/\\") {
-		return usagef("--appendfilename %q must be a plain file name, as in redis.conf", o.appendFilename)
+	if err := o.serverNames.validate(); err != nil {
+		return err
 	}
 	if o.truncateTo != "" && o.repairTo == "" {
 		return usagef("--truncate-to-timestamp needs --repair-to: aoftool never changes the inspected files")

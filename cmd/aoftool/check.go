@@ -17,11 +17,9 @@ import (
 )
 
 type checkOptions struct {
-	markdown       bool
-	markdownOut    string
-	dbFilename     string
-	appendDirName  string
-	appendFilename string
+	markdown    bool
+	markdownOut string
+	serverNames
 	followSymlinks bool
 }
 
@@ -60,21 +58,14 @@ reported as incomplete, not corrupt).`,
 	f := cmd.Flags()
 	f.BoolVar(&o.markdown, "markdown", false, "print the report as Markdown")
 	f.StringVar(&o.markdownOut, "markdown-out", "", "also write the Markdown report to FILE (outside DIR)")
-	f.StringVar(&o.dbFilename, "dbfilename", "dump.rdb", "dbfilename of the server")
-	f.StringVar(&o.appendDirName, "appenddirname", "appendonlydir", "appenddirname of the server")
-	f.StringVar(&o.appendFilename, "appendfilename", "", "appendfilename of the server (default: from the *.manifest file, else appendonly.aof)")
+	o.serverNames.flags(cmd, true, true)
 	f.BoolVar(&o.followSymlinks, "follow-symlinks", false, "read files through symbolic links")
 	return cmd
 }
 
 func (o checkOptions) validate(dir string) error {
-	for _, n := range []string{o.dbFilename, o.appendDirName} {
-		if n == "" || n == "." || n == ".." || strings.ContainsAny(n, "/\\") {
-			return usagef("%q must be a plain file name, as in redis.conf", n)
-		}
-	}
-	if strings.ContainsAny(o.appendFilename, "/\\") {
-		return usagef("--appendfilename %q must be a file name without a path", o.appendFilename)
+	if err := o.serverNames.validate(); err != nil {
+		return err
 	}
 	if o.markdownOut != "" {
 		if d, in := insideAny(o.markdownOut, []string{dir}); in {

@@ -15,8 +15,7 @@ import (
 )
 
 type manifestOptions struct {
-	appendDirName  string
-	appendFilename string
+	serverNames
 	followSymlinks bool
 }
 
@@ -69,18 +68,14 @@ runs. Checking the content of each file is the job of 'aoftool rdb' and 'aoftool
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&o.appendDirName, "appenddirname", manifest.DefaultAppendDirName, "appenddirname of the server (the AOF directory inside dir)")
-	f.StringVar(&o.appendFilename, "appendfilename", "", "appendfilename of the server (default: taken from the *.manifest file, else appendonly.aof)")
+	o.serverNames.flags(cmd, false, true)
 	f.BoolVar(&o.followSymlinks, "follow-symlinks", false, "read files through symbolic links (Redis follows them; by default aoftool only stats them)")
 	return cmd
 }
 
 func (o manifestOptions) validate() error {
-	if o.appendDirName == "" || o.appendDirName == "." || o.appendDirName == ".." || strings.ContainsAny(o.appendDirName, "/\\") {
-		return usagef("--appenddirname %q must be a plain directory name, as in redis.conf", o.appendDirName)
-	}
-	if strings.ContainsAny(o.appendFilename, "/\\") {
-		return usagef("--appendfilename %q must be a file name without a path, as in redis.conf", o.appendFilename)
+	if err := o.serverNames.validate(); err != nil {
+		return err
 	}
 	return nil
 }

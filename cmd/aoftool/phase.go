@@ -20,14 +20,12 @@ import (
 )
 
 type phaseOptions struct {
-	fromLs         []string
-	sample         time.Duration
-	prometheus     string
-	lsYear         int
-	staleLag       time.Duration
-	dbFilename     string
-	appendDirName  string
-	appendFilename string
+	fromLs     []string
+	sample     time.Duration
+	prometheus string
+	lsYear     int
+	staleLag   time.Duration
+	serverNames
 }
 
 func newPhaseCmd(g *globalOptions) *cobra.Command {
@@ -74,9 +72,7 @@ inspected directory, and it is safe to run against a live server.`,
 	f.StringVar(&o.prometheus, "prometheus", "", "also write Prometheus text-format metrics to FILE (outside the inspected directory)")
 	f.IntVar(&o.lsYear, "ls-year", 0, "year of listing dates printed without one (default: the last six months)")
 	f.DurationVar(&o.staleLag, "stale-lag", 0, "a temp file whose last write lags the server's other files by more than this is taken as abandoned (default 1s)")
-	f.StringVar(&o.dbFilename, "dbfilename", "dump.rdb", "dbfilename of the server")
-	f.StringVar(&o.appendDirName, "appenddirname", "appendonlydir", "appenddirname of the server")
-	f.StringVar(&o.appendFilename, "appendfilename", "appendonly.aof", "appendfilename of the server")
+	o.serverNames.flags(cmd, true, false)
 	return cmd
 }
 
@@ -102,10 +98,8 @@ func (o phaseOptions) validate(args []string) error {
 	if stdin > 1 {
 		return usagef("--from-ls - can read stdin only once")
 	}
-	for _, n := range []string{o.dbFilename, o.appendDirName, o.appendFilename} {
-		if n == "" || n == "." || n == ".." || strings.ContainsAny(n, "/\\") {
-			return usagef("%q must be a plain file name, as in redis.conf", n)
-		}
+	if err := o.serverNames.validate(); err != nil {
+		return err
 	}
 	if o.prometheus != "" && filepath.Base(o.prometheus) == "." {
 		return usagef("--prometheus needs a file name")
@@ -113,9 +107,7 @@ func (o phaseOptions) validate(args []string) error {
 	return nil
 }
 
-func (o phaseOptions) names() snapshot.Names {
-	return snapshot.Names{DBFilename: o.dbFilename, AppendDirName: o.appendDirName, AppendFilename: o.appendFilename}
-}
+func (o phaseOptions) names() snapshot.Names { return o.snapshotNames() }
 
 // phaseClock stamps captures; tests fix it so goldens do not age. The
 // classifier itself never reads a clock.

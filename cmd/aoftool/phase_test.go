@@ -353,5 +353,5 @@ func BenchmarkPhase100GiBSparseDump(b *testing.B) {
 }
 
 func phCapture(dir string) (*snapshot.Snapshot, error) {
-	return snapshot.Capture(dir, phaseOptions{dbFilename: "dump.rdb", appendDirName: "appendonlydir", appendFilename: "appendonly.aof"}.captureOptions())
+	return snapshot.Capture(dir, phaseOptions{serverNames: serverNames{dbFilename: "dump.rdb", appendDirName: "appendonlydir", appendFilename: "appendonly.aof"}}.captureOptions())
 }

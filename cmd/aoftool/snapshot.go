@@ -20,29 +20,16 @@ import (
 // snapshotNow stamps snapshots and places yearless listing dates; tests fix it.
 var snapshotNow = time.Now
 
-// namesOptions are the redis.conf names shared by snapshot, diff and watch.
+// namesOptions are the server names and link policy shared by snapshot,
+// diff and watch.
 type namesOptions struct {
-	appendDirName  string
-	appendFilename string
-	dbFilename     string
+	serverNames
 	followSymlinks bool
 }
 
 func (n *namesOptions) flags(cmd *cobra.Command) {
-	f := cmd.Flags()
-	f.StringVar(&n.dbFilename, "dbfilename", "dump.rdb", "dbfilename of the server")
-	f.StringVar(&n.appendDirName, "appenddirname", "appendonlydir", "appenddirname of the server (the AOF directory inside dir)")
-	f.StringVar(&n.appendFilename, "appendfilename", "appendonly.aof", "appendfilename of the server")
-	f.BoolVar(&n.followSymlinks, "follow-symlinks", false, "read artifacts through symbolic links (by default a link is recorded, never opened)")
-}
-
-func (n namesOptions) validate() error {
-	for flag, v := range map[string]string{"--dbfilename": n.dbFilename, "--appenddirname": n.appendDirName, "--appendfilename": n.appendFilename} {
-		if v == "" || v == "." || v == ".." || strings.ContainsAny(v, "/\\") {
-			return usagef("%s %q must be a plain file name, as in redis.conf", flag, v)
-		}
-	}
-	return nil
+	n.serverNames.flags(cmd, true, false)
+	cmd.Flags().BoolVar(&n.followSymlinks, "follow-symlinks", false, "read artifacts through symbolic links (by default a link is recorded, never opened)")
 }
 
 func (n namesOptions) capture() snapshot.Options {
@@ -50,9 +37,7 @@ func (n namesOptions) capture() snapshot.Options {
 		FollowSymlinks: n.followSymlinks, Clock: snapshotNow}
 }
 
-func (n namesOptions) names() snapshot.Names {
-	return snapshot.Names{DBFilename: n.dbFilename, AppendDirName: n.appendDirName, AppendFilename: n.appendFilename}
-}
+func (n namesOptions) names() snapshot.Names { return n.snapshotNames() }
 
 type snapshotOptions struct {
 	namesOptions
