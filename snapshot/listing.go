@@ -361,9 +361,14 @@ func (p *listingParser) size(e *Entry, toks []token, i int) bool {
 	}
 	// GNU ls rounds up, busybox to the nearest: the size lies within one
 	// printed step either side of the value.
+	// ls shows a unit only from one whole unit up; a hand-written value
+	// below one (0,0M) keeps its own bounds, never below zero.
 	lo := (v - step) * mult
-	if lo < mult {
+	if v >= 1 && lo < mult {
 		lo = mult
+	}
+	if lo < 0 {
+		lo = 0
 	}
 	hi := (v + step) * mult
 	if hi > math.MaxInt64/2 {
