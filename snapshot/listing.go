@@ -309,11 +309,10 @@ func (p *listingParser) entry(line string, toks []token, modeIdx int) (*Entry, s
 		}
 		e.MTime = t
 		e.MTimeResolution = res
-		name := strings.TrimLeft(line[toks[i+k-1].end:], " \t")
-		if name == "" {
+		// A name can be empty only after unquoting ('' in shell quoting).
+		if name := strings.TrimLeft(line[toks[i+k-1].end:], " \t"); name == "" || !p.setName(e, name) {
 			return nil, "no name"
 		}
-		p.setName(e, name)
 		return e, ""
 	}
 	return nil, "no date and size found"
@@ -603,7 +602,9 @@ func modeType(mode string) (FileType, uint32) {
 	return t, perm
 }
 
-func (p *listingParser) setName(e *Entry, name string) {
+// setName sets e's name from what the listing printed, and reports whether
+// a name remains.
+func (p *listingParser) setName(e *Entry, name string) bool {
 	if e.Type == TypeSymlink {
 		if a, b, ok := strings.Cut(name, " -> "); ok {
 			name, e.LinkTarget = a, unquoteName(b)
@@ -623,6 +624,7 @@ func (p *listingParser) setName(e *Entry, name string) {
 		}
 	}
 	e.Name = name
+	return name != ""
 }
 
 // unquoteName undoes GNU ls's shell quoting ('a b', "a'b", $'a\nb').
