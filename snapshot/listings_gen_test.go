@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/aoftool/aoftool/internal/redistest"
+	"github.com/aoftool/aoftool/internal/scenario"
 )
 
 var makeListings = flag.Bool("make-listings", false, "regenerate testdata/listings/real-* from a real redis-server and real ls")
@@ -93,14 +94,14 @@ func TestMakeListings(t *testing.T) {
 	freeze("steady")
 	srv.MustDo("CONFIG", "SET", "rdb-key-save-delay", "100")
 	srv.MustDo("BGSAVE")
-	waitFile(t, srv.Dir, "temp-", ".rdb")
+	scenario.MustWaitFile(t, srv.Dir, `^temp-.*\.rdb$`, 20*time.Second)
 	time.Sleep(300 * time.Millisecond)
 	freeze("bgsave")
 	if err := srv.WaitInfo("rdb_bgsave_in_progress", "0", 30*time.Second); err != nil {
 		t.Fatal(err)
 	}
 	srv.MustDo("BGREWRITEAOF")
-	waitFile(t, srv.Dir, "temp-rewriteaof-", ".aof")
+	scenario.MustWaitFile(t, srv.Dir, `^temp-rewriteaof-.*\.aof$`, 20*time.Second)
 	time.Sleep(300 * time.Millisecond)
 	freeze("rewrite")
 	if err := srv.WaitInfo("aof_rewrite_in_progress", "0", 30*time.Second); err != nil {
@@ -177,20 +178,4 @@ func TestMakeListings(t *testing.T) {
 		}
 		t.Logf("ls %s -> %s.txt", strings.Join(c.args, " "), c.file)
 	}
-}
-
-func waitFile(t *testing.T, dir, prefix, suffix string) string {
-	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for time.Now().Before(deadline) {
-		des, _ := os.ReadDir(dir)
-		for _, de := range des {
-			if strings.HasPrefix(de.Name(), prefix) && strings.HasSuffix(de.Name(), suffix) {
-				return de.Name()
-			}
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
-	t.Fatalf("no %s*%s in %s", prefix, suffix, dir)
-	return ""
 }

@@ -59,7 +59,7 @@ func ReplicaRebuild(t testing.TB, st Settings, diskless bool) []*Moment {
 	r := redistest.Start(t, redistest.Options{Config: replicaConfig(m.Port, st, true)})
 
 	var out []*Moment
-	_, err := waitFile(r.Dir, transferName, 20*time.Second)
+	_, err := WaitFile(r.Dir, transferName, 20*time.Second)
 	must(t, err)
 	time.Sleep(700 * time.Millisecond)
 	out = append(out, freezeTwice(t, r, prefix+"/1-transfer", "sync-transfer", 1))
@@ -76,12 +76,12 @@ func ReplicaRebuild(t testing.TB, st Settings, diskless bool) []*Moment {
 	}
 	out = append(out, loading)
 
-	_, err = waitFile(r.Dir, rewriteName, 60*time.Second)
+	_, err = WaitFile(r.Dir, rewriteName, 60*time.Second)
 	must(t, err)
 	time.Sleep(700 * time.Millisecond)
 	out = append(out, freezeTwice(t, r, prefix+"/3-rewrite", "aof-rewrite", 3))
 
-	_, err = waitFile(r.Dir, rewriteBGName, 60*time.Second)
+	_, err = WaitFile(r.Dir, rewriteBGName, 60*time.Second)
 	must(t, err)
 	out = append(out, freeze(t, r, prefix+"/4-finishing", "aof-rewrite-finishing", 4))
 
@@ -102,7 +102,7 @@ func ReplicaKilledMidTransfer(t testing.TB, st Settings) []*Moment {
 	m.MustDo("CONFIG", "SET", "rdb-key-save-delay", strconv.Itoa(st.DelayMicro))
 	dir := t.TempDir()
 	r := redistest.Start(t, redistest.Options{Dir: dir, Config: replicaConfig(m.Port, st, false)})
-	name, err := waitFile(dir, transferName, 20*time.Second)
+	name, err := WaitFile(dir, transferName, 20*time.Second)
 	must(t, err)
 	time.Sleep(time.Second)
 	r.Kill()

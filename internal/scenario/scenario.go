@@ -76,9 +76,9 @@ var (
 	rewriteBGName = regexp.MustCompile(`^temp-rewriteaof-bg-(\d+)\.aof$`)
 )
 
-// waitFile polls dir for a name matching re, every 1 ms so short-lived files
+// WaitFile polls dir for a name matching re, every 1 ms so short-lived files
 // are not missed, and returns the name.
-func waitFile(dir string, re *regexp.Regexp, timeout time.Duration) (string, error) {
+func WaitFile(dir string, re *regexp.Regexp, timeout time.Duration) (string, error) {
 	deadline := time.Now().Add(timeout)
 	for time.Now().Before(deadline) {
 		ents, _ := os.ReadDir(dir)
@@ -90,6 +90,17 @@ func waitFile(dir string, re *regexp.Regexp, timeout time.Duration) (string, err
 		time.Sleep(time.Millisecond)
 	}
 	return "", fmt.Errorf("no file matching %s in %s within %v", re, dir, timeout)
+}
+
+// MustWaitFile is WaitFile for tests: pattern is a regular expression over
+// names, and the test fails when no name matches in time.
+func MustWaitFile(t testing.TB, dir, pattern string, timeout time.Duration) string {
+	t.Helper()
+	name, err := WaitFile(dir, regexp.MustCompile(pattern), timeout)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return name
 }
 
 func waitGone(path string, timeout time.Duration) error {
@@ -146,7 +157,7 @@ func BGSave(t testing.TB, st Settings) []*Moment {
 	populate(t, s, st)
 	s.MustDo("CONFIG", "SET", "rdb-key-save-delay", strconv.Itoa(st.DelayMicro))
 	s.MustDo("BGSAVE")
-	_, err := waitFile(s.Dir, bgsaveName, 10*time.Second)
+	_, err := WaitFile(s.Dir, bgsaveName, 10*time.Second)
 	must(t, err)
 	time.Sleep(500 * time.Millisecond)
 	during := freezeTwice(t, s, "bgsave/during", "bgsave", 0)
@@ -168,12 +179,12 @@ func BGRewriteAOF(t testing.TB, st Settings) []*Moment {
 	// milliseconds to up to a second, so it can be frozen.
 	s.MustDo("CONFIG", "SET", "hz", "1")
 	s.MustDo("BGREWRITEAOF")
-	_, err := waitFile(s.Dir, rewriteName, 10*time.Second)
+	_, err := WaitFile(s.Dir, rewriteName, 10*time.Second)
 	must(t, err)
 	time.Sleep(500 * time.Millisecond)
 	s.MustDo("SET", "during-rewrite", "1")
 	during := freezeTwice(t, s, "bgrewriteaof/during", "aof-rewrite", 0)
-	_, err = waitFile(s.Dir, rewriteBGName, 60*time.Second)
+	_, err = WaitFile(s.Dir, rewriteBGName, 60*time.Second)
 	must(t, err)
 	finishing := freeze(t, s, "bgrewriteaof/finishing", "aof-rewrite-finishing", 0)
 	must(t, s.WaitInfo("aof_rewrite_in_progress", "0", 30*time.Second))
@@ -212,7 +223,7 @@ func RewriteChildKilled(t testing.TB, st Settings) []*Moment {
 	populate(t, s, st)
 	s.MustDo("CONFIG", "SET", "rdb-key-save-delay", strconv.Itoa(st.DelayMicro))
 	s.MustDo("BGREWRITEAOF")
-	name, err := waitFile(s.Dir, rewriteName, 10*time.Second)
+	name, err := WaitFile(s.Dir, rewriteName, 10*time.Second)
 	must(t, err)
 	pid, _ := strconv.Atoi(rewriteName.FindStringSubmatch(name)[1])
 	time.Sleep(300 * time.Millisecond)
@@ -237,7 +248,7 @@ func ServerKilledMidRewrite(t testing.TB, st Settings) []*Moment {
 	populate(t, s, st)
 	s.MustDo("CONFIG", "SET", "rdb-key-save-delay", strconv.Itoa(st.DelayMicro))
 	s.MustDo("BGREWRITEAOF")
-	name, err := waitFile(dir, rewriteName, 10*time.Second)
+	name, err := WaitFile(dir, rewriteName, 10*time.Second)
 	must(t, err)
 	time.Sleep(500 * time.Millisecond)
 	s.Kill()

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/aoftool/aoftool/internal/redistest"
+	"github.com/aoftool/aoftool/internal/scenario"
 	"github.com/aoftool/aoftool/snapshot"
 )
 
@@ -19,22 +20,6 @@ func writeFile(t *testing.T, p string, data []byte) {
 	if err := os.WriteFile(p, data, 0o644); err != nil {
 		t.Fatal(err)
 	}
-}
-
-func waitFile(t *testing.T, dir, prefix, suffix string) string {
-	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for time.Now().Before(deadline) {
-		des, _ := os.ReadDir(dir)
-		for _, de := range des {
-			if strings.HasPrefix(de.Name(), prefix) && strings.HasSuffix(de.Name(), suffix) {
-				return de.Name()
-			}
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
-	t.Fatalf("no %s*%s in %s", prefix, suffix, dir)
-	return ""
 }
 
 type eventLog struct {
@@ -159,7 +144,7 @@ func TestRealBGSAVEAndRewrite(t *testing.T) {
 
 	before := mustCapture(t, dir)
 	srv.MustDo("BGSAVE")
-	tmp := waitFile(t, dir, "temp-", ".rdb")
+	tmp := scenario.MustWaitFile(t, dir, `^temp-.*\.rdb$`, 20*time.Second)
 	time.Sleep(300 * time.Millisecond)
 	during := mustCapture(t, dir)
 	if err := srv.WaitInfo("rdb_bgsave_in_progress", "0", 30*time.Second); err != nil {
@@ -175,7 +160,7 @@ func TestRealBGSAVEAndRewrite(t *testing.T) {
 
 	before2 := after
 	srv.MustDo("BGREWRITEAOF")
-	rw := waitFile(t, dir, "temp-rewriteaof-", ".aof")
+	rw := scenario.MustWaitFile(t, dir, `^temp-rewriteaof-.*\.aof$`, 20*time.Second)
 	time.Sleep(300 * time.Millisecond)
 	during2 := mustCapture(t, dir)
 	if err := srv.WaitInfo("aof_rewrite_in_progress", "0", 30*time.Second); err != nil {
@@ -223,6 +208,13 @@ func TestRealBGSAVEAndRewrite(t *testing.T) {
 		t.Logf("rewrite progress: %d of ~%d bytes (from %s), %.0f B/s, ETA %.2fs", grown.Progress.Bytes, *grown.Progress.ExpectedBytes, grown.Progress.ExpectedFrom, *grown.Progress.RateBytesPerS, *grown.Progress.ETAS)
 	}
 	t.Logf("watcher: %d scans, %d events, counts %v", sum.Scans, sum.Events, sum.Counts)
+	logWatch(t, sum, lines)
+}
+
+// logWatch logs the temp files' lifetimes and the events other than growth,
+// which is what a reader of a failing run needs.
+func logWatch(t *testing.T, sum *Summary, lines []string) {
+	t.Helper()
 	for _, l := range sum.Lifetimes {
 		t.Logf("lifetime %s (%s): %.1f ms, %d scans", l.Path, l.Kind, l.ObservedS*1000, l.Scans)
 	}
@@ -384,16 +376,7 @@ func TestRealReplicaRebuild(t *testing.T) {
 		}
 	}
 	log.mu.Unlock()
-	for _, l := range sum.Lifetimes {
-		t.Logf("lifetime %s (%s): %.1f ms, %d scans", l.Path, l.Kind, l.ObservedS*1000, l.Scans)
-	}
-	var shown []string
-	for _, l := range lines {
-		if !strings.HasPrefix(l, "grown ") {
-			shown = append(shown, l)
-		}
-	}
-	t.Logf("events (growth omitted):\n  %s", strings.Join(shown, "\n  "))
+	logWatch(t, sum, lines)
 }
 
 // TestWatcherLosesNoShortLivedFile creates and installs rewrite outputs
