@@ -35,6 +35,53 @@ func Binary(t testing.TB) string {
 func CheckAOFBinary(t testing.TB) string { t.Helper(); return lookTool(t, "redis-check-aof") }
 func CheckRDBBinary(t testing.TB) string { t.Helper(); return lookTool(t, "redis-check-rdb") }
 
+// SharedServers are the builds ../shared/servers may hold beside Debian's
+// 7.0.15, by directory name.
+var SharedServers = []string{"redis-6.2.16", "redis-7.2.6", "redis-7.4.1", "valkey-7.2.7", "valkey-8.0.1"}
+
+// SharedServer returns the path of the server binary of one build in
+// ../shared/servers (name as in SharedServers), looked up from the module
+// root, or skips the test: a user's checkout has no ../shared, so these
+// builds only add versions beside the 7.0.15 every test can count on.
+func SharedServer(t testing.TB, name string) string {
+	t.Helper()
+	if p, ok := sharedServerPath(name); ok {
+		return p
+	}
+	t.Skipf("%s not found in ../shared/servers; skipped (Debian's 7.0.15 stays the oracle)", name)
+	return ""
+}
+
+// versionOf is the server's --version line ("Redis server v=7.0.15 ...").
+func versionOf(bin string) string {
+	out, err := exec.Command(bin, "--version").Output()
+	if err != nil {
+		return ""
+	}
+	return string(out)
+}
+
+func sharedServerPath(name string) (string, bool) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", false
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			p := filepath.Join(dir, "..", "shared", "servers", name, "server")
+			if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() && fi.Mode()&0o111 != 0 {
+				return p, true
+			}
+			return "", false
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", false
+		}
+		dir = parent
+	}
+}
+
 func lookTool(t testing.TB, name string) string {
 	t.Helper()
 	p, err := exec.LookPath(name)
@@ -60,6 +107,9 @@ type Options struct {
 	// ExpectExit waits for the server to exit instead of becoming ready; used
 	// by tests asserting that Redis refuses a directory.
 	ExpectExit bool
+	// Binary is the server to run; redis-server from PATH when empty. Use
+	// SharedServer for the other Redis and Valkey builds.
+	Binary string
 }
 
 // Server is a running (or exited) redis-server.
@@ -90,7 +140,10 @@ func Start(t testing.TB, o Options) *Server {
 // failure the error contains the server's log.
 func Launch(t testing.TB, o Options) (*Server, error) {
 	t.Helper()
-	bin := Binary(t)
+	bin := o.Binary
+	if bin == "" {
+		bin = Binary(t)
+	}
 	if o.Dir == "" {
 		o.Dir = t.TempDir()
 	}
@@ -119,7 +172,10 @@ func Launch(t testing.TB, o Options) (*Server, error) {
 		"save \"\"",
 		"appendonly no",
 		"protected-mode yes",
-		"enable-debug-command yes",
+	}
+	// DEBUG is always on before 7.0, which does not know the directive.
+	if !strings.Contains(versionOf(bin), "v=6.") {
+		conf = append(conf, "enable-debug-command yes")
 	}
 	conf = append(conf, o.Config...)
 	confPath := filepath.Join(side, "redis.conf")
