@@ -19,49 +19,11 @@ import (
 // the 8-byte CRC64 after the EOF opcode (0xFF) and continues with RESP.
 //
 // locating its end does not need an RDB parser: the end is the first 0xFF
-// byte whose following 8 bytes equal the CRC64 (Jones, reflected, init 0)
+// byte whose following 8 bytes equal the CRC64 (rdbinspect.CRC64Update)
 // of everything up to and including it. A false match has probability 2^-64
 // per 0xFF byte. The structure of the RDB body itself is verified by
 // rdbinspect; this only finds where RESP resumes and whether the checksum
 // holds.
-
-const crcPolyJonesReflected = 0x95ac9329ac4bc9b5
-
-var crcTab = func() (t [8][256]uint64) {
-	for i := range 256 {
-		c := uint64(i)
-		for range 8 {
-			if c&1 == 1 {
-				c = c>>1 ^ crcPolyJonesReflected
-			} else {
-				c >>= 1
-			}
-		}
-		t[0][i] = c
-	}
-	for i := range 256 {
-		c := t[0][i]
-		for k := 1; k < 8; k++ {
-			c = t[0][c&0xff] ^ c>>8
-			t[k][i] = c
-		}
-	}
-	return t
-}()
-
-// crc64Jones continues Redis's crc64 over p (slicing by 8).
-func crc64Jones(crc uint64, p []byte) uint64 {
-	for len(p) >= 8 {
-		crc ^= binary.LittleEndian.Uint64(p)
-		crc = crcTab[7][crc&0xff] ^ crcTab[6][crc>>8&0xff] ^ crcTab[5][crc>>16&0xff] ^ crcTab[4][crc>>24&0xff] ^
-			crcTab[3][crc>>32&0xff] ^ crcTab[2][crc>>40&0xff] ^ crcTab[1][crc>>48&0xff] ^ crcTab[0][crc>>56]
-		p = p[8:]
-	}
-	for _, b := range p {
-		crc = crcTab[0][byte(crc)^b] ^ crc>>8
-	}
-	return crc
-}
 
 // RDBPart describes the RDB body at the start of an AOF file.
 type RDBPart struct {
@@ -115,12 +77,12 @@ func (s *Scanner) skipRDB() (*RDBPart, error) {
 		chunk := s.buf[s.rp:s.wp]
 		i := bytes.IndexByte(chunk, 0xff)
 		if i < 0 {
-			crc = crc64Jones(crc, chunk)
+			crc = rdbinspect.CRC64Update(crc, chunk)
 			s.lines += int64(bytes.Count(chunk, nl))
 			s.rp = s.wp
 			continue
 		}
-		crc = crc64Jones(crc, chunk[:i+1])
+		crc = rdbinspect.CRC64Update(crc, chunk[:i+1])
 		s.lines += int64(bytes.Count(chunk[:i+1], nl))
 		s.rp += i + 1
 		t := s.peek(9)

@@ -525,6 +525,42 @@ func (rep *Report) finish(s *Scanner) {
 	rep.Findings.Sort()
 }
 
+// MarkLive re-reads the end of the report for a file a server is still
+// appending to: a partial last command or an open transaction at the very
+// end is a write in progress, not a torn tail, so it is information and
+// the server loads the file. It reports whether the end was pending. A
+// bad record (bytes that are not RESP) stays what it is.
+func (rep *Report) MarkLive() bool {
+	t := rep.TruncatedTail
+	if t == nil || !rep.Last || (rep.BadRecord != nil && !t.PartialCommand) {
+		return false
+	}
+	from := t.Offset
+	if rep.Transactions.Open && rep.Transactions.OpenOffset != nil && *rep.Transactions.OpenOffset < from {
+		from = *rep.Transactions.OpenOffset
+	}
+	kept := rep.Findings[:0]
+	for _, f := range rep.Findings {
+		switch f.Code {
+		case finding.AOFTruncatedTail, finding.AOFIncompleteMulti, finding.AOFCutInsideMulti:
+			continue
+		}
+		kept = append(kept, f)
+	}
+	rep.Findings = append(kept, finding.New(finding.AOFPendingCommand, rep.Path,
+		"the last %d bytes, from offset %d, are a command the server is still writing; the file grows as it appends", rep.Size-from, from).At(from).
+		WithHint("if the server is stopped and this is a copy, rerun with --server-stopped to judge the end as a torn tail"))
+	rep.Findings.Sort()
+	rep.PendingFrom = &from
+	rep.TruncatedTail, rep.BadRecord = nil, nil
+	rep.OKUpTo = from
+	rep.Server = Server{Verdict: Loads, LoadTruncatedYes: "loads", LoadTruncatedNo: "loads"}
+	if rep.Findings.Has(finding.AOFUnknownCommand) {
+		rep.Server = Server{Verdict: Refuses, LoadTruncatedYes: "refuses: unknown command", LoadTruncatedNo: "refuses: unknown command"}
+	}
+	return true
+}
+
 func truncServer(cut int64, last bool) Server {
 	c := cut
 	if last {

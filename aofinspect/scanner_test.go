@@ -120,16 +120,6 @@ func TestScannerRecords(t *testing.T) {
 	}
 }
 
-func TestCRC64Jones(t *testing.T) {
-	if got := crc64Jones(0, []byte("123456789")); got != 0xe9c6d914c4b8d9ca {
-		t.Fatalf("crc64 = %#x", got)
-	}
-	a := crc64Jones(0, []byte("1234"))
-	if got := crc64Jones(a, []byte("56789")); got != 0xe9c6d914c4b8d9ca {
-		t.Fatalf("chained crc64 = %#x", got)
-	}
-}
-
 func TestCutEveryByteOfLastCommand(t *testing.T) {
 	full := setA + setA + "*3\r\n$3\r\nSET\r\n$3\r\nkey\r\n$5\r\nvalue\r\n"
 	for n := 54; n < len(full); n++ {

@@ -112,6 +112,24 @@ func InspectSet(ctx context.Context, path string, files []SetFile, opt Options) 
 	return sr
 }
 
+// MarkLastLive applies Report.MarkLive to the last file, which a running
+// server is appending to, and says the set loads when that pending end was
+// all that stopped it.
+func (s *SetReport) MarkLastLive() bool {
+	if len(s.Files) == 0 {
+		return false
+	}
+	last := s.Files[len(s.Files)-1]
+	if !last.MarkLive() {
+		return false
+	}
+	if s.StopsAt == "" || s.StopsAt == last.Path {
+		s.StopsAt, s.TruncatesFile = "", ""
+		s.Server = last.Server
+	}
+	return true
+}
+
 // Cut is how a repaired copy of one file ends.
 type Cut struct {
 	// Keep is how many bytes of the file the copy holds.

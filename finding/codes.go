@@ -45,7 +45,7 @@ func Registry() []CodeInfo {
 // Codes shared by every command.
 var (
 	InputUnreadable     = define("input-unreadable", Error, "a file or directory that should be inspected could not be opened or read")
-	InputChanged        = define("input-changed-while-reading", Warning, "a file changed size, vanished or was replaced while it was being read (a live server renames temp files)")
+	InputChanged        = define("input-changed-while-reading", Warning, "a file grew or shrank while it was read (a live server appends to it); only the bytes present when reading started were judged")
 	InputNotRegular     = define("input-not-regular-file", Warning, "a FIFO, device or socket carries an artifact's name; it is never opened")
 	InputSymlink        = define("input-symlink", Warning, "an artifact is a symbolic link; it is reported and followed only when asked")
 	InternalDecoderFail = define("decoder-failed", Error, "the value decoder stopped on a file the structural pass accepted")

@@ -1,18 +1,14 @@
 package manifest
 
 import (
-	"errors"
 	"fmt"
-	"io"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 	"time"
 
 	"github.com/aoftool/aoftool/finding"
-	"github.com/aoftool/aoftool/internal/ropen"
 )
 
 // Defaults of redis.conf.
@@ -21,20 +17,54 @@ const (
 	DefaultAppendFilename = "appendonly.aof"
 )
 
-// headBytes bounds what Inspect reads of a part: enough for the RDB magic and
-// the auxiliary fields an empty dataset's RDB consists of.
-const headBytes = 4096
-
-// Options say how the server that owns the directory is configured.
-type Options struct {
-	// AppendDirName is appenddirname; "appendonlydir" when empty.
-	AppendDirName string
-	// AppendFilename is appendfilename; when empty it is discovered from the
-	// *.manifest files, falling back to "appendonly.aof".
+// Layout says where the manifest is: the directories and the
+// appendfilename the caller resolved from the server's configuration.
+type Layout struct {
+	// Path is the argument as given, for the report.
+	Path string
+	// DataDir is the server's dir; empty when only an AOF directory is
+	// known (a manifest given on its own), which rules out the legacy file.
+	DataDir   string
+	AppendDir string
+	// AppendFilename is the <af> the manifest belongs to; OtherManifests
+	// are the other *.manifest files in the AOF directory.
 	AppendFilename string
-	// FollowSymlinks lets Inspect read through symbolic links. Redis follows
-	// them; aoftool only stats them unless asked.
-	FollowSymlinks bool
+	OtherManifests []string
+}
+
+// FileFacts is what the inspector knows about one directory entry; the
+// caller reads it once, for every command, from its listing.
+type FileFacts struct {
+	// Exists is false for a name that is not in the directory.
+	Exists bool
+	// Err is set when the entry could not be examined (not ENOENT).
+	Err error
+	// Symlink: the entry is a symbolic link; Broken: its target is missing
+	// or a loop. Mode is the target's for a followable link, else the
+	// entry's own.
+	Symlink bool
+	Broken  bool
+	Mode    fs.FileMode
+	Size    int64
+	MTime   time.Time
+	// Content is the part's format by its first bytes (Content* constants);
+	// HasData says an RDB holds more than auxiliary fields.
+	Content string
+	HasData bool
+}
+
+// Facts answers the inspector's questions about the directories; it is
+// backed by one listing, so every command sees the same files.
+type Facts interface {
+	// AppendDir is the AOF directory itself; Names its entries.
+	AppendDir() FileFacts
+	Names() []string
+	// Part is an entry of the AOF directory; Legacy an entry of the data dir.
+	Part(name string) FileFacts
+	Legacy(name string) FileFacts
+	// Manifest returns the manifest as Parse read it, with its findings,
+	// or nil when it was not read (missing, not a regular file, unread).
+	Manifest() (*Manifest, finding.List)
 }
 
 // Content kinds of a part, decided by its first bytes as the loader does.
@@ -69,10 +99,11 @@ type Report struct {
 	// History are the history lines, in manifest order.
 	History []FileReport `json:"history"`
 	// Unlisted are files in the AOF directory that no line names.
-	Unlisted []Unlisted      `json:"unlisted"`
-	Findings finding.List    `json:"findings"`
-	Verdict  Verdict         `json:"verdict"`
-	m        *Manifest       // parsed manifest, for callers in this package
+	Unlisted []Unlisted   `json:"unlisted"`
+	Findings finding.List `json:"findings"`
+	Verdict  Verdict      `json:"verdict"`
+	m        *Manifest    // parsed manifest, for callers in this package
+	facts    Facts
 	dirents  map[string]bool // names in the append dir
 }
 
@@ -136,125 +167,23 @@ func (r *Report) Parsed() *Manifest {
 	return r.m
 }
 
-// ErrPath is returned when the inspected path cannot be used at all.
-var ErrPath = errors.New("manifest: path cannot be inspected")
-
-// Inspect reads the manifest at or under path and checks it against its
-// directory. It returns an error only when path itself is missing or
-// unreadable; everything Redis would refuse is a finding.
-func Inspect(path string, opt Options) (*Report, error) {
-	if opt.AppendDirName == "" {
-		opt.AppendDirName = DefaultAppendDirName
-	}
-	if strings.ContainsAny(opt.AppendDirName, "/") || opt.AppendDirName == "." || opt.AppendDirName == ".." {
-		return nil, fmt.Errorf("%w: appenddirname %q must be a plain directory name", ErrPath, opt.AppendDirName)
-	}
-	r := &Report{Schema: 1, Path: path, Files: []FileReport{}, History: []FileReport{}, Unlisted: []Unlisted{}, Findings: finding.List{}}
-	if err := r.resolve(path, opt); err != nil {
-		return nil, err
-	}
-	// Redis follows a symlinked manifest; without reading it nothing can be
-	// said, so this is an input aoftool cannot handle as asked.
-	if li, err := os.Lstat(r.ManifestPath); err == nil && li.Mode()&fs.ModeSymlink != 0 && !opt.FollowSymlinks {
-		return nil, fmt.Errorf("%w: the manifest %s is a symbolic link; rerun with --follow-symlinks to read it as Redis would", ErrPath, r.ManifestPath)
-	}
-	r.inspect(opt)
-	r.Findings.Sort()
-	return r, nil
-}
-
-// resolve works out the data dir, the AOF dir, <af> and the manifest path.
-func (r *Report) resolve(path string, opt Options) error {
-	st, err := os.Stat(path)
-	if err != nil {
-		return fmt.Errorf("%w: %v", ErrPath, err)
-	}
-	if !st.IsDir() {
-		r.AppendDir = filepath.Dir(path)
-		r.ManifestPath = path
-		if af, ok := AppendFilenameOf(filepath.Base(path)); ok && opt.AppendFilename == "" {
-			r.AppendFilename = af
-		} else if opt.AppendFilename != "" {
-			r.AppendFilename = opt.AppendFilename
-		} else {
-			r.AppendFilename = DefaultAppendFilename
-		}
-		if filepath.Base(r.AppendDir) == opt.AppendDirName {
-			r.DataDir = filepath.Dir(r.AppendDir)
-		}
-		return r.listAppendDir()
-	}
-	names, err := readDirNames(path)
-	if err != nil {
-		return fmt.Errorf("%w: %v", ErrPath, err)
-	}
-	hasManifest := false
-	for _, n := range names {
-		if IsManifestName(n) {
-			hasManifest = true
-		}
-	}
-	switch {
-	case contains(names, opt.AppendDirName) || (!hasManifest && filepath.Base(filepath.Clean(path)) != opt.AppendDirName):
-		r.DataDir = path
-		r.AppendDir = filepath.Join(path, opt.AppendDirName)
-	default:
-		r.AppendDir = path
-		if filepath.Base(filepath.Clean(path)) == opt.AppendDirName {
-			r.DataDir = filepath.Dir(filepath.Clean(path))
-		}
-	}
-	if err := r.listAppendDir(); err != nil {
-		return err
-	}
-	r.AppendFilename = opt.AppendFilename
-	var manifests []string
-	for n := range r.dirents {
-		if IsManifestName(n) {
-			manifests = append(manifests, n)
-		}
-	}
-	sort.Strings(manifests)
+// Evaluate checks the manifest against its directory, as the Redis loader
+// would meet them at start. It reads nothing itself: facts holds what the
+// caller listed.
+func Evaluate(l Layout, facts Facts) *Report {
+	r := &Report{Schema: 1, Path: l.Path, DataDir: l.DataDir, AppendDir: l.AppendDir, AppendFilename: l.AppendFilename,
+		OtherManifests: l.OtherManifests, Files: []FileReport{}, History: []FileReport{}, Unlisted: []Unlisted{}, Findings: finding.List{}, facts: facts}
 	if r.AppendFilename == "" {
-		switch {
-		case len(manifests) == 0 || contains(manifests, ManifestName(DefaultAppendFilename)):
-			r.AppendFilename = DefaultAppendFilename
-		default:
-			r.AppendFilename, _ = AppendFilenameOf(manifests[0])
-		}
-	}
-	for _, n := range manifests {
-		if n != ManifestName(r.AppendFilename) {
-			r.OtherManifests = append(r.OtherManifests, n)
-		}
+		r.AppendFilename = DefaultAppendFilename
 	}
 	r.ManifestPath = filepath.Join(r.AppendDir, ManifestName(r.AppendFilename))
-	return nil
-}
-
-func (r *Report) listAppendDir() error {
 	r.dirents = map[string]bool{}
-	st, err := os.Stat(r.AppendDir)
-	if err != nil || !st.IsDir() {
-		return nil // a missing AOF dir is a state Redis handles, not an input error
-	}
-	names, err := readDirNames(r.AppendDir)
-	if err != nil {
-		return fmt.Errorf("%w: %v", ErrPath, err)
-	}
-	for _, n := range names {
+	for _, n := range facts.Names() {
 		r.dirents[n] = true
 	}
-	return nil
-}
-
-func readDirNames(dir string) ([]string, error) {
-	f, err := os.Open(dir)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	return f.Readdirnames(-1)
+	r.inspect()
+	r.Findings.Sort()
+	return r
 }
 
 func contains(list []string, s string) bool {
@@ -282,47 +211,39 @@ func (r *Report) refuse(reason string) {
 	}
 }
 
-func (r *Report) inspect(opt Options) {
+func (r *Report) inspect() {
 	r.Verdict = Verdict{Loads: true, Files: []string{}}
 	af := r.AppendFilename
 	mrel := r.rel(ManifestName(af))
 	m := &Manifest{Path: mrel}
 	manifestSeen := false
 
-	adirInfo, adirErr := os.Lstat(r.AppendDir)
-	adirIsDir := adirErr == nil && adirInfo.IsDir()
-	if adirErr == nil && !adirIsDir {
-		if fi, err := os.Stat(r.AppendDir); err == nil && fi.IsDir() {
-			adirIsDir = true
-		} else {
-			r.add(finding.New(finding.ManifestNotRegular, filepath.Base(r.AppendDir), "%s is not a directory; Redis cannot create its AOF files there and exits", filepath.Base(r.AppendDir)))
-			r.refuse("the AOF directory name is taken by a file")
-		}
+	adir := r.facts.AppendDir()
+	adirIsDir := adir.Exists && adir.Err == nil && adir.Mode.IsDir() && !adir.Broken
+	if adir.Exists && !adirIsDir {
+		r.add(finding.New(finding.ManifestNotRegular, filepath.Base(r.AppendDir), "%s is not a directory; Redis cannot create its AOF files there and exits (\"Can't open or create append-only dir\")", filepath.Base(r.AppendDir)))
+		r.refuse("the AOF directory name is taken by a " + modeWord(adir.Mode))
 	}
 
 	if adirIsDir {
-		_, err := os.Lstat(r.ManifestPath)
+		mf := r.facts.Part(ManifestName(af))
 		switch {
-		case err != nil && errors.Is(err, fs.ErrNotExist):
-		case err != nil:
-			r.add(finding.New(finding.InputUnreadable, mrel, "cannot stat the manifest: %v", err))
+		case !mf.Exists:
+		case mf.Err != nil:
+			r.add(finding.New(finding.InputUnreadable, mrel, "cannot stat the manifest: %v", mf.Err))
 			r.refuse("the manifest cannot be read")
+		case mf.Broken:
+			r.add(finding.New(finding.ManifestNotRegular, mrel, "the manifest is a dangling or looping symbolic link; Redis reads it as missing and starts with an empty dataset").
+				WithHint("restore the link target or the manifest before starting Redis"))
+		case !mf.Mode.IsRegular():
+			r.add(finding.New(finding.ManifestNotRegular, mrel, "the manifest is a %s, not a file; Redis treats it as missing, creates base and incr 1, then dies renaming its temp manifest over it", modeWord(mf.Mode)).
+				WithHint("move the %s aside in a copy; do not start Redis on this directory", modeWord(mf.Mode)))
+			if mf.Mode.IsDir() {
+				r.refuse("the manifest name is a " + modeWord(mf.Mode))
+			}
 		default:
 			manifestSeen = true
-			st, serr := os.Stat(r.ManifestPath)
-			switch {
-			case serr != nil:
-				r.add(finding.New(finding.ManifestNotRegular, mrel, "the manifest is a dangling symbolic link; Redis treats it as missing, then fails to replace it").WithHint("restore the link target or the manifest"))
-				r.refuse("the manifest is a dangling symbolic link")
-				manifestSeen = false
-			case !st.Mode().IsRegular():
-				r.add(finding.New(finding.ManifestNotRegular, mrel, "the manifest is a %s, not a file; Redis treats it as missing, creates base and incr 1, then dies renaming its temp manifest over it", modeWord(st.Mode())).
-					WithHint("move the %s aside in a copy; do not start Redis on this directory", modeWord(st.Mode())))
-				r.refuse("the manifest name is a " + modeWord(st.Mode()))
-				manifestSeen = false
-			default:
-				m = r.readManifest(mrel, st, opt)
-			}
+			m = r.readManifest(mrel, mf)
 		}
 	}
 	r.m = m
@@ -330,10 +251,10 @@ func (r *Report) inspect(opt Options) {
 		r.refuse("the manifest is refused with " + m.Reason)
 		// What was accepted before the refused line is still worth showing.
 		for _, e := range m.LoadOrder() {
-			r.Files = append(r.Files, r.entryReport(e, opt))
+			r.Files = append(r.Files, r.entryReport(e))
 		}
 		for _, e := range m.History() {
-			r.History = append(r.History, r.entryReport(e, opt))
+			r.History = append(r.History, r.entryReport(e))
 		}
 		r.reportUnlisted(m)
 		return
@@ -347,20 +268,19 @@ func (r *Report) inspect(opt Options) {
 	// the data dir is moved in when no base or incr is listed, or when the
 	// only line is a base with that name not yet moved.
 	base, incrs := m.Base(), m.Incrs()
-	legacyRel, legacyPath := "", ""
+	legacyRel := ""
 	legacyIsFile := false
+	var legacy FileFacts
 	if r.DataDir != "" {
-		legacyPath = filepath.Join(r.DataDir, af)
 		legacyRel = af
-		if fi, err := os.Stat(legacyPath); err == nil && fi.Mode().IsRegular() {
-			legacyIsFile = true
-		}
+		legacy = r.facts.Legacy(af)
+		legacyIsFile = legacy.Exists && !legacy.Broken && legacy.Mode.IsRegular()
 	}
 	upgrade := legacyIsFile && (!adirIsDir ||
 		(base == nil && len(incrs) == 0) ||
 		(base != nil && len(incrs) == 0 && base.Name == af && !r.dirents[af]))
 	if legacyIsFile {
-		lf := r.fileReport(legacyPath, legacyRel, Entry{Name: af, Seq: 1, Type: TypeBase}, opt)
+		lf := r.fileReport(legacy, legacyRel, Entry{Name: af, Seq: 1, Type: TypeBase})
 		if upgrade {
 			if r.dirents[af] {
 				r.add(finding.New(finding.ManifestLegacyIgnored, legacyRel, "a legacy %s is in the data dir and %s also holds a file of that name with no base or incr listed; Redis's upgrade asserts on this and crashes", af, filepath.Base(r.AppendDir)).As(finding.Error))
@@ -382,7 +302,7 @@ func (r *Report) inspect(opt Options) {
 	}
 
 	if base == nil && len(incrs) == 0 {
-		if !manifestSeen && adirErr == nil || !manifestSeen && len(r.dirents) > 0 {
+		if !manifestSeen && adir.Exists || !manifestSeen && len(r.dirents) > 0 {
 			r.add(finding.New(finding.ManifestAbsent, mrel, "there is no manifest; Redis starts with an empty dataset and creates %s and %s", BaseName(af, 1, true), IncrName(af, 1)))
 		} else if !manifestSeen {
 			r.add(finding.New(finding.ManifestAbsent, r.rel(""), "there is no AOF directory; Redis starts with an empty dataset and creates it"))
@@ -391,7 +311,7 @@ func (r *Report) inspect(opt Options) {
 	}
 
 	for _, e := range m.LoadOrder() {
-		fr := r.entryReport(e, opt)
+		fr := r.entryReport(e)
 		r.Files = append(r.Files, fr)
 		r.Verdict.Files = append(r.Verdict.Files, fr.Path)
 		r.checkLoadable(fr, fr.Path)
@@ -408,7 +328,7 @@ func (r *Report) inspect(opt Options) {
 		}
 	}
 	for _, e := range m.History() {
-		fr := r.entryReport(e, opt)
+		fr := r.entryReport(e)
 		r.History = append(r.History, fr)
 		if fr.Content == ContentMissing || e.Name == "" || e.Name == "." || e.Name == ".." {
 			r.add(finding.New(finding.ManifestHistoryEntry, mrel, "history line %d names %q, which is not on disk; Redis drops the line at the next start", e.Line, e.Name).AtLine(e.Line).At(e.Offset))
@@ -445,94 +365,48 @@ func sizeOf(f FileReport) int64 {
 	return *f.Size
 }
 
-func (r *Report) readManifest(mrel string, st os.FileInfo, opt Options) *Manifest {
-	f, _, err := ropen.Open(r.ManifestPath, opt.FollowSymlinks)
-	if err != nil {
-		r.add(finding.New(finding.InputUnreadable, mrel, "cannot open the manifest: %v; Redis exits: \"can't open the AOF manifest file\"", err))
+func (r *Report) readManifest(mrel string, st FileFacts) *Manifest {
+	m, fs := r.facts.Manifest()
+	if m == nil {
+		r.add(finding.New(finding.InputUnreadable, mrel, "cannot read the manifest; Redis exits: \"can't open the AOF manifest file\""))
 		r.refuse("the manifest cannot be opened")
 		return &Manifest{Path: mrel}
 	}
-	defer f.Close()
-	m, fs := Parse(f, mrel)
 	r.Findings = append(r.Findings, fs...)
-	r.Manifest = &ManifestInfo{Size: st.Size(), MTime: st.ModTime().UTC(), Lines: m.Lines, Comments: m.Comments,
+	r.Manifest = &ManifestInfo{Size: st.Size, MTime: st.MTime.UTC(), Lines: m.Lines, Comments: m.Comments,
 		Entries: len(m.Entries), BaseSeq: m.BaseSeq(), IncrSeq: m.IncrSeq(), Accepted: m.Fatal == nil}
 	return m
 }
 
-func (r *Report) entryReport(e Entry, opt Options) FileReport {
+func (r *Report) entryReport(e Entry) FileReport {
 	rel := r.rel(e.Name)
 	if e.Name == "" || e.Name == "." || e.Name == ".." || strings.ContainsAny(e.Name, "/\\") {
 		return FileReport{Name: e.Name, Path: rel, Seq: e.Seq, Type: TypeName(e.Type), Line: e.Line, Offset: e.Offset,
 			StartOffset: e.StartOffset, EndOffset: e.EndOffset, Content: ContentNotOpened}
 	}
-	return r.fileReport(filepath.Join(r.AppendDir, e.Name), rel, e, opt)
+	return r.fileReport(r.facts.Part(e.Name), rel, e)
 }
 
-// fileReport stats one part and reads its first bytes.
-func (r *Report) fileReport(path, rel string, e Entry, opt Options) FileReport {
+// fileReport describes one part from its facts.
+func (r *Report) fileReport(ff FileFacts, rel string, e Entry) FileReport {
 	fr := FileReport{Name: e.Name, Path: rel, Seq: e.Seq, Type: TypeName(e.Type), Line: e.Line, Offset: e.Offset,
-		StartOffset: e.StartOffset, EndOffset: e.EndOffset}
-	li, err := os.Lstat(path)
-	if err != nil {
+		StartOffset: e.StartOffset, EndOffset: e.EndOffset, Symlink: ff.Symlink}
+	switch {
+	case !ff.Exists || ff.Broken:
 		fr.Content = ContentMissing
-		if !errors.Is(err, fs.ErrNotExist) {
-			fr.Content = ContentUnreadable
-		}
+		return fr
+	case ff.Err != nil:
+		fr.Content = ContentUnreadable
 		return fr
 	}
-	st := li
-	if li.Mode()&fs.ModeSymlink != 0 {
-		fr.Symlink = true
-		if st, err = os.Stat(path); err != nil {
-			fr.Content = ContentMissing
-			return fr
-		}
-	}
-	size, mt := st.Size(), st.ModTime().UTC()
+	size, mt := ff.Size, ff.MTime.UTC()
 	fr.Size, fr.MTime = &size, &mt
-	if !st.Mode().IsRegular() {
+	if !ff.Mode.IsRegular() {
 		fr.Content = ContentNotRegular
 		return fr
 	}
-	if fr.Symlink && !opt.FollowSymlinks {
-		fr.Content = ContentNotOpened
-		return fr
-	}
-	if size == 0 {
-		fr.Content = ContentEmpty
-		return fr
-	}
-	f, _, err := ropen.Open(path, opt.FollowSymlinks)
-	if err != nil {
-		fr.Content = ContentUnreadable
-		return fr
-	}
-	defer f.Close()
-	head := make([]byte, min(size, headBytes))
-	n, err := io.ReadFull(f, head)
-	head = head[:n]
-	if err != nil && n == 0 {
-		fr.Content = ContentUnreadable
-		return fr
-	}
-	fr.Content, fr.hasData = classify(head)
+	fr.Content, fr.hasData = ff.Content, ff.HasData
 	return fr
-}
-
-// classify decides a part's format the way loadSingleAppendOnlyFile does:
-// "REDIS" starts an RDB, '*' a command and '#' an annotation; anything else
-// stops the loader.
-func classify(head []byte) (string, bool) {
-	switch {
-	case len(head) == 0:
-		return ContentEmpty, false
-	case len(head) >= 5 && string(head[:5]) == "REDIS", len(head) >= 6 && string(head[:6]) == "VALKEY":
-		return ContentRDB, rdbHasData(head)
-	case head[0] == '*' || head[0] == '#':
-		return ContentRESP, true
-	}
-	return ContentUnknown, false
 }
 
 // checkLoadable records why Redis could not read a part it must load.
@@ -675,9 +549,9 @@ func (r *Report) reportUnlisted(m *Manifest) {
 			continue
 		}
 		u := Unlisted{Name: n, Path: r.rel(n)}
-		if fi, err := os.Lstat(filepath.Join(r.AppendDir, n)); err == nil {
-			u.Size, u.MTime = fi.Size(), fi.ModTime().UTC()
-			if fi.IsDir() {
+		if ff := r.facts.Part(n); ff.Exists {
+			u.Size, u.MTime = ff.Size, ff.MTime.UTC()
+			if ff.Mode.IsDir() {
 				u.Size = 0
 			}
 		}

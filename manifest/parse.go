@@ -201,7 +201,7 @@ func parse(r io.Reader, path string) (*Manifest, finding.List) {
 			return fatal(at(finding.ManifestInvalidFormat, "line %d is blank; Redis refuses the manifest: \"Invalid AOF manifest file format\"", line).
 				WithHint("remove the blank line (a copy of the manifest, never the original on a live server)"))
 		}
-		argv, ok := splitArgs(text)
+		argv, ok := SplitArgs(text)
 		if !ok || len(argv) < 6 || len(argv)%2 != 0 {
 			why := "it has unbalanced quotes or a closing quote not followed by a blank"
 			if ok {
@@ -357,7 +357,7 @@ func rereadProblem(l string, e Entry) string {
 	if len(l) > maxLine {
 		return "its own loader refuses it with \"The AOF manifest file contains too long line\""
 	}
-	argv, ok := splitArgs(strings.Trim(l, " \t\r\n"))
+	argv, ok := SplitArgs(strings.Trim(l, " \t\r\n"))
 	if !ok || len(argv) != 6 {
 		return "its own loader refuses it with \"Invalid AOF manifest file format\""
 	}
@@ -452,9 +452,10 @@ func hexVal(c byte) byte {
 	return 0
 }
 
-// splitArgs is sdssplitargs (src/sds.c) on a line without NUL bytes; ok is
+// SplitArgs is sdssplitargs (src/sds.c) on a line without NUL bytes, which
+// both the manifest loader and redis.conf use; ok is
 // false where the C function returns NULL.
-func splitArgs(line string) (argv []string, ok bool) {
+func SplitArgs(line string) (argv []string, ok bool) {
 	n := len(line)
 	at := func(i int) byte {
 		if i < n {

@@ -93,10 +93,10 @@ func FuzzSplitArgs(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, s string) {
 		s = strings.ReplaceAll(s, "\x00", "") // the loader never passes a NUL
-		got, ok := splitArgs(s)
+		got, ok := SplitArgs(s)
 		want, wok := splitArgsRef(s)
 		if ok != wok || (ok && !reflect.DeepEqual(got, want)) {
-			t.Fatalf("splitArgs(%q) = %q %v, reference %q %v", s, got, ok, want, wok)
+			t.Fatalf("SplitArgs(%q) = %q %v, reference %q %v", s, got, ok, want, wok)
 		}
 	})
 }

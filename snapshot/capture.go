@@ -17,6 +17,7 @@ import (
 
 	"github.com/aoftool/aoftool/finding"
 	"github.com/aoftool/aoftool/internal/ropen"
+	"github.com/aoftool/aoftool/rdbinspect"
 )
 
 // Options configure Capture. Zero values mean Redis's defaults.
@@ -37,6 +38,9 @@ type Options struct {
 	// MaxEntries bounds the entries recorded per directory (default 100000);
 	// a data dir with more is not a data dir Redis made.
 	MaxEntries int
+	// RootListing, when set, is the data dir's listing already read by the
+	// caller, so the directory is listed once per command.
+	RootListing []fs.DirEntry
 }
 
 func (o Options) names() Names {
@@ -45,7 +49,7 @@ func (o Options) names() Names {
 
 // headerBytes is how much of each regular file is read to recognise its
 // content; an RDB header summary reads more through rdbHeader.
-const headerBytes = 16
+const headerBytes = rdbinspect.SniffBytes
 
 // maxManifestBytes bounds a manifest read. Redis writes 44 bytes per line
 // with default names; even thousands of history lines stay far below.
@@ -109,7 +113,13 @@ type capturer struct {
 func (c *capturer) abs(rel string) string { return filepath.Join(c.root, filepath.FromSlash(rel)) }
 
 func (c *capturer) readDir(rel string) error {
-	des, err := os.ReadDir(c.abs(rel))
+	var des []fs.DirEntry
+	var err error
+	if rel == "" && c.opt.RootListing != nil {
+		des = c.opt.RootListing
+	} else {
+		des, err = os.ReadDir(c.abs(rel))
+	}
 	if err != nil {
 		if rel == "" {
 			return err
@@ -169,8 +179,15 @@ func (c *capturer) statEntry(p string) (*Entry, bool) {
 		if t, err := os.Readlink(c.abs(p)); err == nil {
 			e.LinkTarget = t
 		}
-		if c.opt.FollowSymlinks {
-			if ti, err := os.Stat(c.abs(p)); err == nil && !ti.IsDir() {
+		// The target's type decides what the server does with the name
+		// (a dangling manifest link reads as missing); a stat reads no
+		// content, so it is taken whether or not links are followed.
+		ti, err := os.Stat(c.abs(p))
+		if err != nil {
+			e.TargetType = TypeBroken
+		} else {
+			e.TargetType = typeOf(ti.Mode())
+			if c.opt.FollowSymlinks && !ti.IsDir() {
 				e.Size, e.SizeMin, e.SizeMax = ti.Size(), ti.Size(), ti.Size()
 				e.MTime = ti.ModTime().UTC()
 			}
@@ -325,16 +342,12 @@ func sniff(ra io.ReaderAt, size int64) (ContentKind, *RDBSummary) {
 		return ContentUnread, nil
 	}
 	buf = buf[:k]
-	switch {
-	case hasPrefix(buf, "REDIS") || hasPrefix(buf, "VALKEY"):
-		return ContentRDB, rdbHeader(ra, size, buf)
-	case buf[0] == '*' || buf[0] == '#':
-		return ContentRESP, nil
+	c := ContentKind(rdbinspect.Sniff(buf))
+	if c == ContentRDB {
+		return c, rdbHeader(ra, size)
 	}
-	return ContentUnknown, nil
+	return c, nil
 }
-
-func hasPrefix(b []byte, s string) bool { return len(b) >= len(s) && string(b[:len(s)]) == s }
 
 // readManifests parses every <af>.manifest and attaches each listed file's
 // role to its entry.
@@ -342,10 +355,6 @@ func (c *capturer) readManifests() {
 	for i := range c.snap.Entries {
 		e := &c.snap.Entries[i]
 		if e.Kind != KindManifest || !(e.Type == TypeFile || e.Type == TypeSymlink && c.opt.FollowSymlinks) {
-			continue
-		}
-		if e.Size > maxManifestBytes {
-			c.snap.Findings = append(c.snap.Findings, finding.New(finding.SnapshotManifestSkipped, e.Path, "%d bytes, more than the %d a manifest read is bounded to", e.Size, maxManifestBytes))
 			continue
 		}
 		f, _, err := ropen.Open(c.abs(e.Path), c.opt.FollowSymlinks)
@@ -361,10 +370,31 @@ func (c *capturer) readManifests() {
 		if m == nil {
 			continue
 		}
+		// The loader stops at its first refusal, which a huge manifest
+		// usually reaches at once; one that is valid past the bound is not
+		// judged from a part.
+		if m.Valid && m.Parsed.Bytes >= maxManifestBytes {
+			c.snap.Findings = append(c.snap.Findings, finding.New(finding.SnapshotManifestSkipped, e.Path, "%d bytes, more than the %d a manifest read is bounded to", e.Size, maxManifestBytes))
+			m.Parsed = nil
+		}
 		m.Size = e.Size
 		m.AppendFilename = e.AppendFilename
 		c.snap.Manifests = append(c.snap.Manifests, *m)
 	}
+}
+
+// Rename decodes every entry's name again with other configured names (an
+// appendfilename discovered from the manifests found), without reading the
+// directory again.
+func (s *Snapshot) Rename(n Names) {
+	n = n.withDefaults()
+	s.DBFilename, s.AppendDirName, s.AppendFilename = n.DBFilename, n.AppendDirName, n.AppendFilename
+	for i := range s.Entries {
+		e := &s.Entries[i]
+		e.ManifestRole, e.ManifestSeq = "", 0
+		e.applyName(e.Dir == "", n)
+	}
+	finishSnapshot(s)
 }
 
 // finishSnapshot links manifests to entries and lists the <af> names seen.

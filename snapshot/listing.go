@@ -25,12 +25,26 @@ type ListingOptions struct {
 	// Now is when the listing was taken (the snapshot's TakenAt); the
 	// newest mtime in the listing when zero.
 	Now time.Time
+	// Clock is when the listing is read, which places dates printed without
+	// a year; Now when zero, else the wall clock.
+	Clock time.Time
 	// Root overrides the data dir; by default it is the first directory
 	// header ("/data:") or the path on an "ls -l /data" prompt line.
 	Root string
 	// Names are dbfilename, appenddirname and appendfilename; defaults when
 	// empty.
 	Names Names
+}
+
+// reference is the clock yearless dates are placed against.
+func (o ListingOptions) reference() time.Time {
+	switch {
+	case !o.Clock.IsZero():
+		return o.Clock
+	case !o.Now.IsZero():
+		return o.Now
+	}
+	return time.Now()
 }
 
 // maxListingLine bounds one line; ls never prints more than PATH_MAX-ish
@@ -540,11 +554,7 @@ func (p *listingParser) recent(mo time.Month, day int, clock string) (time.Time,
 		return mkTime(p.opt.Year, mo, day, clock)
 	}
 	p.yearNeeded = true
-	now := p.opt.Now
-	if now.IsZero() {
-		now = time.Now()
-	}
-	now = now.UTC()
+	now := p.opt.reference().UTC()
 	t, ok := mkTime(now.Year(), mo, day, clock)
 	if ok && t.After(now.Add(24*time.Hour)) {
 		t, ok = mkTime(now.Year()-1, mo, day, clock)
@@ -715,10 +725,7 @@ func (p *listingParser) finish() (*Snapshot, finding.List) {
 		p.findings = append(p.findings, finding.New(finding.ListingSizeApproximate, "", "sizes are human-readable (ls -h); each is known only within the bounds its rounding implies"))
 	}
 	if p.yearNeeded {
-		year := p.opt.Now
-		if year.IsZero() {
-			year = time.Now()
-		}
+		year := p.opt.reference()
 		p.findings = append(p.findings, finding.New(finding.ListingYearInferred, "", "dates without a year were placed in the six months before %s", year.UTC().Format("2006-01-02")))
 	}
 	if len(s.Entries) == 0 {

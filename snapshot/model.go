@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/aoftool/aoftool/finding"
+	"github.com/aoftool/aoftool/manifest"
 )
 
 // SchemaVersion is the JSON schema this version writes and the newest it
@@ -69,6 +70,9 @@ const (
 	TypeSocket  FileType = "socket"
 	TypeDevice  FileType = "device"
 	TypeOther   FileType = "other"
+	// TypeBroken is a symbolic link's TargetType when the target is
+	// missing or a loop.
+	TypeBroken FileType = "broken"
 )
 
 // ContentKind is what an artifact's first bytes are.
@@ -119,8 +123,11 @@ type Entry struct {
 	MTimeResolution int64      `json:"mtime_resolution_s"`
 	CTime           *time.Time `json:"ctime,omitempty"`
 
-	// LinkTarget is a symbolic link's target as read (or as listed).
-	LinkTarget string `json:"link_target,omitempty"`
+	// LinkTarget is a symbolic link's target as read (or as listed);
+	// TargetType is the type of what it points to (TypeBroken when missing
+	// or a loop), empty when unknown (a listing).
+	LinkTarget string   `json:"link_target,omitempty"`
+	TargetType FileType `json:"target_type,omitempty"`
 
 	// Kind is the artifact recognised from the name (see kind.go); Name*
 	// fields hold what the name encodes.
@@ -182,6 +189,10 @@ type RDBSummary struct {
 	// LooksComplete is the tail heuristic: the file ends with an EOF opcode
 	// and a checksum. nil when it could not be decided.
 	LooksComplete *bool `json:"looks_complete,omitempty"`
+	// EmptyDataset is true when nothing but auxiliary fields precedes the
+	// EOF opcode (no keys, functions or module data); nil when the header
+	// could not say.
+	EmptyDataset *bool `json:"empty_dataset,omitempty"`
 	// Error is why the header could not be read fully.
 	Error string `json:"error,omitempty"`
 }
@@ -195,6 +206,9 @@ type Manifest struct {
 	// Valid is false when the Redis loader would refuse the manifest.
 	Valid    bool         `json:"valid"`
 	Findings finding.List `json:"findings,omitempty"`
+	// Parsed is the manifest as the loader read it, for the manifest
+	// inspector; a loaded snapshot does not carry it.
+	Parsed *manifest.Manifest `json:"-"`
 }
 
 // ManifestEntry is one "file <name> seq <n> type <c>" line.
@@ -204,6 +218,16 @@ type ManifestEntry struct {
 	Type string `json:"type"` // "b", "h" or "i"
 	// Exists says whether the named file is in the snapshot.
 	Exists bool `json:"exists"`
+}
+
+// Effective is the type of what the name reaches: a symbolic link's
+// target type when it is known, the entry's own type otherwise. The server
+// follows links, so this is the type it meets.
+func (e *Entry) Effective() FileType {
+	if e.Type == TypeSymlink && e.TargetType != "" {
+		return e.TargetType
+	}
+	return e.Type
 }
 
 // Entry returns the entry with the given relative path, or nil.

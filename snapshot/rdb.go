@@ -11,7 +11,7 @@ import (
 
 // rdbHeader summarises an RDB's header through rdbinspect's bounded reader
 // (at most rdbinspect.HeaderWindow bytes from the start plus the last 9).
-func rdbHeader(ra io.ReaderAt, size int64, _ []byte) *RDBSummary {
+func rdbHeader(ra io.ReaderAt, size int64) *RDBSummary {
 	h, err := rdbinspect.ReadHeader(ra, size)
 	s := &RDBSummary{}
 	if err != nil {
@@ -51,6 +51,10 @@ func rdbHeader(ra io.ReaderAt, size int64, _ []byte) *RDBSummary {
 		lc := h.Tail.LooksComplete
 		s.LooksComplete = &lc
 	}
+	if h.AuxEnd >= 0 {
+		empty := h.EmptyDataset
+		s.EmptyDataset = &empty
+	}
 	return s
 }
 
@@ -60,7 +64,7 @@ func parseManifest(r io.Reader, p string) (*Manifest, finding.List) {
 	if pm == nil {
 		return nil, fl
 	}
-	m := &Manifest{Path: p, Valid: pm.Fatal == nil, Files: []ManifestEntry{}}
+	m := &Manifest{Path: p, Valid: pm.Fatal == nil, Files: []ManifestEntry{}, Parsed: pm}
 	for _, e := range pm.Entries {
 		m.Files = append(m.Files, ManifestEntry{File: e.Name, Seq: e.Seq, Type: string(e.Type)})
 	}

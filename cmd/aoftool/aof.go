@@ -7,7 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
+	"path"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -19,16 +19,17 @@ import (
 
 	"github.com/aoftool/aoftool/aofinspect"
 	"github.com/aoftool/aoftool/finding"
-	"github.com/aoftool/aoftool/internal/ropen"
+	"github.com/aoftool/aoftool/internal/datadir"
+	"github.com/aoftool/aoftool/internal/wopen"
 	"github.com/aoftool/aoftool/manifest"
+	"github.com/aoftool/aoftool/rdbinspect"
 )
 
 type aofOptions struct {
 	repairTo   string
 	truncateTo string
-	serverNames
-	followSymlinks bool
-	top            int
+	serverConfig
+	top int
 
 	toTS *int64 // parsed --truncate-to-timestamp
 }
@@ -95,14 +96,13 @@ module commands (PREFIX.NAME) are warnings only.`,
 	f := cmd.Flags()
 	f.StringVar(&o.repairTo, "repair-to", "", "write a repaired copy to this new file (FILE input) or directory (DIR input)")
 	f.StringVar(&o.truncateTo, "truncate-to-timestamp", "", "with --repair-to: cut the copy at the first #TS annotation later than this time (unix seconds or RFC 3339)")
-	o.serverNames.flags(cmd, false, true)
-	f.BoolVar(&o.followSymlinks, "follow-symlinks", false, "read files through symbolic links (Redis follows them; by default aoftool does not)")
+	o.serverConfig.flags(cmd, false, true)
 	f.IntVar(&o.top, "top", 10, "command names shown in the per-command table")
 	return cmd
 }
 
 func (o *aofOptions) validate(args []string) error {
-	if err := o.serverNames.validate(); err != nil {
+	if _, err := o.serverConfig.build(); err != nil {
 		return err
 	}
 	if o.truncateTo != "" && o.repairTo == "" {
@@ -168,20 +168,23 @@ type repairFileInfo struct {
 	Manifest bool   `json:"manifest,omitempty"`
 }
 
-// aofInput is one argument resolved: a lone file or a set.
+// aofInput is one argument resolved: a lone file, or the set of a data
+// directory.
 type aofInput struct {
-	arg     string
-	file    string // lone file path
-	set     *manifest.Report
-	files   []aofinspect.SetFile
-	closers []io.Closer
-	legacy  bool
-	guard   []string // directories the output must stay out of
+	arg  string
+	file *datadir.File
+	dir  *datadir.Dir
+	set  *datadir.AOFSet
+	// inspected are the paths an output must stay out of.
+	inspected []string
 }
 
 func (in *aofInput) close() {
-	for _, c := range in.closers {
-		c.Close()
+	if in.file != nil {
+		in.file.Close()
+	}
+	if in.set != nil {
+		in.set.Close()
 	}
 }
 
@@ -193,15 +196,21 @@ func runAOF(ctx context.Context, g *globalOptions, o aofOptions, args []string, 
 		}
 	}()
 	for _, a := range args {
-		in, err := resolveAOFInput(a, o)
+		in, err := resolveAOFInput(g, o, a)
 		if err != nil {
 			return err
 		}
 		inputs = append(inputs, in)
 	}
+	var target *wopen.Target
 	if o.repairTo != "" {
-		if err := checkRepairTarget(o.repairTo, inputs[0]); err != nil {
-			return err
+		mode := wopen.NewFile
+		if inputs[0].dir != nil {
+			mode = wopen.NewDir
+		}
+		var err error
+		if target, err = wopen.Plan("--repair-to", o.repairTo, mode, inputs[0].inspected...); err != nil {
+			return usageError{err}
 		}
 	}
 	var results []any
@@ -210,24 +219,22 @@ func runAOF(ctx context.Context, g *globalOptions, o aofOptions, args []string, 
 	for i, in := range inputs {
 		var res any
 		var fl finding.List
-		if in.file != "" {
-			r, err := scanOneFile(ctx, g, o, in)
-			if err != nil {
-				return err
-			}
+		if in.file != nil {
+			r := scanOneFile(ctx, g, in)
 			fl = r.Findings
-			if o.repairTo != "" {
-				if r.Repair, err = repairFile(r.Report, in, o); err != nil {
+			if target != nil {
+				var err error
+				if r.Repair, err = repairFile(r.Report, in, o, target); err != nil {
 					return err
 				}
 			}
 			res = r
 		} else {
-			r := scanSet(ctx, g, o, in)
+			r := scanSet(ctx, g, in)
 			fl = r.AllFindings()
-			if o.repairTo != "" {
+			if target != nil {
 				var err error
-				if r.Repair, err = repairSet(r, in, o); err != nil {
+				if r.Repair, err = repairSet(r, in, o, target); err != nil {
 					return err
 				}
 			}
@@ -252,51 +259,59 @@ func runAOF(ctx context.Context, g *globalOptions, o aofOptions, args []string, 
 	return exitFor(all)
 }
 
-func resolveAOFInput(arg string, o aofOptions) (*aofInput, error) {
-	st, err := os.Stat(arg)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", arg, err)
-	}
-	in := &aofInput{arg: arg}
-	if !st.IsDir() && !manifest.IsManifestName(filepath.Base(arg)) {
-		in.file = arg
-		in.guard = []string{filepath.Dir(arg)}
-		return in, nil
-	}
-	mr, err := manifest.Inspect(arg, manifest.Options{AppendDirName: o.appendDirName, AppendFilename: o.appendFilename, FollowSymlinks: o.followSymlinks})
+// resolveAOFInput turns an argument into a lone file or a data directory's
+// set. An RDB snapshot or anything else that is not an AOF is refused with
+// the command that reads it.
+func resolveAOFInput(g *globalOptions, o aofOptions, arg string) (*aofInput, error) {
+	dopt := o.serverConfig.options(g, false)
+	in, err := datadir.Identify(arg, dopt.FollowSymlinks)
 	if err != nil {
 		return nil, err
 	}
-	in.set = mr
-	in.guard = []string{arg, mr.AppendDir}
-	if mr.DataDir != "" {
-		in.guard = append(in.guard, mr.DataDir)
-	}
-	if len(mr.Files) == 0 && mr.Manifest == nil {
-		return nil, fmt.Errorf("%s: no AOF manifest and no legacy %s found (looked in %s)", arg, mr.AppendFilename, mr.AppendDir)
-	}
-	for _, fr := range mr.Files {
-		p := filepath.Join(mr.AppendDir, fr.Name)
-		role := fr.Type
-		if !strings.Contains(fr.Path, "/") && mr.DataDir != "" {
-			p = filepath.Join(mr.DataDir, fr.Path)
-			role = "legacy"
-			in.legacy = true
+	switch in.Kind {
+	case datadir.InputDataDir, datadir.InputManifest:
+		d, err := o.serverConfig.open(g, arg, false)
+		if err != nil {
+			return nil, err
 		}
-		sf := aofinspect.SetFile{Name: fr.Name, Path: fr.Path, Role: role}
-		if fr.Content == manifest.ContentNotOpened && fr.Symlink && !o.followSymlinks {
-			sf.OpenErr = errors.New("symbolic link, not followed without --follow-symlinks")
-		} else if fr.Name == "" || fr.Name == "." || fr.Name == ".." || strings.ContainsAny(fr.Name, "/\\") {
-			sf.OpenErr = errors.New("the name is not a plain file name")
-		} else if f, fi, err := ropen.Open(p, o.followSymlinks); err != nil {
-			sf.OpenErr = err
-		} else {
-			in.closers = append(in.closers, f)
-			sf.R, sf.Size = io.NewSectionReader(f, 0, fi.Size()), fi.Size()
+		parts := d.AOFParts()
+		if len(parts) == 0 && d.Manifest.Manifest == nil {
+			return nil, fmt.Errorf("%s: no AOF manifest and no legacy %s found (looked in %s)", arg, d.Config.AppendFilename, d.Path(d.Config.AppendDirName))
 		}
-		in.files = append(in.files, sf)
+		set, err := d.OpenAOF(parts)
+		if err != nil {
+			return nil, err
+		}
+		return &aofInput{arg: arg, dir: d, set: set, inspected: d.Inspected()}, nil
+	case datadir.InputRDB:
+		if !rdbIsAOFPart(arg) {
+			return nil, datadir.WrongKind(in, "an AOF file (an RDB snapshot loads only as dbfilename, with AOF off)")
+		}
+	case datadir.InputSnapshot:
+		return nil, datadir.WrongKind(in, "an AOF file")
 	}
-	return in, nil
+	f, err := datadir.OpenLone(arg, dopt)
+	if err != nil {
+		return nil, err
+	}
+	return &aofInput{arg: arg, file: f, inspected: []string{arg, filepath.Dir(arg)}}, nil
+}
+
+// rdbIsAOFPart says whether an RDB file is part of an AOF: a base
+// (aof-base 1), a legacy appendonly.aof with an RDB preamble (aof-preamble
+// 1), or a file named like one.
+func rdbIsAOFPart(p string) bool {
+	name := filepath.Base(p)
+	if strings.HasSuffix(name, ".aof") || strings.HasSuffix(name, ".base.rdb") {
+		return true
+	}
+	f, err := datadir.OpenLone(p, datadir.Options{FollowSymlinks: true})
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	h, _ := rdbinspect.ReadHeader(f.ReaderAt(), f.Size)
+	return h != nil && (h.AOFBase != nil && *h.AOFBase || h.AOFPreamble != nil && *h.AOFPreamble)
 }
 
 // progress returns a callback drawing a bar on stderr for big inputs on a
@@ -315,44 +330,48 @@ func progress(g *globalOptions, name string, total int64) (func(int64), func()) 
 	return func(off int64) { _ = bar.Set64(off) }, func() { _ = bar.Finish() }
 }
 
-func scanOneFile(ctx context.Context, g *globalOptions, o aofOptions, in *aofInput) (*aofResult, error) {
-	f, fi, err := ropen.Open(in.file, o.followSymlinks)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", in.file, err)
-	}
-	defer f.Close()
-	prog, done := progress(g, filepath.Base(in.file), fi.Size())
-	// Read the size seen at open only: a live server keeps appending.
-	rep := aofinspect.Scan(ctx, io.NewSectionReader(f, 0, fi.Size()), fi.Size(), aofinspect.Options{Path: in.file, Progress: prog})
+func scanOneFile(ctx context.Context, g *globalOptions, in *aofInput) *aofResult {
+	f := in.file
+	prog, done := progress(g, filepath.Base(f.Rel), f.Size)
+	rep := aofinspect.Scan(ctx, f.ReaderAt(), f.Size, aofinspect.Options{Path: f.Rel, Progress: prog})
 	done()
-	if st, err := f.Stat(); err == nil && st.Size() != fi.Size() {
-		rep.Findings = append(rep.Findings, finding.New(finding.InputChanged, in.file,
-			"the file changed from %d to %d bytes while it was read (a live server appends to its last incr file); the report covers the first %d bytes, and a torn last command may only be pending", fi.Size(), st.Size(), fi.Size()))
-		rep.Findings.Sort()
+	c := f.Settle()
+	rep.Findings = append(rep.Findings, c.Findings(f.Rel, f.Size)...)
+	if f.Live(c) {
+		rep.MarkLive()
 	}
+	rep.Findings.Sort()
 	if rep.Format == aofinspect.FormatEmpty {
 		rep.Size = 0
 	}
-	return &aofResult{Report: rep}, nil
+	return &aofResult{Report: rep}
 }
 
-func scanSet(ctx context.Context, g *globalOptions, o aofOptions, in *aofInput) *aofSetResult {
-	mr := in.set
+func scanSet(ctx context.Context, g *globalOptions, in *aofInput) *aofSetResult {
+	d, mr := in.dir, in.dir.Manifest
 	var total int64
-	for _, f := range in.files {
+	for _, f := range in.set.Files {
 		total += f.Size
 	}
 	prog, done := progress(g, filepath.Base(mr.AppendDir), total)
-	sr := aofinspect.InspectSet(ctx, in.arg, in.files, aofinspect.Options{Progress: prog})
+	sr := aofinspect.InspectSet(ctx, in.arg, in.set.Files, aofinspect.Options{Progress: prog})
 	done()
+	settled := in.set.Settle(sr)
+	in.set = nil
 	// The manifest's findings say whether Redis gets as far as the files.
+	sr.Findings = append(sr.Findings, d.NotesForAOFInput()...)
+	sr.Findings = append(sr.Findings, settled...)
 	sr.Findings = append(sr.Findings, mr.Findings...)
 	if !mr.Verdict.Loads {
 		sr.Server = aofinspect.Server{Verdict: aofinspect.Refuses,
 			LoadTruncatedYes: "refuses: " + mr.Verdict.Reason, LoadTruncatedNo: "refuses: " + mr.Verdict.Reason}
 	}
 	sr.Findings.Sort()
-	res := &aofSetResult{SetReport: sr, DataDir: mr.DataDir, AppendDir: mr.AppendDir, Legacy: in.legacy}
+	legacy := false
+	for _, p := range d.AOFParts() {
+		legacy = legacy || p.Role == "legacy"
+	}
+	res := &aofSetResult{SetReport: sr, DataDir: mr.DataDir, AppendDir: mr.AppendDir, Legacy: legacy}
 	if mr.Manifest != nil {
 		res.ManifestPath = mr.ManifestPath
 	}
@@ -370,8 +389,8 @@ func scanSet(ctx context.Context, g *globalOptions, o aofOptions, in *aofInput) 
 		}
 		f.Findings = kept
 	}
-	if in.legacy && !mr.Findings.Has(finding.ManifestLegacyIgnored) {
-		sr.Findings = append(sr.Findings, finding.New(finding.AOFLegacyUpgrade, in.files[0].Path,
+	if legacy && !mr.Findings.Has(finding.ManifestLegacyIgnored) {
+		sr.Findings = append(sr.Findings, finding.New(finding.AOFLegacyUpgrade, sr.Files[0].Path,
 			"legacy single-file AOF: Redis 7 moves it into %s and writes a manifest on its first start", filepath.Base(mr.AppendDir)))
 	}
 	return res
@@ -388,130 +407,113 @@ func hasErrorAbout(l finding.List, path string) bool {
 
 // --- repair ---
 
-// checkRepairTarget refuses an output inside an inspected directory or one
-// that already holds something, before anything is read.
-func checkRepairTarget(outPath string, in *aofInput) error {
-	abs, err := resolvedAbs(outPath)
-	if err != nil {
-		return fmt.Errorf("--repair-to %s: %w", outPath, err)
-	}
-	for _, gd := range in.guard {
-		ga, err := resolvedAbs(gd)
-		if err != nil {
-			continue
-		}
-		if abs == ga || strings.HasPrefix(abs, ga+string(filepath.Separator)) {
-			return usagef("--repair-to %s is inside the inspected directory %s; aoftool never writes there", outPath, gd)
-		}
-	}
-	if in.file != "" {
-		if a, err := resolvedAbs(in.file); err == nil && a == abs {
-			return usagef("--repair-to %s is the inspected file", outPath)
-		}
-	}
-	st, err := os.Lstat(outPath)
-	switch {
-	case errors.Is(err, os.ErrNotExist):
-		return nil
-	case err != nil:
-		return fmt.Errorf("--repair-to %s: %w", outPath, err)
-	case in.file != "" && st.Mode().IsRegular() && st.Size() == 0:
-		return nil
-	case in.file == "" && st.IsDir():
-		ents, err := os.ReadDir(outPath)
-		if err != nil {
-			return fmt.Errorf("--repair-to %s: %w", outPath, err)
-		}
-		if len(ents) == 0 {
-			return nil
-		}
-	}
-	return usagef("--repair-to %s already exists and is not empty; choose a new path", outPath)
-}
-
-// resolvedAbs is the absolute path with symbolic links resolved in the
-// longest existing prefix, so a link cannot smuggle the output inside.
-func resolvedAbs(p string) (string, error) {
-	abs, err := filepath.Abs(p)
-	if err != nil {
-		return "", err
-	}
-	rest := ""
-	cur := abs
-	for {
-		if r, err := filepath.EvalSymlinks(cur); err == nil {
-			return filepath.Join(r, rest), nil
-		}
-		parent := filepath.Dir(cur)
-		if parent == cur {
-			return abs, nil
-		}
-		rest = filepath.Join(filepath.Base(cur), rest)
-		cur = parent
-	}
-}
-
-func repairFile(rep *aofinspect.Report, in *aofInput, o aofOptions) (*repairResult, error) {
+func repairFile(rep *aofinspect.Report, in *aofInput, o aofOptions, t *wopen.Target) (*repairResult, error) {
 	sr := &aofinspect.SetReport{Files: []*aofinspect.Report{rep}}
 	cuts, err := sr.RepairPlan(o.toTS)
 	if err != nil {
 		return nil, fmt.Errorf("--repair-to: %w", err)
 	}
 	c := cuts[0]
-	if err := copyPrefix(in.file, o.repairTo, c.Keep, o.followSymlinks, os.O_EXCL); err != nil {
+	w, err := t.Create()
+	if err != nil {
 		return nil, err
 	}
-	return &repairResult{Output: o.repairTo, Files: []repairFileInfo{{Name: filepath.Base(in.file), Size: rep.Size, Kept: c.Keep, Reason: c.Reason}}}, nil
+	if err := copyPrefix(w, in.file, c.Keep); err != nil {
+		w.Abort()
+		return nil, err
+	}
+	if err := w.Commit(); err != nil {
+		return nil, err
+	}
+	return &repairResult{Output: o.repairTo, Files: []repairFileInfo{{Name: filepath.Base(in.file.Rel), Size: rep.Size, Kept: c.Keep, Reason: c.Reason}}}, nil
 }
 
-func repairSet(res *aofSetResult, in *aofInput, o aofOptions) (*repairResult, error) {
+func repairSet(res *aofSetResult, in *aofInput, o aofOptions, t *wopen.Target) (*repairResult, error) {
+	d := in.dir
 	cuts, err := res.RepairPlan(o.toTS)
 	if err != nil {
 		return nil, fmt.Errorf("--repair-to: %w", err)
 	}
-	if !in.set.Verdict.Loads && !res.Legacy {
-		return nil, fmt.Errorf("--repair-to: the manifest itself is refused by Redis (%s); repair it first (aoftool manifest %s)", in.set.Verdict.Reason, in.arg)
+	if !d.Manifest.Verdict.Loads && !res.Legacy {
+		return nil, fmt.Errorf("--repair-to: the manifest itself is refused by Redis (%s); repair it first (aoftool manifest %s)", d.Manifest.Verdict.Reason, in.arg)
 	}
-	if err := os.MkdirAll(o.repairTo, 0o755); err != nil {
+	out, err := t.CreateDir()
+	if err != nil {
 		return nil, err
 	}
-	rr := &repairResult{Output: o.repairTo}
+	rr, err := writeRepairedSet(out, d, res, cuts)
+	if err != nil {
+		out.Abort()
+		return nil, err
+	}
+	if err := out.Commit(); err != nil {
+		return nil, err
+	}
+	rr.Output = o.repairTo
+	return rr, nil
+}
+
+// writeRepairedSet copies each file of the set cut where the plan says,
+// and a manifest without history lines and dropped files.
+func writeRepairedSet(out *wopen.Dir, d *datadir.Dir, res *aofSetResult, cuts []aofinspect.Cut) (*repairResult, error) {
+	rr := &repairResult{}
 	dropped := map[string]bool{}
-	for i, f := range in.files {
+	for i, p := range d.AOFParts() {
 		c := cuts[i]
-		info := repairFileInfo{Name: f.Name, Size: f.Size, Kept: c.Keep, Dropped: c.Drop, Reason: c.Reason}
-		rr.Files = append(rr.Files, info)
+		rr.Files = append(rr.Files, repairFileInfo{Name: p.Name, Size: res.Files[i].Size, Kept: c.Keep, Dropped: c.Drop, Reason: c.Reason})
 		if c.Drop {
-			dropped[f.Name] = true
+			dropped[p.Name] = true
 			continue
 		}
-		src := filepath.Join(in.set.AppendDir, f.Name)
-		if res.Legacy {
-			src = filepath.Join(in.set.DataDir, f.Path)
-		}
-		if err := copyPrefix(src, filepath.Join(o.repairTo, f.Name), c.Keep, o.followSymlinks, os.O_EXCL); err != nil {
+		if err := copyPartTo(out, d, p, c.Keep); err != nil {
 			return nil, err
 		}
 	}
 	if res.Legacy {
 		return rr, nil
 	}
-	mf, _, err := ropen.Open(in.set.ManifestPath, o.followSymlinks)
+	mrel := path.Join(d.Config.AppendDirName, filepath.Base(d.Manifest.ManifestPath))
+	mf, err := d.Open(mrel)
 	if err != nil {
 		return nil, fmt.Errorf("reopen manifest: %w", err)
 	}
 	defer mf.Close()
-	text, err := filterManifest(mf, dropped)
+	text, err := filterManifest(mf.ReaderAt(), dropped)
 	if err != nil {
 		return nil, err
 	}
-	mname := filepath.Base(in.set.ManifestPath)
-	if err := writeNew(filepath.Join(o.repairTo, mname), text); err != nil {
+	mname := filepath.Base(mrel)
+	w, err := out.Create(mname)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := w.Write(text); err != nil {
+		w.Close()
+		return nil, err
+	}
+	if err := w.Close(); err != nil {
 		return nil, err
 	}
 	rr.Files = append(rr.Files, repairFileInfo{Name: mname, Size: int64(len(text)), Kept: int64(len(text)), Manifest: true,
 		Reason: "history lines and dropped files removed"})
 	return rr, nil
+}
+
+func copyPartTo(out *wopen.Dir, d *datadir.Dir, p datadir.Part, keep int64) error {
+	src, err := d.Open(p.Path)
+	if err != nil {
+		return fmt.Errorf("reopen %s: %w", p.Path, err)
+	}
+	defer src.Close()
+	w, err := out.Create(p.Name)
+	if err != nil {
+		return err
+	}
+	if err := copyPrefix(w, src, keep); err != nil {
+		w.Close()
+		return err
+	}
+	return w.Close()
 }
 
 // filterManifest keeps the manifest's lines except history lines (their
@@ -543,51 +545,16 @@ func filterManifest(r io.Reader, dropped map[string]bool) ([]byte, error) {
 	}
 }
 
-// copyPrefix copies the first n bytes of src (opened read-only again) to a
-// new file dst.
-func copyPrefix(src, dst string, n int64, follow bool, excl int) error {
-	in, _, err := ropen.Open(src, follow)
-	if err != nil {
-		return fmt.Errorf("reopen %s: %w", src, err)
-	}
-	defer in.Close()
-	flags := os.O_WRONLY | os.O_CREATE | excl
-	if st, err := os.Lstat(dst); err == nil && st.Mode().IsRegular() && st.Size() == 0 {
-		flags = os.O_WRONLY | os.O_TRUNC
-	}
-	out, err := os.OpenFile(dst, flags, 0o644)
-	if err != nil {
-		return err
-	}
-	w, err := io.CopyN(out, in, n)
-	if err == nil && w != n {
-		err = io.ErrShortWrite
+// copyPrefix copies the first n bytes of an inspected file to w.
+func copyPrefix(w io.Writer, src *datadir.File, n int64) error {
+	got, err := io.Copy(w, io.NewSectionReader(src.ReaderAt(), 0, n))
+	if err == nil && got != n {
+		err = io.ErrUnexpectedEOF
 	}
 	if err != nil {
-		out.Close()
-		return fmt.Errorf("write %s: %w (the input changed while copying?)", dst, err)
+		return fmt.Errorf("copy %s: %w (the input changed while copying?)", src.Rel, err)
 	}
-	if err := out.Sync(); err != nil {
-		out.Close()
-		return err
-	}
-	return out.Close()
-}
-
-func writeNew(path string, b []byte) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(b); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
+	return nil
 }
 
 // --- human output ---

@@ -143,7 +143,7 @@ func TestAOFVerdictAgreesWithRedis(t *testing.T) {
 				}
 				dir := makeAOFDir(t, v.data, notLast)
 				guard := fsguard.Record(t, dir)
-				r := runCLI(t, "", "aof", "--json", dir)
+				r := runCLI(t, "", "aof", "--server-stopped", "--json", dir)
 				guard.AssertUnchanged(t)
 				var got aofJSON
 				if err := json.Unmarshal([]byte(r.stdout), &got); err != nil {
@@ -260,9 +260,9 @@ func TestAOFRepairedCopyLoads(t *testing.T) {
 			t.Run(name, func(t *testing.T) {
 				t.Parallel()
 				dir := makeAOFDir(t, v.data, notLast)
-				out := filepath.Join(t.TempDir(), "restore")
+				out := t.TempDir()
 				guard := fsguard.Record(t, dir)
-				r := runCLI(t, "", "aof", "--json", "--repair-to", filepath.Join(out, "appendonlydir"), dir)
+				r := runCLI(t, "", "aof", "--server-stopped", "--json", "--repair-to", filepath.Join(out, "appendonlydir"), dir)
 				guard.AssertUnchanged(t)
 				if r.code == exitCannot {
 					t.Fatalf("repair failed: %s", r.stderr)
@@ -312,7 +312,7 @@ func TestAOFFixturesLoadAsPromised(t *testing.T) {
 		t.Run(d, func(t *testing.T) {
 			dir := copyDir(t, filepath.Join(aofFixtures, d))
 			guard := fsguard.Record(t, dir)
-			r := runCLI(t, "", "aof", "--json", dir)
+			r := runCLI(t, "", "aof", "--server-stopped", "--json", dir)
 			guard.AssertUnchanged(t)
 			var got aofJSON
 			if err := json.Unmarshal([]byte(r.stdout), &got); err != nil {
@@ -333,13 +333,13 @@ func TestAOFRefusesToWriteInsideInspectedDir(t *testing.T) {
 		filepath.Join(dir, "appendonlydir", "x"),
 		dir,
 	} {
-		r := runCLI(t, "", "aof", "--repair-to", out, dir)
+		r := runCLI(t, "", "aof", "--server-stopped", "--repair-to", out, dir)
 		if r.code != exitCannot || !strings.Contains(r.stderr, "inspected") && !strings.Contains(r.stderr, "not empty") {
 			t.Errorf("--repair-to %s: exit %d, stderr %q", out, r.code, r.stderr)
 		}
 	}
 	f := filepath.Join(dir, "appendonlydir", "appendonly.aof.1.incr.aof")
-	if r := runCLI(t, "", "aof", "--repair-to", filepath.Join(dir, "appendonlydir", "cut.aof"), f); r.code != exitCannot {
+	if r := runCLI(t, "", "aof", "--server-stopped", "--repair-to", filepath.Join(dir, "appendonlydir", "cut.aof"), f); r.code != exitCannot {
 		t.Errorf("file repair into its own dir: exit %d", r.code)
 	}
 	// A symlink elsewhere pointing into the inspected dir is seen through.
@@ -347,13 +347,13 @@ func TestAOFRefusesToWriteInsideInspectedDir(t *testing.T) {
 	if err := os.Symlink(filepath.Join(dir, "appendonlydir"), link); err != nil {
 		t.Fatal(err)
 	}
-	if r := runCLI(t, "", "aof", "--repair-to", filepath.Join(link, "new"), dir); r.code != exitCannot {
+	if r := runCLI(t, "", "aof", "--server-stopped", "--repair-to", filepath.Join(link, "new"), dir); r.code != exitCannot {
 		t.Errorf("repair through a symlink into the inspected dir: exit %d", r.code)
 	}
 	// An existing non-empty output is refused too.
 	busy := t.TempDir()
 	os.WriteFile(filepath.Join(busy, "x"), []byte("x"), 0o644)
-	if r := runCLI(t, "", "aof", "--repair-to", busy, dir); r.code != exitCannot {
+	if r := runCLI(t, "", "aof", "--server-stopped", "--repair-to", busy, dir); r.code != exitCannot {
 		t.Errorf("non-empty output dir: exit %d", r.code)
 	}
 	guard.AssertUnchanged(t)
@@ -413,7 +413,7 @@ func TestAOFTruncateToTimestamp(t *testing.T) {
 	}
 	for _, tc := range cases {
 		out := filepath.Join(t.TempDir(), "ad")
-		r := runCLI(t, "", "aof", "--json", "--repair-to", out, "--truncate-to-timestamp", strconv.FormatInt(tc.ts, 10), src)
+		r := runCLI(t, "", "aof", "--server-stopped", "--json", "--repair-to", out, "--truncate-to-timestamp", strconv.FormatInt(tc.ts, 10), src)
 		if r.code != exitOK {
 			t.Fatalf("ts %d: exit %d %s", tc.ts, r.code, r.stderr)
 		}
@@ -427,7 +427,7 @@ func TestAOFTruncateToTimestamp(t *testing.T) {
 	}
 	// Earlier than everything in the incr: the incr becomes empty, the base stays.
 	out := filepath.Join(t.TempDir(), "ad")
-	r := runCLI(t, "", "aof", "--repair-to", out, "--truncate-to-timestamp", strconv.FormatInt(first-1, 10), src)
+	r := runCLI(t, "", "aof", "--server-stopped", "--repair-to", out, "--truncate-to-timestamp", strconv.FormatInt(first-1, 10), src)
 	if r.code != exitOK {
 		t.Fatalf("before first: exit %d %s", r.code, r.stderr)
 	}
@@ -439,14 +439,14 @@ func TestAOFGolden(t *testing.T) {
 		name string
 		args []string
 	}{
-		{"incr-ts.txt", []string{"aof", aofFixtures + "/incr-ts"}},
-		{"incr-ts.json", []string{"aof", "--json", aofFixtures + "/incr-ts"}},
-		{"multi-dbs-incr.txt", []string{"aof", aofFixtures + "/multi-dbs/appendonlydir/appendonly.aof.1.incr.aof"}},
-		{"multi-dbs-incr.json", []string{"aof", "--json", aofFixtures + "/multi-dbs/appendonlydir/appendonly.aof.1.incr.aof"}},
-		{"legacy-preamble.txt", []string{"aof", aofFixtures + "/legacy-preamble"}},
-		{"resp-base.json", []string{"aof", "--json", aofFixtures + "/resp-base"}},
-		{"truncated.txt", []string{"aof", broken}},
-		{"truncated.json", []string{"aof", "--json", broken}},
+		{"incr-ts.txt", []string{"aof", "--server-stopped", aofFixtures + "/incr-ts"}},
+		{"incr-ts.json", []string{"aof", "--server-stopped", "--json", aofFixtures + "/incr-ts"}},
+		{"multi-dbs-incr.txt", []string{"aof", "--server-stopped", aofFixtures + "/multi-dbs/appendonlydir/appendonly.aof.1.incr.aof"}},
+		{"multi-dbs-incr.json", []string{"aof", "--server-stopped", "--json", aofFixtures + "/multi-dbs/appendonlydir/appendonly.aof.1.incr.aof"}},
+		{"legacy-preamble.txt", []string{"aof", "--server-stopped", aofFixtures + "/legacy-preamble"}},
+		{"resp-base.json", []string{"aof", "--server-stopped", "--json", aofFixtures + "/resp-base"}},
+		{"truncated.txt", []string{"aof", "--server-stopped", broken}},
+		{"truncated.json", []string{"aof", "--server-stopped", "--json", broken}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := runCLI(t, "", tc.args...)
@@ -482,7 +482,7 @@ func TestAOFTruncateToTimestampMatchesRedisCheckAOF(t *testing.T) {
 		}
 		want, _ := os.Stat(filepath.Join(cp, "appendonlydir/appendonly.aof.1.incr.aof"))
 		dst := filepath.Join(t.TempDir(), "ad")
-		if r := runCLI(t, "", "aof", "--repair-to", dst, "--truncate-to-timestamp", ts, src); r.code != exitOK {
+		if r := runCLI(t, "", "aof", "--server-stopped", "--repair-to", dst, "--truncate-to-timestamp", ts, src); r.code != exitOK {
 			t.Fatalf("aoftool: exit %d %s", r.code, r.stderr)
 		}
 		got, _ := os.Stat(filepath.Join(dst, "appendonly.aof.1.incr.aof"))
@@ -531,7 +531,7 @@ func TestAOFLegacyPreambleAgreesWithRedis(t *testing.T) {
 			if err := os.WriteFile(filepath.Join(dir, "appendonly.aof"), tc.data, 0o644); err != nil {
 				t.Fatal(err)
 			}
-			r := runCLI(t, "", "aof", "--json", dir)
+			r := runCLI(t, "", "aof", "--server-stopped", "--json", dir)
 			var got aofJSON
 			if err := json.Unmarshal([]byte(r.stdout), &got); err != nil {
 				t.Fatalf("%v\n%s", err, r.stderr)
@@ -540,7 +540,7 @@ func TestAOFLegacyPreambleAgreesWithRedis(t *testing.T) {
 				t.Fatalf("aoftool says %s, want %s\n%s", got.Server.Verdict, tc.want, r.stdout)
 			}
 			// The file alone, as the aof command reads a FILE argument.
-			if r2 := runCLI(t, "", "aof", "--json", filepath.Join(dir, "appendonly.aof")); !strings.Contains(r2.stdout, `"verdict": "`+tc.want+`"`) {
+			if r2 := runCLI(t, "", "aof", "--server-stopped", "--json", filepath.Join(dir, "appendonly.aof")); !strings.Contains(r2.stdout, `"verdict": "`+tc.want+`"`) {
 				t.Fatalf("as a FILE: %s", r2.stdout)
 			}
 			s, err := redistest.Launch(t, redistest.Options{Dir: copyDir(t, dir), StartTimeout: 15 * time.Second,
@@ -580,7 +580,7 @@ func TestAOFCutInsideMultiLosesLaterWrites(t *testing.T) {
 		}
 	}
 	dir := makeAOFDir(t, torn, false)
-	r := runCLI(t, "", "aof", dir)
+	r := runCLI(t, "", "aof", "--server-stopped", dir)
 	if !strings.Contains(r.stdout, "aof-cut-inside-multi") {
 		t.Fatalf("no aof-cut-inside-multi finding:\n%s", r.stdout)
 	}

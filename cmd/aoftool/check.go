@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"time"
 
@@ -13,23 +12,20 @@ import (
 
 	"github.com/aoftool/aoftool/finding"
 	"github.com/aoftool/aoftool/internal/check"
+	"github.com/aoftool/aoftool/internal/wopen"
 	"github.com/aoftool/aoftool/phase"
 )
 
 type checkOptions struct {
 	markdown    bool
 	markdownOut string
-	serverNames
-	followSymlinks bool
+	serverConfig
 }
-
-// checkClock stamps the snapshot; tests fix it so goldens do not age.
-var checkClock = time.Now
 
 func newCheckCmd(g *globalOptions) *cobra.Command {
 	var o checkOptions
 	cmd := &cobra.Command{
-		Use:   "check DIR",
+		Use:   "check [DIR]",
 		Short: "Post-mortem of a data directory: would Redis start from it, with which data, and what would be lost",
 		Long: `check runs every inspector over a data directory: the persistence phase and the leftovers
 of dead jobs, the AOF manifest as the Redis loader reads it, every RDB file verified
@@ -46,50 +42,43 @@ on a copy or on a stopped server's volume, or on a live one (temp files being wr
 reported as incomplete, not corrupt).`,
 		Example: `  aoftool check /var/lib/redis
   aoftool check --markdown /mnt/redis-0-copy > incident.md
-  aoftool check --json /mnt/redis-0-copy | jq .start`,
-		Args: cobra.ExactArgs(1),
+  aoftool check --json /mnt/redis-0-copy | jq .start
+  aoftool check --config /etc/redis/redis.conf
+  aoftool check --server-stopped /mnt/pvc-snapshot`,
+		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := o.validate(args[0]); err != nil {
-				return err
-			}
-			return runCheck(cmd.Context(), g, o, args[0], cmd.OutOrStdout())
+			return runCheck(cmd.Context(), g, o, dirArg(args), cmd.OutOrStdout())
 		},
 	}
 	f := cmd.Flags()
 	f.BoolVar(&o.markdown, "markdown", false, "print the report as Markdown")
 	f.StringVar(&o.markdownOut, "markdown-out", "", "also write the Markdown report to FILE (outside DIR)")
-	o.serverNames.flags(cmd, true, true)
-	f.BoolVar(&o.followSymlinks, "follow-symlinks", false, "read files through symbolic links")
+	o.serverConfig.flags(cmd, true, true)
 	return cmd
 }
 
-func (o checkOptions) validate(dir string) error {
-	if err := o.serverNames.validate(); err != nil {
+func runCheck(ctx context.Context, g *globalOptions, o checkOptions, arg string, out io.Writer) error {
+	d, err := o.serverConfig.open(g, arg, false)
+	if err != nil {
 		return err
 	}
+	var mdOut *wopen.Target
 	if o.markdownOut != "" {
-		if d, in := insideAny(o.markdownOut, []string{dir}); in {
-			return usagef("--markdown-out %s is inside the inspected directory %s; aoftool never writes there", o.markdownOut, d)
+		// Checked before the work, so a bad path does not waste a long check.
+		if mdOut, err = wopen.Plan("--markdown-out", o.markdownOut, wopen.ReplaceFile, d.Inspected()...); err != nil {
+			return usageError{err}
 		}
 	}
-	if err := check.Exists(dir); err != nil {
+	rep, err := check.Run(ctx, d, check.Options{})
+	if err != nil {
 		return err
 	}
-	return nil
-}
-
-func runCheck(ctx context.Context, g *globalOptions, o checkOptions, dir string, out io.Writer) error {
-	rep := check.Run(ctx, dir, check.Options{DBFilename: o.dbFilename, AppendDirName: o.appendDirName,
-		AppendFilename: o.appendFilename, FollowSymlinks: o.followSymlinks, Clock: checkClock})
-	if rep.Err != nil {
-		return rep.Err
-	}
-	if o.markdownOut != "" {
+	if mdOut != nil {
 		var b bytes.Buffer
 		if err := printCheckMarkdown(&b, rep); err != nil {
 			return err
 		}
-		if err := os.WriteFile(o.markdownOut, b.Bytes(), 0o644); err != nil {
+		if err := mdOut.WriteFile(b.Bytes()); err != nil {
 			return err
 		}
 	}

@@ -43,7 +43,7 @@ func TestCheckGolden(t *testing.T) {
 				if mode.flag != "" {
 					args = append(args, mode.flag)
 				}
-				r := runInDir(t, filepath.Dir(dir), args...)
+				r := runCLIIn(t, filepath.Dir(dir), args...)
 				if r.code != c.code {
 					t.Errorf("%v: exit %d, want %d; stderr %s", args, r.code, c.code, r.stderr)
 				}
@@ -77,21 +77,6 @@ func checkJSONOwnPart(t *testing.T, doc string) string {
 		t.Fatal(err)
 	}
 	return string(b) + "\n"
-}
-
-// runInDir runs aoftool from dir, so relative paths keep table widths
-// independent of where the temp dir lives.
-func runInDir(t *testing.T, dir string, args ...string) cliResult {
-	t.Helper()
-	wd, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Chdir(dir); err != nil {
-		t.Fatal(err)
-	}
-	defer os.Chdir(wd)
-	return runCLI(t, "", args...)
 }
 
 func TestCheckJSONAnswersTheStartQuestion(t *testing.T) {

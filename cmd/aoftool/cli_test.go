@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files and the README's generated blocks")
@@ -17,12 +18,40 @@ type cliResult struct {
 	code           int
 }
 
+// testNow is the clock runCLI gives aoftool; nil is the wall clock.
+var testNow func() time.Time
+
+// fixClock makes runCLI's clock now() for the rest of the test, so goldens
+// do not age.
+func fixClock(t testing.TB, now func() time.Time) {
+	old := testNow
+	testNow = now
+	t.Cleanup(func() { testNow = old })
+}
+
 // runCLI runs aoftool in-process, as a user would from the shell.
 func runCLI(t testing.TB, stdin string, args ...string) cliResult {
 	t.Helper()
 	var out, errb bytes.Buffer
-	code := run(args, strings.NewReader(stdin), &out, &errb)
+	now := testNow
+	if now == nil {
+		now = time.Now
+	}
+	code := runAt(args, strings.NewReader(stdin), &out, &errb, now)
 	return cliResult{stdout: out.String(), stderr: errb.String(), code: code}
+}
+
+// pkgDir is the package directory, where goldens live whatever the test's
+// working directory.
+var pkgDir, _ = os.Getwd()
+
+// runCLIIn runs aoftool from dir, which stays the working directory for the
+// rest of the test: a relative argument keeps temp paths (and their varying
+// lengths) out of goldens.
+func runCLIIn(t *testing.T, dir string, args ...string) cliResult {
+	t.Helper()
+	t.Chdir(dir)
+	return runCLI(t, "", args...)
 }
 
 // golden compares got with testdata/golden/<name>, rewriting it with -update.
@@ -30,7 +59,7 @@ func runCLI(t testing.TB, stdin string, args ...string) cliResult {
 // depend on where the checkout lives.
 func golden(t testing.TB, name, got string) {
 	t.Helper()
-	path := filepath.Join("testdata", "golden", name)
+	path := filepath.Join(pkgDir, "testdata", "golden", name)
 	if *update {
 		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 			t.Fatal(err)

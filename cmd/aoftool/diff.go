@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
 	"sort"
 	"strings"
 	"time"
@@ -13,12 +12,12 @@ import (
 	"github.com/dustin/go-humanize"
 	"github.com/spf13/cobra"
 
-	"github.com/aoftool/aoftool/internal/ropen"
+	"github.com/aoftool/aoftool/internal/datadir"
 	"github.com/aoftool/aoftool/snapshot"
 )
 
 type diffOptions struct {
-	namesOptions
+	serverConfig
 	all  bool
 	year int
 }
@@ -46,13 +45,13 @@ The table hides unchanged files unless --all is given.`,
   aoftool diff --json old.json new.json | jq '.events[] | select(.type=="renamed")'`,
 		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := o.namesOptions.validate(); err != nil {
+			if _, err := o.serverConfig.build(); err != nil {
 				return err
 			}
 			return runDiff(cmd.Context(), g, o, args[0], args[1], cmd.OutOrStdout())
 		},
 	}
-	o.namesOptions.flags(cmd)
+	o.serverConfig.flags(cmd, true, false)
 	cmd.Flags().BoolVar(&o.all, "all", false, "list unchanged files too")
 	cmd.Flags().IntVar(&o.year, "year", 0, "year of listing dates printed without one")
 	return cmd
@@ -89,18 +88,21 @@ func loadSide(g *globalOptions, o diffOptions, arg string) (*snapshot.Snapshot, 
 		}
 		data = b
 	} else {
-		fi, err := os.Stat(arg)
+		in, err := datadir.Identify(arg, o.followSymlinks)
 		if err != nil {
 			return nil, err
 		}
-		if fi.IsDir() {
-			s, err := snapshot.Capture(arg, o.capture())
+		switch in.Kind {
+		case datadir.InputDataDir, datadir.InputManifest:
+			d, err := o.serverConfig.open(g, arg, false)
 			if err != nil {
-				return nil, fmt.Errorf("snapshot %s: %w", arg, err)
+				return nil, err
 			}
-			return s, nil
+			return d.Snapshot, nil
+		case datadir.InputRDB, datadir.InputAOF:
+			return nil, datadir.WrongKind(in, "a snapshot, a listing or a data directory")
 		}
-		f, _, err := ropen.Open(arg, true)
+		f, err := datadir.OpenText(arg)
 		if err != nil {
 			return nil, err
 		}
@@ -119,7 +121,11 @@ func loadSide(g *globalOptions, o diffOptions, arg string) (*snapshot.Snapshot, 
 	// A listing's moment is unknown; its newest mtime is the best bound and
 	// keeps the rates between two listings meaningful. Yearless dates are
 	// still placed relative to the clock.
-	opt := snapshot.ListingOptions{Year: o.year, Now: snapshotNow(), Names: o.names()}
+	names, err := o.listingNames()
+	if err != nil {
+		return nil, err
+	}
+	opt := snapshot.ListingOptions{Year: o.year, Clock: g.now(), Names: names}
 	s, _ := snapshot.FromListing(bytes.NewReader(data), opt)
 	s.TakenAt = newestMTime(s)
 	return s, nil

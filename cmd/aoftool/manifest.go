@@ -11,22 +11,18 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/aoftool/aoftool/finding"
+	"github.com/aoftool/aoftool/internal/datadir"
 	"github.com/aoftool/aoftool/manifest"
 )
 
 type manifestOptions struct {
-	serverNames
-	followSymlinks bool
+	serverConfig
 }
-
-// manifestNow is the clock the human output measures "ago" against; tests
-// fix it so goldens do not age.
-var manifestNow = time.Now
 
 func newManifestCmd(g *globalOptions) *cobra.Command {
 	var o manifestOptions
 	cmd := &cobra.Command{
-		Use:   "manifest PATH",
+		Use:   "manifest [PATH]",
 		Short: "Parse the AOF manifest exactly as Redis does and check it against its directory",
 		Long: `manifest reads the multi-part AOF manifest (Redis 7+, appendonlydir/<appendfilename>.manifest)
 with the same rules as the Redis loader — fgets into a 1025-byte buffer, comments, trimming,
@@ -59,43 +55,39 @@ runs. Checking the content of each file is the job of 'aoftool rdb' and 'aoftool
 
   # for scripts: exit 1 when Redis would refuse, JSON on stdout
   aoftool manifest --json /data | jq .verdict`,
-		Args: cobra.ExactArgs(1),
+		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := o.validate(); err != nil {
-				return err
-			}
-			return runManifest(cmd.Context(), g, o, args[0], cmd.OutOrStdout())
+			return runManifest(cmd.Context(), g, o, dirArg(args), cmd.OutOrStdout())
 		},
 	}
-	f := cmd.Flags()
-	o.serverNames.flags(cmd, false, true)
-	f.BoolVar(&o.followSymlinks, "follow-symlinks", false, "read files through symbolic links (Redis follows them; by default aoftool only stats them)")
+	o.serverConfig.flags(cmd, false, false)
 	return cmd
 }
 
-func (o manifestOptions) validate() error {
-	if err := o.serverNames.validate(); err != nil {
-		return err
+func runManifest(_ context.Context, g *globalOptions, o manifestOptions, arg string, out io.Writer) error {
+	if arg != "" {
+		in, err := datadir.Identify(arg, o.followSymlinks)
+		if err != nil {
+			return err
+		}
+		if in.Kind != datadir.InputDataDir && in.Kind != datadir.InputManifest {
+			return datadir.WrongKind(in, "an AOF manifest, an AOF directory or a data directory")
+		}
 	}
-	return nil
-}
-
-func runManifest(_ context.Context, g *globalOptions, o manifestOptions, path string, out io.Writer) error {
-	rep, err := manifest.Inspect(path, manifest.Options{
-		AppendDirName:  o.appendDirName,
-		AppendFilename: o.appendFilename,
-		FollowSymlinks: o.followSymlinks,
-	})
+	d, err := o.serverConfig.open(g, arg, false)
 	if err != nil {
 		return err
 	}
+	rep := d.Manifest
+	rep.Findings = append(rep.Findings, d.NotesForAOFInput()...)
+	rep.Findings.Sort()
+	now := g.now()
 	return g.render(out, rep, rep.Findings, func(w io.Writer, colour bool) error {
-		return printManifestReport(w, rep, colour)
+		return printManifestReport(w, rep, now, colour)
 	})
 }
 
-func printManifestReport(w io.Writer, r *manifest.Report, colour bool) error {
-	now := manifestNow()
+func printManifestReport(w io.Writer, r *manifest.Report, now time.Time, colour bool) error {
 	man := "none readable at " + r.ManifestPath
 	if r.Manifest != nil {
 		man = fmt.Sprintf("%s (%s, %d lines, %d entries)", r.ManifestPath, bytesCell(r.Manifest.Size), r.Manifest.Lines, r.Manifest.Entries)

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aoftool/aoftool/internal/datadir"
 	"github.com/aoftool/aoftool/internal/fsguard"
 	"github.com/aoftool/aoftool/manifest"
 )
@@ -27,37 +28,13 @@ var manifestFixedTime = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 func manifestStableCopy(t *testing.T, fixture string) string {
 	t.Helper()
 	dst := filepath.Join(t.TempDir(), "data")
-	if err := os.MkdirAll(dst, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if out, err := exec.Command("cp", "-a", manifestFixturePath(fixture)+"/.", dst).CombinedOutput(); err != nil {
-		t.Fatalf("cp: %v: %s", err, out)
-	}
-	manifestSetTimes(t, dst)
+	fsguard.CopyTree(t, manifestFixturePath(fixture), dst)
+	fsguard.Touch(t, dst, manifestFixedTime)
 	return dst
 }
 
-func manifestSetTimes(t *testing.T, dir string) {
-	t.Helper()
-	var paths []string
-	if err := filepath.Walk(dir, func(p string, _ os.FileInfo, err error) error {
-		paths = append(paths, p)
-		return err
-	}); err != nil {
-		t.Fatal(err)
-	}
-	// Deepest first, so setting a file's time does not move its directory's.
-	for i := len(paths) - 1; i >= 0; i-- {
-		if err := os.Chtimes(paths[i], manifestFixedTime, manifestFixedTime); err != nil {
-			t.Fatal(err)
-		}
-	}
-}
-
 func withFixedManifestClock(t *testing.T) {
-	old := manifestNow
-	manifestNow = func() time.Time { return manifestFixedTime.Add(90 * time.Minute) }
-	t.Cleanup(func() { manifestNow = old })
+	fixClock(t, func() time.Time { return manifestFixedTime.Add(90 * time.Minute) })
 }
 
 func TestManifestGolden(t *testing.T) {
@@ -74,7 +51,7 @@ func TestManifestGolden(t *testing.T) {
 		if err := os.WriteFile(m, b, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		manifestSetTimes(t, d)
+		fsguard.Touch(t, d, manifestFixedTime)
 		return d
 	}
 	orphans := func(t *testing.T) string {
@@ -88,7 +65,7 @@ func TestManifestGolden(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		manifestSetTimes(t, d)
+		fsguard.Touch(t, d, manifestFixedTime)
 		return d
 	}
 	cases := []struct {
@@ -119,16 +96,8 @@ func TestManifestGolden(t *testing.T) {
 				}
 				// A relative path keeps table widths independent of the
 				// temp dir's name.
-				wd, err := os.Getwd()
-				if err != nil {
-					t.Fatal(err)
-				}
-				t.Chdir(filepath.Dir(dir))
 				args = append(args, append(tc.extra, filepath.Join("data", tc.sub))...)
-				r := runCLI(t, "", args...)
-				if err := os.Chdir(wd); err != nil {
-					t.Fatal(err)
-				}
+				r := runCLIIn(t, filepath.Dir(dir), args...)
 				if r.code != tc.code {
 					t.Fatalf("exit %d, want %d; stderr %s; stdout:\n%s", r.code, tc.code, r.stderr, r.stdout)
 				}
@@ -164,16 +133,16 @@ func TestManifestJSONRoundTrip(t *testing.T) {
 			if again.String() != r.stdout {
 				t.Errorf("JSON does not round-trip through manifest.Report:\n--- printed\n%s\n--- re-encoded\n%s", r.stdout, again.String())
 			}
-			direct, err := manifest.Inspect(manifestFixturePath(fx), manifest.Options{})
+			direct, err := datadir.Open(manifestFixturePath(fx), datadir.DefaultConfig(), datadir.Options{})
 			if err != nil {
 				t.Fatal(err)
 			}
 			var want bytes.Buffer
-			if err := writeJSON(&want, direct); err != nil {
+			if err := writeJSON(&want, direct.Manifest); err != nil {
 				t.Fatal(err)
 			}
 			if want.String() != r.stdout {
-				t.Errorf("--json differs from manifest.Inspect's report")
+				t.Errorf("--json differs from the data dir's manifest report")
 			}
 		})
 	}
@@ -210,11 +179,11 @@ func TestManifestExitCodes(t *testing.T) {
 		code int
 		err  string
 	}{
-		{[]string{"manifest"}, exitCannot, "accepts 1 arg"},
-		{[]string{"manifest", "a", "b"}, exitCannot, "accepts 1 arg"},
+		{[]string{"manifest"}, exitCannot, "give a data directory"},
+		{[]string{"manifest", "a", "b"}, exitCannot, "accepts at most 1 arg"},
 		{[]string{"manifest", missing}, exitCannot, "no such file"},
-		{[]string{"manifest", "--appenddirname", "a/b", manifestFixturePath("redis7-empty")}, exitCannot, "plain directory name"},
-		{[]string{"manifest", "--appendfilename", "x/y.aof", manifestFixturePath("redis7-empty")}, exitCannot, "without a path"},
+		{[]string{"manifest", "--appenddirname", "a/b", manifestFixturePath("redis7-empty")}, exitCannot, "--appenddirname: \"a/b\" can't be a path"},
+		{[]string{"manifest", "--appendfilename", "x/y.aof", manifestFixturePath("redis7-empty")}, exitCannot, "--appendfilename: \"x/y.aof\" can't be a path"},
 		{[]string{"manifest", "--bogus", manifestFixturePath("redis7-empty")}, exitCannot, "unknown flag"},
 		{[]string{"manifest", manifestFixturePath("redis7-rewrite")}, exitOK, ""},
 		{[]string{"manifest", "--appendfilename", "other.aof", manifestFixturePath("redis7-rewrite")}, exitOK, ""},

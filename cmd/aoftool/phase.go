@@ -1,20 +1,22 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/common/expfmt"
 	"github.com/spf13/cobra"
 
 	"github.com/aoftool/aoftool/finding"
-	"github.com/aoftool/aoftool/internal/ropen"
+	"github.com/aoftool/aoftool/internal/datadir"
+	"github.com/aoftool/aoftool/internal/wopen"
 	"github.com/aoftool/aoftool/phase"
 	"github.com/aoftool/aoftool/snapshot"
 )
@@ -25,7 +27,7 @@ type phaseOptions struct {
 	prometheus string
 	lsYear     int
 	staleLag   time.Duration
-	serverNames
+	serverConfig
 }
 
 func newPhaseCmd(g *globalOptions) *cobra.Command {
@@ -72,7 +74,7 @@ inspected directory, and it is safe to run against a live server.`,
 	f.StringVar(&o.prometheus, "prometheus", "", "also write Prometheus text-format metrics to FILE (outside the inspected directory)")
 	f.IntVar(&o.lsYear, "ls-year", 0, "year of listing dates printed without one (default: the last six months)")
 	f.DurationVar(&o.staleLag, "stale-lag", 0, "a temp file whose last write lags the server's other files by more than this is taken as abandoned (default 1s)")
-	o.serverNames.flags(cmd, true, false)
+	o.serverConfig.flags(cmd, true, false)
 	return cmd
 }
 
@@ -98,49 +100,41 @@ func (o phaseOptions) validate(args []string) error {
 	if stdin > 1 {
 		return usagef("--from-ls - can read stdin only once")
 	}
-	if err := o.serverNames.validate(); err != nil {
+	if _, err := o.serverConfig.build(); err != nil {
 		return err
-	}
-	if o.prometheus != "" && filepath.Base(o.prometheus) == "." {
-		return usagef("--prometheus needs a file name")
 	}
 	return nil
 }
 
-func (o phaseOptions) names() snapshot.Names { return o.snapshotNames() }
-
-// phaseClock stamps captures; tests fix it so goldens do not age. The
-// classifier itself never reads a clock.
-var phaseClock = time.Now
-
-func (o phaseOptions) captureOptions() snapshot.Options {
-	return snapshot.Options{DBFilename: o.dbFilename, AppendDirName: o.appendDirName, AppendFilename: o.appendFilename, Clock: phaseClock}
-}
-
 // loadSources turns the command line into snapshots of one directory and
-// lists the directories inspected (where nothing may be written).
+// lists the paths inspected (where nothing may be written).
 func loadSources(ctx context.Context, g *globalOptions, o phaseOptions, args []string) ([]*snapshot.Snapshot, []string, error) {
 	var snaps []*snapshot.Snapshot
-	var dirs []string
+	var inspected, dirs []string
 	for _, a := range args {
-		fi, err := os.Stat(a)
+		in, err := datadir.Identify(a, o.followSymlinks)
 		if err != nil {
 			return nil, nil, err
 		}
-		if fi.IsDir() {
-			dirs = append(dirs, a)
-			s, err := snapshot.Capture(a, o.captureOptions())
+		switch in.Kind {
+		case datadir.InputDataDir, datadir.InputManifest:
+			d, err := o.serverConfig.open(g, a, false)
+			if err != nil {
+				return nil, nil, err
+			}
+			snaps = append(snaps, d.Snapshot)
+			inspected = append(inspected, d.Inspected()...)
+			dirs = append(dirs, d.Root)
+		case datadir.InputSnapshot, datadir.InputUnknown:
+			s, err := loadSnapshotFile(a)
 			if err != nil {
 				return nil, nil, err
 			}
 			snaps = append(snaps, s)
-			continue
+			inspected = append(inspected, a)
+		default:
+			return nil, nil, datadir.WrongKind(in, "a data directory or a saved snapshot")
 		}
-		s, err := loadSnapshotFile(a)
-		if err != nil {
-			return nil, nil, err
-		}
-		snaps = append(snaps, s)
 	}
 	if len(dirs) > 1 {
 		for _, d := range dirs[1:] {
@@ -155,35 +149,40 @@ func loadSources(ctx context.Context, g *globalOptions, o phaseOptions, args []s
 			return nil, nil, ctx.Err()
 		case <-time.After(o.sample):
 		}
-		s, err := snapshot.Capture(args[0], o.captureOptions())
+		d, err := o.serverConfig.open(g, args[0], false)
 		if err != nil {
 			return nil, nil, err
 		}
-		snaps = append(snaps, s)
+		snaps = append(snaps, d.Snapshot)
+	}
+	names, err := o.listingNames()
+	if err != nil {
+		return nil, nil, err
 	}
 	for _, p := range o.fromLs {
 		var r io.Reader
 		if p == "-" {
 			r = g.stdin
 		} else {
-			f, _, err := ropen.Open(p, true)
+			f, err := datadir.OpenText(p)
 			if err != nil {
 				return nil, nil, err
 			}
 			defer f.Close()
 			r = f
+			inspected = append(inspected, p)
 		}
-		s, _ := snapshot.FromListing(r, snapshot.ListingOptions{Year: o.lsYear, Names: o.names()})
+		s, _ := snapshot.FromListing(r, snapshot.ListingOptions{Year: o.lsYear, Names: names, Clock: g.now()})
 		if len(s.Entries) == 0 {
 			return nil, nil, fmt.Errorf("%s: no ls -l entry found in the listing", p)
 		}
 		snaps = append(snaps, s)
 	}
-	return snaps, dirs, nil
+	return snaps, inspected, nil
 }
 
 func loadSnapshotFile(p string) (*snapshot.Snapshot, error) {
-	f, _, err := ropen.Open(p, true)
+	f, err := datadir.OpenText(p)
 	if err != nil {
 		return nil, err
 	}
@@ -204,45 +203,28 @@ func sameDir(a, b string) bool {
 	return errA == nil && errB == nil && os.SameFile(fa, fb)
 }
 
-// insideAny reports whether path would be created inside one of dirs.
-func insideAny(path string, dirs []string) (string, bool) {
-	abs, err := filepath.Abs(path)
-	if err != nil {
-		return "", false
-	}
-	parent := filepath.Dir(abs)
-	if r, err := filepath.EvalSymlinks(parent); err == nil {
-		parent = r
-	}
-	target := filepath.Join(parent, filepath.Base(abs))
-	for _, d := range dirs {
-		da, err := filepath.Abs(d)
-		if err != nil {
-			continue
-		}
-		if r, err := filepath.EvalSymlinks(da); err == nil {
-			da = r
-		}
-		if rel, err := filepath.Rel(da, target); err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
-			return d, true
-		}
-	}
-	return "", false
-}
-
 func runPhase(ctx context.Context, g *globalOptions, o phaseOptions, args []string, out io.Writer) error {
+	var metricsOut *wopen.Target
 	if o.prometheus != "" {
-		if d, in := insideAny(o.prometheus, args); in {
-			return usagef("--prometheus %s is inside the inspected directory %s; aoftool never writes there", o.prometheus, d)
+		var err error
+		if metricsOut, err = wopen.Plan("--prometheus", o.prometheus, wopen.ReplaceFile, append(append([]string{}, args...), o.fromLs...)...); err != nil {
+			return usageError{err}
 		}
 	}
-	snaps, _, err := loadSources(ctx, g, o, args)
+	snaps, inspected, err := loadSources(ctx, g, o, args)
 	if err != nil {
 		return err
 	}
+	if metricsOut != nil {
+		// The data dir is known only now (an AOF directory given leads to
+		// its parent): check the output against it too.
+		if metricsOut, err = wopen.Plan("--prometheus", o.prometheus, wopen.ReplaceFile, inspected...); err != nil {
+			return usageError{err}
+		}
+	}
 	r := phase.Classify(snaps, phase.Options{StaleLag: o.staleLag})
-	if o.prometheus != "" {
-		if err := writePhaseMetrics(o.prometheus, r, snaps[len(snaps)-1]); err != nil {
+	if metricsOut != nil {
+		if err := writePhaseMetrics(metricsOut, r, snaps[len(snaps)-1]); err != nil {
 			return fmt.Errorf("--prometheus: %w", err)
 		}
 	}
@@ -352,7 +334,7 @@ func printPhase(w io.Writer, r *phase.Result, colour bool) error {
 // writePhaseMetrics writes the result for node_exporter's textfile
 // collector through a private registry (WriteToTextfile renames a temp file
 // into place, so the collector never reads half a file).
-func writePhaseMetrics(path string, r *phase.Result, s *snapshot.Snapshot) error {
+func writePhaseMetrics(out *wopen.Target, r *phase.Result, s *snapshot.Snapshot) error {
 	reg := prometheus.NewRegistry()
 	labels := prometheus.Labels{"dir": r.Root}
 	gauge := func(name, help string, varLabels ...string) *prometheus.GaugeVec {
@@ -409,5 +391,21 @@ func writePhaseMetrics(path string, r *phase.Result, s *snapshot.Snapshot) error
 			gauge("aoftool_progress_eta_seconds", "Estimated seconds until the running job's file is complete.", "path").With(pl).Set(*p.ETAS)
 		}
 	}
-	return prometheus.WriteToTextfile(path, reg)
+	return writeTextfile(out, reg)
+}
+
+// writeTextfile writes a registry in the text exposition format, renamed
+// into place so the collector never reads half a file.
+func writeTextfile(out *wopen.Target, reg *prometheus.Registry) error {
+	mfs, err := reg.Gather()
+	if err != nil {
+		return err
+	}
+	var b bytes.Buffer
+	for _, mf := range mfs {
+		if _, err := expfmt.MetricFamilyToText(&b, mf); err != nil {
+			return err
+		}
+	}
+	return out.WriteFile(b.Bytes())
 }

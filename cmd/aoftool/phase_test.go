@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 
+	"github.com/aoftool/aoftool/internal/datadir"
 	"github.com/aoftool/aoftool/internal/fsguard"
 	"github.com/aoftool/aoftool/phase"
 	"github.com/aoftool/aoftool/snapshot"
@@ -22,10 +23,7 @@ var phNow = time.Date(2026, 11, 27, 18, 0, 0, 0, time.UTC)
 
 func phFixClocks(t *testing.T) {
 	t.Helper()
-	oldP, oldC := phaseClock, checkClock
-	phaseClock = func() time.Time { return phNow }
-	checkClock = func() time.Time { return phNow }
-	t.Cleanup(func() { phaseClock, checkClock = oldP, oldC })
+	fixClock(t, func() time.Time { return phNow })
 }
 
 // phCopyTree copies a fixture directory and sets every file's mtime to
@@ -169,7 +167,7 @@ func TestPhaseFromStdinAndSnapshotFiles(t *testing.T) {
 	snapB := filepath.Join(t.TempDir(), "b.json")
 	for i, p := range []string{snapA, snapB} {
 		if i == 1 {
-			phaseClock = func() time.Time { return phNow.Add(2 * time.Second) }
+			testNow = func() time.Time { return phNow.Add(2 * time.Second) }
 			phWriteFile(t, filepath.Join(d, "temp-rewriteaof-4242.aof"), phReadFile(t, phBaseRDB)[:280], phNow.Add(1900*time.Millisecond))
 		}
 		s, err := phCapture(d)
@@ -223,7 +221,6 @@ func TestPhaseUsageErrors(t *testing.T) {
 		{"phase", "--prometheus", filepath.Join(d, "phase.prom"), d},
 		{"phase", "--prometheus", filepath.Join(d, "appendonlydir", "phase.prom"), d},
 		{"phase", "--appendfilename", "a/b", d},
-		{"phase", filepath.Join(d, "appendonlydir", "appendonly.aof.manifest")},
 	} {
 		r := runCLI(t, "", args...)
 		if r.code != exitCannot {
@@ -353,5 +350,9 @@ func BenchmarkPhase100GiBSparseDump(b *testing.B) {
 }
 
 func phCapture(dir string) (*snapshot.Snapshot, error) {
-	return snapshot.Capture(dir, phaseOptions{serverNames: serverNames{dbFilename: "dump.rdb", appendDirName: "appendonlydir", appendFilename: "appendonly.aof"}}.captureOptions())
+	d, err := datadir.Open(dir, datadir.DefaultConfig(), datadir.Options{Now: testNow()})
+	if err != nil {
+		return nil, err
+	}
+	return d.Snapshot, nil
 }

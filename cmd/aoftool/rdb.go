@@ -2,11 +2,8 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
-	"io/fs"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -18,7 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/aoftool/aoftool/finding"
-	"github.com/aoftool/aoftool/internal/ropen"
+	"github.com/aoftool/aoftool/internal/datadir"
 	"github.com/aoftool/aoftool/rdbinspect"
 )
 
@@ -26,10 +23,8 @@ type rdbOptions struct {
 	keys           bool
 	top            int
 	followSymlinks bool
+	now            time.Time
 }
-
-// rdbNow is the clock "ago" is measured against; tests fix it.
-var rdbNow = time.Now
 
 // progressThreshold is the size above which a terminal gets a progress bar.
 const progressThreshold = 100 << 20
@@ -97,12 +92,24 @@ func (o *rdbOptions) validate(cmd *cobra.Command) error {
 var tempRDB = regexp.MustCompile(`^temp-[0-9]+(\.[0-9]+)?\.rdb$`)
 
 func runRDB(ctx context.Context, g *globalOptions, o rdbOptions, files []string, out io.Writer) error {
-	reports := make([]*rdbinspect.Report, 0, len(files))
-	var cannot []string
+	o.now = g.now()
+	// Every argument is looked at before any is read: a wrong kind of
+	// input is a usage mistake, found at once.
 	for _, path := range files {
-		rep, ok := inspectRDB(ctx, g, o, path)
-		if !ok {
-			cannot = append(cannot, path)
+		in, err := datadir.Identify(path, o.followSymlinks)
+		if err != nil {
+			return err
+		}
+		switch in.Kind {
+		case datadir.InputAOF, datadir.InputManifest, datadir.InputDataDir, datadir.InputSnapshot:
+			return datadir.WrongKind(in, "an RDB file")
+		}
+	}
+	reports := make([]*rdbinspect.Report, 0, len(files))
+	for _, path := range files {
+		rep, err := inspectRDB(ctx, g, o, path)
+		if err != nil {
+			return err
 		}
 		reports = append(reports, rep)
 		if ctx.Err() != nil {
@@ -132,34 +139,18 @@ func runRDB(ctx context.Context, g *globalOptions, o rdbOptions, files []string,
 			}
 		}
 	}
-	if len(cannot) > 0 {
-		return fmt.Errorf("could not read %s", strings.Join(cannot, ", "))
-	}
 	return exitFor(all)
 }
 
-// inspectRDB opens one file through ropen and verifies it. ok is false when
-// the file could not be opened or read at all (exit 2).
-func inspectRDB(ctx context.Context, g *globalOptions, o rdbOptions, path string) (*rdbinspect.Report, bool) {
-	fail := func(code finding.Code, format string, args ...any) (*rdbinspect.Report, bool) {
-		rep := &rdbinspect.Report{Schema: 1, Path: path, RDBEnd: -1, Aux: []rdbinspect.AuxField{}, Keys: rdbinspect.KeyStats{DBs: []rdbinspect.DBStats{}}}
-		rep.Checksum.Status = rdbinspect.ChecksumNotRead
-		rep.Findings = finding.List{finding.New(code, path, format, args...)}
-		rep.Verdict = "could not read the file"
-		return rep, false
-	}
-	f, fi, err := ropen.Open(path, o.followSymlinks)
+// inspectRDB verifies one file opened through the data-dir layer; a file
+// that cannot be read is an error (exit 2), never a finding.
+func inspectRDB(ctx context.Context, g *globalOptions, o rdbOptions, path string) (*rdbinspect.Report, error) {
+	f, err := datadir.OpenLone(path, datadir.Options{FollowSymlinks: o.followSymlinks, Now: o.now})
 	if err != nil {
-		switch {
-		case errors.Is(err, ropen.ErrNotRegular) && fi != nil && fi.Mode()&fs.ModeSymlink != 0:
-			return fail(finding.InputSymlink, "%s is a symbolic link; pass --follow-symlinks to read its target", path)
-		case errors.Is(err, ropen.ErrNotRegular):
-			return fail(finding.InputNotRegular, "%s is not a regular file (%v); it is never opened", path, fi.Mode().Type())
-		}
-		return fail(finding.InputUnreadable, "%v", err)
+		return nil, err
 	}
 	defer f.Close()
-	size := fi.Size()
+	size := f.Size
 	opt := rdbinspect.Options{
 		Path:        path,
 		Keys:        o.keys,
@@ -178,30 +169,22 @@ func inspectRDB(ctx context.Context, g *globalOptions, o rdbOptions, path string
 		)
 		opt.Progress = func(n int64) { _ = bar.Add64(n) }
 	}
-	rep := rdbinspect.Verify(ctx, f, size, opt)
+	rep := rdbinspect.Verify(ctx, f.ReaderAt(), size, opt)
 	if bar != nil {
 		_ = bar.Finish()
 	}
 	if rep.Err != nil {
-		return rep, false
+		// An I/O error, not corruption: nothing can be said of the file.
+		return nil, fmt.Errorf("%s: %w", path, rep.Err)
 	}
 	// A live file keeps growing; only the bytes present at the start were
 	// judged, which the report says.
-	if now, err := f.Stat(); err == nil && now.Size() != size {
-		msg := "the file grew from %d to %d bytes while it was read; only the first %d bytes were checked"
-		if now.Size() < size {
-			msg = "the file shrank from %d to %d bytes while it was read; the check covers the first %d bytes it had"
-		}
-		rep.Findings = append(rep.Findings, finding.New(finding.RDBStillGrowing, path, msg, size, now.Size(), size).At(size))
-	}
-	if now, err := os.Lstat(path); err == nil && !os.SameFile(now, fi) && !o.followSymlinks {
-		rep.Findings = append(rep.Findings, finding.New(finding.InputChanged, path, "%s was replaced while it was read (a rename by the server); the report is about the file that was opened", path))
-	}
-	return rep, true
+	rep.Findings = append(rep.Findings, f.Settle().Findings(path, size)...)
+	return rep, nil
 }
 
 func printRDBReport(w io.Writer, r *rdbinspect.Report, o rdbOptions, colour bool) error {
-	now := rdbNow()
+	now := o.now
 	rows := [][2]string{{"File", r.Path}}
 	if r.Header != nil || r.Size > 0 {
 		rows = append(rows, [2]string{"Size", bytesCell(r.Size)})

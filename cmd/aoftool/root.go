@@ -10,6 +10,7 @@ import (
 	"runtime/debug"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
 )
@@ -34,12 +35,16 @@ func (e usageError) Unwrap() error { return e.err }
 
 func usagef(format string, args ...any) error { return usageError{fmt.Errorf(format, args...)} }
 
-// globalOptions are the persistent flags every command sees.
+// globalOptions are the persistent flags every command sees, and what run
+// gives every command: stdin, stderr and the clock.
 type globalOptions struct {
 	json    bool
 	noColor bool
 	stdin   io.Reader
 	stderr  io.Writer
+	// now is the one clock: captures are stamped with it and ages measured
+	// against it. Tests fix it.
+	now func() time.Time
 }
 
 const exitStatusHelp = `
@@ -87,14 +92,19 @@ It never writes to, renames, truncates or locks anything it inspects.`,
 
 // run is the whole program: it maps every outcome to an exit code in one
 // place and turns a panic into exit 2 with a request to report it.
-func run(args []string, stdin io.Reader, stdout, stderr io.Writer) (code int) {
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	return runAt(args, stdin, stdout, stderr, time.Now)
+}
+
+// runAt is run with a given clock.
+func runAt(args []string, stdin io.Reader, stdout, stderr io.Writer, now func() time.Time) (code int) {
 	defer func() {
 		if r := recover(); r != nil {
 			fmt.Fprintf(stderr, "aoftool: internal error: %v\n%s\nPlease report this with the command line and, if you can, the input file.\n", r, debug.Stack())
 			code = exitCannot
 		}
 	}()
-	g := &globalOptions{stdin: stdin, stderr: stderr}
+	g := &globalOptions{stdin: stdin, stderr: stderr, now: now}
 	root := newRootCmd(g)
 	root.SetArgs(args)
 	root.SetIn(stdin)

@@ -1,46 +1,21 @@
 package main
 
 import (
+	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
-	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/aoftool/aoftool/finding"
-	"github.com/aoftool/aoftool/internal/ropen"
+	"github.com/aoftool/aoftool/internal/datadir"
+	"github.com/aoftool/aoftool/internal/wopen"
 	"github.com/aoftool/aoftool/snapshot"
 )
 
-// snapshotNow stamps snapshots and places yearless listing dates; tests fix it.
-var snapshotNow = time.Now
-
-// namesOptions are the server names and link policy shared by snapshot,
-// diff and watch.
-type namesOptions struct {
-	serverNames
-	followSymlinks bool
-}
-
-func (n *namesOptions) flags(cmd *cobra.Command) {
-	n.serverNames.flags(cmd, true, false)
-	cmd.Flags().BoolVar(&n.followSymlinks, "follow-symlinks", false, "read artifacts through symbolic links (by default a link is recorded, never opened)")
-}
-
-func (n namesOptions) capture() snapshot.Options {
-	return snapshot.Options{AppendDirName: n.appendDirName, AppendFilename: n.appendFilename, DBFilename: n.dbFilename,
-		FollowSymlinks: n.followSymlinks, Clock: snapshotNow}
-}
-
-func (n namesOptions) names() snapshot.Names { return n.snapshotNames() }
-
 type snapshotOptions struct {
-	namesOptions
+	serverConfig
 	output string
 	fromLS string
 	year   int
@@ -85,7 +60,7 @@ classify it with 'aoftool phase'. The output is JSON with or without --json.`,
 			return runSnapshot(cmd.Context(), g, o, cmd.OutOrStdout())
 		},
 	}
-	o.namesOptions.flags(cmd)
+	o.serverConfig.flags(cmd, true, false)
 	f := cmd.Flags()
 	f.StringVarP(&o.output, "output", "o", "", "write the snapshot to FILE (refused inside DIR) instead of stdout")
 	f.StringVar(&o.fromLS, "from-ls", "", "read a pasted ls -l listing from FILE, or - for stdin")
@@ -94,7 +69,7 @@ classify it with 'aoftool phase'. The output is JSON with or without --json.`,
 }
 
 func (o snapshotOptions) validate() error {
-	if err := o.namesOptions.validate(); err != nil {
+	if _, err := o.serverConfig.build(); err != nil {
 		return err
 	}
 	if o.root == "" && o.fromLS == "" {
@@ -103,87 +78,59 @@ func (o snapshotOptions) validate() error {
 	if o.year != 0 && (o.year < 1970 || o.year > 9999) {
 		return usagef("--year %d is not a plausible year", o.year)
 	}
-	if o.output != "" && o.output != "-" && o.root != "" && o.fromLS == "" {
-		inside, err := isInside(o.output, o.root)
-		if err != nil {
-			return err
-		}
-		if inside {
-			return usagef("-o %s is inside the inspected directory %s; aoftool never writes there", o.output, o.root)
-		}
-	}
 	return nil
-}
-
-// isInside reports whether path p is dir or below it, comparing resolved
-// paths so a symlinked parent or ../ cannot smuggle a write into dir.
-func isInside(p, dir string) (bool, error) {
-	d, err := filepath.Abs(dir)
-	if err != nil {
-		return false, err
-	}
-	if r, err := filepath.EvalSymlinks(d); err == nil {
-		d = r
-	}
-	a, err := filepath.Abs(p)
-	if err != nil {
-		return false, err
-	}
-	// Resolve the deepest existing ancestor: the file itself need not exist.
-	rest := ""
-	for cur := a; ; cur = filepath.Dir(cur) {
-		if r, err := filepath.EvalSymlinks(cur); err == nil {
-			a = filepath.Join(r, rest)
-			break
-		}
-		if filepath.Dir(cur) == cur {
-			break
-		}
-		rest = filepath.Join(filepath.Base(cur), rest)
-	}
-	rel, err := filepath.Rel(d, a)
-	if err != nil {
-		return false, nil
-	}
-	return rel == "." || (rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))), nil
 }
 
 func runSnapshot(_ context.Context, g *globalOptions, o snapshotOptions, out io.Writer) error {
 	var s *snapshot.Snapshot
+	inspected := []string{o.root}
 	if o.fromLS != "" {
-		var err error
-		s, err = readListing(g, o.fromLS, snapshot.ListingOptions{Year: o.year, Now: snapshotNow(), Root: o.root, Names: o.names()})
+		names, err := o.listingNames()
 		if err != nil {
 			return err
 		}
-	} else {
-		var err error
-		s, err = snapshot.Capture(o.root, o.capture())
+		s, err = readListing(g, o.fromLS, snapshot.ListingOptions{Year: o.year, Now: g.now(), Root: o.root, Names: names})
 		if err != nil {
-			return fmt.Errorf("snapshot %s: %w", o.root, err)
+			return err
 		}
+		inspected = []string{o.fromLS}
 	}
-	w := out
+	var target *wopen.Target
 	if o.output != "" && o.output != "-" {
-		f, err := os.OpenFile(o.output, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+		var err error
+		if target, err = wopen.Plan("-o", o.output, wopen.ReplaceFile, inspected...); err != nil {
+			return usageError{err}
+		}
+	}
+	if s == nil {
+		d, err := o.serverConfig.open(g, o.root, false)
 		if err != nil {
 			return err
 		}
-		defer f.Close()
-		w = f
-	}
-	if err := s.Save(w); err != nil {
-		return err
-	}
-	if w != out {
-		if f, ok := w.(*os.File); ok {
-			if err := f.Close(); err != nil {
-				return err
+		if target != nil {
+			// An AOF directory given leads to its parent: check again.
+			if target, err = wopen.Plan("-o", o.output, wopen.ReplaceFile, d.Inspected()...); err != nil {
+				return usageError{err}
 			}
 		}
-		if !g.json {
-			fmt.Fprintf(g.stderr, "aoftool: snapshot of %s (%d entries, %d bytes read) written to %s\n", s.Root, len(s.Entries), s.BytesRead, o.output)
+		s = d.Snapshot
+		s.Findings = append(s.Findings, d.Notes...)
+	}
+	if target == nil {
+		if err := s.Save(out); err != nil {
+			return err
 		}
+		return exitFor(s.Findings)
+	}
+	var b bytes.Buffer
+	if err := s.Save(&b); err != nil {
+		return err
+	}
+	if err := target.WriteFile(b.Bytes()); err != nil {
+		return err
+	}
+	if !g.json {
+		fmt.Fprintf(g.stderr, "aoftool: snapshot of %s (%d entries, %d bytes read) written to %s\n", s.Root, len(s.Entries), s.BytesRead, o.output)
 	}
 	return exitFor(s.Findings)
 }
@@ -195,11 +142,8 @@ func readListing(g *globalOptions, src string, opt snapshot.ListingOptions) (*sn
 	if src == "-" {
 		r = g.stdin
 	} else {
-		f, _, err := ropen.Open(src, true)
+		f, err := datadir.OpenText(src)
 		if err != nil {
-			if errors.Is(err, ropen.ErrNotRegular) {
-				return nil, fmt.Errorf("--from-ls %s: not a regular file (use - to read a pipe)", src)
-			}
 			return nil, fmt.Errorf("--from-ls: %w", err)
 		}
 		defer f.Close()

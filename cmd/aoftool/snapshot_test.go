@@ -25,34 +25,13 @@ func withSnapshotClock(t *testing.T, step time.Duration) {
 	t.Helper()
 	var mu sync.Mutex
 	n := 0
-	old := snapshotNow
-	snapshotNow = func() time.Time {
+	fixClock(t, func() time.Time {
 		mu.Lock()
 		defer mu.Unlock()
 		at := snapTime.Add(time.Duration(n) * step)
 		n++
 		return at
-	}
-	t.Cleanup(func() { snapshotNow = old })
-}
-
-// runCLIIn runs aoftool from directory wd, so a relative argument keeps
-// absolute temp paths (and their varying lengths) out of table goldens.
-func runCLIIn(t *testing.T, wd string, args ...string) cliResult {
-	t.Helper()
-	back, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Chdir(wd); err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		if err := os.Chdir(back); err != nil {
-			t.Fatal(err)
-		}
-	}()
-	return runCLI(t, "", args...)
+	})
 }
 
 func listingPath(name string) string {
@@ -191,7 +170,7 @@ func TestSnapshotOutputFile(t *testing.T) {
 		dir,
 	} {
 		r := runCLI(t, "", "snapshot", dir, "-o", o)
-		if r.code != exitCannot || !strings.Contains(r.stderr, "inside the inspected directory") {
+		if r.code != exitCannot || !strings.Contains(r.stderr, "the inspected directory") {
 			t.Errorf("-o %s: exit %d, stderr %q", o, r.code, r.stderr)
 		}
 	}

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
 	"sort"
 	"strings"
 	"sync"
@@ -21,7 +20,7 @@ import (
 )
 
 type watchOptions struct {
-	namesOptions
+	serverConfig
 	interval time.Duration
 	until    string
 	timeout  time.Duration
@@ -72,7 +71,7 @@ to DIR.`,
 			return runWatch(cmd.Context(), g, o, args[0], cmd.OutOrStdout())
 		},
 	}
-	o.namesOptions.flags(cmd)
+	o.serverConfig.flags(cmd, true, false)
 	f := cmd.Flags()
 	f.DurationVar(&o.interval, "interval", 50*time.Millisecond, "polling period between scans (inotify triggers extra scans)")
 	f.StringVar(&o.until, "until", "", "stop when the directory reaches this phase ("+strings.Join(names, "|")+"|"+untilNoTemp+")")
@@ -82,7 +81,7 @@ to DIR.`,
 }
 
 func (o watchOptions) validate() error {
-	if err := o.namesOptions.validate(); err != nil {
+	if _, err := o.serverConfig.build(); err != nil {
 		return err
 	}
 	if o.interval < time.Millisecond || o.interval > time.Hour {
@@ -129,12 +128,12 @@ type watchSummaryLine struct {
 }
 
 func runWatch(ctx context.Context, g *globalOptions, o watchOptions, dir string, out io.Writer) error {
-	fi, err := os.Stat(dir)
+	// The directory is resolved once, as every command does (an AOF
+	// directory given leads to its parent, names are discovered); the
+	// watcher then captures it with those names.
+	d, err := o.serverConfig.open(g, dir, true)
 	if err != nil {
 		return err
-	}
-	if !fi.IsDir() {
-		return fmt.Errorf("%s: not a directory", dir)
 	}
 	parent := ctx
 	if o.timeout > 0 {
@@ -145,11 +144,11 @@ func runWatch(ctx context.Context, g *globalOptions, o watchOptions, dir string,
 	human := !g.json && (o.text || isTerminal(out))
 	live := human && isTerminal(out)
 	p := &watchPrinter{w: out, json: !human, live: live}
-	opt := watch.Options{Capture: o.capture(), Interval: o.interval, OnEvent: p.event, OnScan: p.scan}
+	opt := watch.Options{Capture: d.CaptureOptions(g.now), Interval: o.interval, OnEvent: p.event, OnScan: p.scan}
 	if o.until != "" {
 		opt.Until = untilPhase(o.until)
 	}
-	sum, err := watch.Watch(ctx, dir, opt)
+	sum, err := watch.Watch(ctx, d.Root, opt)
 	if err != nil {
 		return err
 	}

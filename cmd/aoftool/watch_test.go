@@ -112,8 +112,8 @@ func TestWatchInterrupted(t *testing.T) {
 		cancel()
 	}()
 	var out bytes.Buffer
-	g := &globalOptions{stdin: strings.NewReader(""), stderr: &out}
-	o := watchOptions{namesOptions: namesOptions{serverNames: serverNames{dbFilename: "dump.rdb", appendDirName: "appendonlydir", appendFilename: "appendonly.aof"}}, interval: 20 * time.Millisecond, text: true}
+	g := &globalOptions{stdin: strings.NewReader(""), stderr: &out, now: time.Now}
+	o := watchOptions{interval: 20 * time.Millisecond, text: true}
 	if err := runWatch(ctx, g, o, dir, &out); err != nil {
 		t.Fatalf("runWatch: %v", err)
 	}

@@ -3,27 +3,24 @@
 // verification of every RDB and AOF file) and answers the question an
 // operator asks before restarting Redis on it: would Redis start, from which
 // files, with which data, and what would be lost — with AOF on and with AOF
-// off. Errors of the inspectors become findings; only a directory that
-// cannot be read at all is an error.
+// off. Errors of the inspectors become findings; only what cannot be read
+// is an error.
 //
-// Everything is read through internal/ropen or the inspectors that use it;
-// nothing is written anywhere.
+// Everything is read through internal/datadir, the one front door to a
+// data directory; nothing is written anywhere.
 package check
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"io/fs"
-	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 	"time"
 
 	"github.com/aoftool/aoftool/aofinspect"
 	"github.com/aoftool/aoftool/finding"
-	"github.com/aoftool/aoftool/internal/ropen"
+	"github.com/aoftool/aoftool/internal/datadir"
 	"github.com/aoftool/aoftool/manifest"
 	"github.com/aoftool/aoftool/phase"
 	"github.com/aoftool/aoftool/rdbinspect"
@@ -33,14 +30,9 @@ import (
 // SchemaVersion is the schema of the check --json document.
 const SchemaVersion = 1
 
-// Options say how the server owning the directory is configured.
+// Options tune the post-mortem; how the server is configured and how the
+// directory is read are the datadir.Dir's.
 type Options struct {
-	DBFilename     string // dbfilename; dump.rdb when empty
-	AppendDirName  string // appenddirname; appendonlydir when empty
-	AppendFilename string // appendfilename; discovered from *.manifest when empty
-	FollowSymlinks bool
-	// Clock stamps the snapshot; time.Now when nil. Tests fix it.
-	Clock func() time.Time
 	// Workers bounds the checksum goroutines per RDB (default GOMAXPROCS).
 	Workers int
 	// Phase tunes the classifier.
@@ -73,9 +65,6 @@ type Report struct {
 	Findings finding.List `json:"findings"`
 	// Verdict is the closing sentence.
 	Verdict string `json:"verdict"`
-	// Err is set when the directory itself cannot be read; the command
-	// exits 2 on it.
-	Err error `json:"-"`
 }
 
 // Start answers "what does redis-server do on this directory" for both
@@ -104,35 +93,25 @@ type Outcome struct {
 	Loses []string `json:"loses"`
 }
 
-// Run inspects dir. It never returns nil; a directory that cannot be read
-// is reported in Report.Err.
-func Run(ctx context.Context, dir string, opt Options) *Report {
-	r := &Report{Schema: SchemaVersion, Dir: dir, RDBs: []*rdbinspect.Report{}, UnloadedAOFs: []*aofinspect.Report{}, Findings: finding.List{},
+// Run inspects the data directory d. Its error is an input that cannot be
+// read as asked (a file that became unreadable while the check ran); what
+// Redis would refuse is a finding.
+func Run(ctx context.Context, d *datadir.Dir, opt Options) (*Report, error) {
+	snap := d.Snapshot
+	r := &Report{Schema: SchemaVersion, Dir: d.Root, TakenAt: snap.TakenAt, RDBs: []*rdbinspect.Report{}, UnloadedAOFs: []*aofinspect.Report{}, Findings: finding.List{},
 		Start: Start{AOFOn: emptyOutcome(), AOFOff: emptyOutcome()}}
-	snap, err := snapshot.Capture(dir, snapshot.Options{DBFilename: opt.DBFilename, AppendDirName: opt.AppendDirName,
-		AppendFilename: opt.AppendFilename, FollowSymlinks: opt.FollowSymlinks, Clock: opt.Clock})
-	if err != nil {
-		r.Err = err
-		return r
-	}
-	r.TakenAt = snap.TakenAt
 	r.Phase = phase.Classify([]*snapshot.Snapshot{snap}, opt.Phase)
 	stale := map[string]bool{}
 	for _, l := range r.Phase.Leftovers {
 		stale[l.Path] = true
 	}
 
-	var all finding.List
+	all := append(finding.List{}, d.Notes...)
 	// The manifest inspector decides what Redis loads with AOF on.
 	adir := snap.AppendDirName
 	if e := snap.Entry(adir); e != nil || snap.Entry(snap.AppendFilename) != nil || len(snap.AppendFilenames) > 0 {
-		mr, err := manifest.Inspect(dir, manifest.Options{AppendDirName: opt.AppendDirName, AppendFilename: opt.AppendFilename, FollowSymlinks: opt.FollowSymlinks})
-		if err != nil {
-			all = append(all, finding.New(finding.InputUnreadable, adir, "the AOF directory cannot be inspected: %v", err))
-		} else {
-			r.Manifest = mr
-			all = append(all, mr.Findings...)
-		}
+		r.Manifest = d.Manifest
+		all = append(all, d.Manifest.Findings...)
 	}
 
 	// Every RDB-content file is verified; temp files may still be written,
@@ -141,7 +120,7 @@ func Run(ctx context.Context, dir string, opt Options) *Report {
 	baseRDB := map[string]*rdbinspect.Report{}
 	for i := range snap.Entries {
 		e := &snap.Entries[i]
-		if e.Type != snapshot.TypeFile || e.Content != snapshot.ContentRDB {
+		if !readable(e, d.Opt.FollowSymlinks) || e.Content != snapshot.ContentRDB {
 			continue
 		}
 		switch e.Kind {
@@ -153,7 +132,10 @@ func Run(ctx context.Context, dir string, opt Options) *Report {
 		ro := rdbinspect.Options{Path: e.Path, Workers: opt.Workers,
 			InProgress:  e.Kind.IsTemp(),
 			AOFPreamble: e.Kind == snapshot.KindBaseRDB || e.Kind == snapshot.KindBaseAOF || e.Kind == snapshot.KindLegacyAOF}
-		rep := verifyRDB(ctx, filepath.Join(dir, filepath.FromSlash(e.Path)), opt.FollowSymlinks, ro)
+		rep, err := verifyRDB(ctx, d, e.Path, ro)
+		if err != nil {
+			return nil, err
+		}
 		r.RDBs = append(r.RDBs, rep)
 		fs := rep.Findings
 		if e.Kind.IsTemp() && stale[e.Path] {
@@ -171,42 +153,38 @@ func Run(ctx context.Context, dir string, opt Options) *Report {
 
 	// The AOF files in load order: the manifest's, or the legacy file.
 	var legacy *snapshot.Entry
-	if e := snap.Entry(snap.AppendFilename); e != nil && e.Type == snapshot.TypeFile {
+	if e := snap.Entry(snap.AppendFilename); e != nil && readable(e, d.Opt.FollowSymlinks) {
 		legacy = e
 	}
-	var set []aofinspect.SetFile
-	var closers []func() error
+	var plan []datadir.Part
 	switch {
 	case r.Manifest != nil && r.Manifest.Manifest != nil && r.Manifest.Verdict.Loads:
-		for _, p := range r.Manifest.Verdict.Files {
-			role := "incr"
-			for _, f := range r.Manifest.Files {
-				if f.Path == p && f.Type == "base" {
-					role = "base"
-				}
-			}
-			set = append(set, openSetFile(dir, p, role, opt.FollowSymlinks, &closers))
-		}
+		plan = d.AOFParts()
 	case (r.Manifest == nil || r.Manifest.Manifest == nil) && legacy != nil:
-		set = append(set, openSetFile(dir, legacy.Path, "legacy", opt.FollowSymlinks, &closers))
+		plan = []datadir.Part{{Path: legacy.Path, Name: legacy.Name, Role: "legacy"}}
 	}
-	if len(set) > 0 {
-		r.AOF = aofinspect.InspectSet(ctx, adir, set, aofinspect.Options{})
+	if len(plan) > 0 {
+		set, err := d.OpenAOF(plan)
+		if err != nil {
+			return nil, err
+		}
+		r.AOF = aofinspect.InspectSet(ctx, adir, set.Files, aofinspect.Options{})
+		all = append(all, set.Settle(r.AOF)...)
 		all = append(all, r.AOF.AllFindings()...)
 	}
-	for _, c := range closers {
-		c()
-	}
 	loaded := map[string]bool{}
-	for _, sf := range set {
-		loaded[sf.Path] = true
+	for _, p := range plan {
+		loaded[p.Path] = true
 	}
 	for i := range snap.Entries {
 		e := &snap.Entries[i]
-		if e.Type != snapshot.TypeFile || e.Content != snapshot.ContentRESP || loaded[e.Path] || !unloadedAOFKinds[e.Kind] {
+		if !readable(e, d.Opt.FollowSymlinks) || e.Content != snapshot.ContentRESP || loaded[e.Path] || !unloadedAOFKinds[e.Kind] {
 			continue
 		}
-		rep := scanAlone(ctx, dir, e.Path, opt.FollowSymlinks)
+		rep, err := scanAlone(ctx, d, e.Path)
+		if err != nil {
+			return nil, err
+		}
 		r.UnloadedAOFs = append(r.UnloadedAOFs, rep)
 		if stale[e.Path] {
 			all = append(all, demote(rep.Findings)...)
@@ -227,7 +205,13 @@ func Run(ctx context.Context, dir string, opt Options) *Report {
 	r.startOnAOF(snap, baseRDB, legacy, dump)
 	r.startWithoutAOF(snap, dump)
 	r.Verdict = r.verdictText()
-	return r
+	return r, nil
+}
+
+// readable says whether the entry's content can be read: a regular file,
+// or a link to one when links are followed.
+func readable(e *snapshot.Entry, follow bool) bool {
+	return e.Effective() == snapshot.TypeFile && (e.Type == snapshot.TypeFile || follow)
 }
 
 // sharedWithManifest are the codes both the classifier and the manifest
@@ -242,19 +226,21 @@ func emptyOutcome() Outcome {
 	return Outcome{Loads: []string{}, Modifies: []string{}, Loses: []string{}}
 }
 
-func verifyRDB(ctx context.Context, path string, follow bool, ro rdbinspect.Options) *rdbinspect.Report {
-	f, fi, err := ropen.Open(path, follow)
+func verifyRDB(ctx context.Context, d *datadir.Dir, rel string, ro rdbinspect.Options) (*rdbinspect.Report, error) {
+	f, err := d.Open(rel)
 	if err != nil {
-		rep := &rdbinspect.Report{Schema: 1, Path: ro.Path, Findings: finding.List{}, Err: err, RDBEnd: -1}
-		if errors.Is(err, fs.ErrNotExist) {
-			rep.Findings = append(rep.Findings, finding.New(finding.InputChanged, ro.Path, "vanished before it could be verified (renamed or removed by the server)"))
-		} else {
-			rep.Findings = append(rep.Findings, finding.New(finding.InputUnreadable, ro.Path, "cannot open: %v", err))
+		var pe *datadir.PathError
+		if errors.As(err, &pe) && errors.Is(pe.Err, datadir.ErrVanished) {
+			rep := &rdbinspect.Report{Schema: 1, Path: ro.Path, Findings: finding.List{}, Err: pe.Err, RDBEnd: -1}
+			rep.Findings = append(rep.Findings, finding.New(finding.InputVanished, ro.Path, "vanished before it could be verified (renamed or removed by the server)"))
+			return rep, nil
 		}
-		return rep
+		return nil, err
 	}
 	defer f.Close()
-	return rdbinspect.Verify(ctx, f, fi.Size(), ro)
+	rep := rdbinspect.Verify(ctx, f.ReaderAt(), f.Size, ro)
+	rep.Findings = append(rep.Findings, f.Settle().Findings(rel, f.Size)...)
+	return rep, nil
 }
 
 // unloadedAOFKinds are the artifacts whose RESP content is scanned when
@@ -266,20 +252,22 @@ var unloadedAOFKinds = map[snapshot.Kind]bool{
 
 // scanAlone scans one AOF file on its own, as the last file of a set, so a
 // torn tail reads as what it is.
-func scanAlone(ctx context.Context, dir, rel string, follow bool) *aofinspect.Report {
-	var closers []func() error
-	sf := openSetFile(dir, rel, "", follow, &closers)
-	defer func() {
-		for _, c := range closers {
-			c()
-		}
-	}()
-	if sf.OpenErr != nil {
-		rep := &aofinspect.Report{Schema: aofinspect.Schema, Path: rel, Findings: finding.List{}}
-		rep.Findings = append(rep.Findings, finding.New(finding.InputUnreadable, rel, "cannot open: %v", sf.OpenErr))
-		return rep
+func scanAlone(ctx context.Context, d *datadir.Dir, rel string) (*aofinspect.Report, error) {
+	set, err := d.OpenAOF([]datadir.Part{{Path: rel}})
+	if err != nil {
+		return nil, err
 	}
-	return aofinspect.Scan(ctx, sf.R, sf.Size, aofinspect.Options{Path: rel})
+	sf := set.Files[0]
+	if sf.OpenErr != nil {
+		set.Close()
+		rep := &aofinspect.Report{Schema: aofinspect.Schema, Path: rel, Findings: finding.List{}}
+		rep.Findings = append(rep.Findings, finding.New(finding.InputVanished, rel, "%v", sf.OpenErr))
+		return rep, nil
+	}
+	rep := aofinspect.Scan(ctx, sf.R, sf.Size, aofinspect.Options{Path: rel})
+	sr := &aofinspect.SetReport{Files: []*aofinspect.Report{rep}}
+	rep.Findings = append(rep.Findings, set.Settle(sr)...)
+	return rep, nil
 }
 
 // notLoaded lowers the findings about a file Redis does not load: damage
@@ -294,18 +282,6 @@ func notLoaded(l finding.List) finding.List {
 		out = append(out, f)
 	}
 	return out
-}
-
-func openSetFile(dir, rel, role string, follow bool, closers *[]func() error) aofinspect.SetFile {
-	sf := aofinspect.SetFile{Name: filepath.Base(rel), Path: rel, Role: role}
-	f, fi, err := ropen.Open(filepath.Join(dir, filepath.FromSlash(rel)), follow)
-	if err != nil {
-		sf.OpenErr = err
-		return sf
-	}
-	*closers = append(*closers, f.Close)
-	sf.R, sf.Size = f, fi.Size()
-	return sf
 }
 
 // demote turns errors about a dead job's partial file into information:
@@ -506,17 +482,4 @@ func (r *Report) verdictText() string {
 		return label + ": starts with " + o.Dataset
 	}
 	return fmt.Sprintf("phase %s; %s; %s", r.Phase.Phase, part("with AOF on", on), part("with AOF off", off))
-}
-
-// Exists reports whether dir is a directory, for callers that validate
-// before running.
-func Exists(dir string) error {
-	fi, err := os.Stat(dir)
-	if err != nil {
-		return err
-	}
-	if !fi.IsDir() {
-		return fmt.Errorf("%s: not a directory", dir)
-	}
-	return nil
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/aoftool/aoftool/aofinspect"
 	"github.com/aoftool/aoftool/finding"
 	"github.com/aoftool/aoftool/internal/check"
+	"github.com/aoftool/aoftool/internal/datadir"
 	"github.com/aoftool/aoftool/internal/fsguard"
 	"github.com/aoftool/aoftool/phase"
 )
@@ -29,10 +30,14 @@ func copyFixture(t *testing.T, name string) string {
 func run(t *testing.T, dir string) *check.Report {
 	t.Helper()
 	g := fsguard.Record(t, dir)
-	r := check.Run(context.Background(), dir, check.Options{Clock: func() time.Time { return now }})
+	d, err := datadir.Open(dir, datadir.DefaultConfig(), datadir.Options{Now: now, ServerStopped: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := check.Run(context.Background(), d, check.Options{})
 	g.AssertUnchanged(t)
-	if r.Err != nil {
-		t.Fatal(r.Err)
+	if err != nil {
+		t.Fatal(err)
 	}
 	return r
 }
@@ -48,8 +53,8 @@ func count(l finding.List, c finding.Code) int {
 }
 
 func TestMissingDirIsAnError(t *testing.T) {
-	r := check.Run(context.Background(), filepath.Join(t.TempDir(), "nope"), check.Options{})
-	if r.Err == nil {
+	_, err := datadir.Open(filepath.Join(t.TempDir(), "nope"), datadir.DefaultConfig(), datadir.Options{})
+	if err == nil {
 		t.Fatal("no error for a missing directory")
 	}
 }

@@ -22,17 +22,23 @@ func CopyTree(t testing.TB, src, dst string) {
 	}
 }
 
-// Touch sets the mtime (and atime) of every non-directory under dir to at.
+// Touch sets the mtime (and atime) of dir and everything under it to at.
 // Git keeps no mtimes, so tests whose output shows times pin them first.
+// Entries are set deepest first, so setting a file's time does not move
+// its directory's again.
 func Touch(t testing.TB, dir string, at time.Time) {
 	t.Helper()
-	err := filepath.Walk(dir, func(p string, fi os.FileInfo, err error) error {
-		if err != nil || fi.IsDir() {
-			return err
-		}
-		return os.Chtimes(p, at, at)
+	var paths []string
+	err := filepath.Walk(dir, func(p string, _ os.FileInfo, err error) error {
+		paths = append(paths, p)
+		return err
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+	for i := len(paths) - 1; i >= 0; i-- {
+		if err := os.Chtimes(paths[i], at, at); err != nil {
+			t.Fatal(err)
+		}
 	}
 }

@@ -13,6 +13,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/aoftool/aoftool/internal/fsguard"
 )
 
 // variant is one hostile input. wantExit is the exit code the command must
@@ -336,6 +338,9 @@ func runHostile(t *testing.T, rd realDir, kind string, v variant) (result, resul
 	if err := os.WriteFile(target, v.data, 0o644); err != nil {
 		t.Fatal(err)
 	}
+	// These are damaged copies of a stopped server's files: written an
+	// hour ago, so no file reads as one a live server is appending to.
+	fsguard.Touch(t, dir, time.Now().Add(-time.Hour))
 	const timeout = 60 * time.Second
 	return runLimited(t, timeout, args...), runLimited(t, timeout, "check", dir)
 }

@@ -1,4 +1,4 @@
-package manifest
+package datadir
 
 import (
 	"errors"
@@ -10,13 +10,14 @@ import (
 
 	"github.com/aoftool/aoftool/finding"
 	"github.com/aoftool/aoftool/internal/fsguard"
+	"github.com/aoftool/aoftool/manifest"
 )
 
 func TestInspectPathForms(t *testing.T) {
-	dir := filepath.Join("..", "testdata", "redis7-multi-incr")
+	dir := filepath.Join("..", "..", "testdata", "redis7-multi-incr")
 	var want string
 	for _, p := range []string{dir, filepath.Join(dir, "appendonlydir"), filepath.Join(dir, "appendonlydir", mf)} {
-		r, err := Inspect(p, Options{})
+		r, err := inspectManifest(t, p, false)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -28,7 +29,8 @@ func TestInspectPathForms(t *testing.T) {
 			t.Errorf("%s: files %s data dir %q verdict %+v", p, got, r.DataDir, r.Verdict)
 		}
 	}
-	if _, err := Inspect(filepath.Join(t.TempDir(), "missing"), Options{}); !errors.Is(err, ErrPath) {
+	var pe *PathError
+	if _, err := inspectManifest(t, filepath.Join(t.TempDir(), "missing"), false); !errors.As(err, &pe) {
 		t.Errorf("missing path: %v", err)
 	}
 }
@@ -58,7 +60,7 @@ func TestInspectDirectory(t *testing.T) {
 	cases := []struct {
 		name    string
 		dir     func(t *testing.T) string
-		opt     Options
+		opt     manifestOpt
 		loads   bool
 		codes   []finding.Code // each must be present
 		unlist  map[string]string
@@ -84,7 +86,7 @@ func TestInspectDirectory(t *testing.T) {
 			})
 		}, loads: true, af: "cache.aof", unlist: map[string]string{"other.aof.manifest": "other-manifest"}},
 		{name: "explicit appendfilename without manifest", dir: func(t *testing.T) string { return build(t, "redis7-writes", nil) },
-			opt: Options{AppendFilename: "cache.aof"}, loads: true, af: "cache.aof", codes: []finding.Code{finding.ManifestAbsent}},
+			opt: manifestOpt{AppendFilename: "cache.aof"}, loads: true, af: "cache.aof", codes: []finding.Code{finding.ManifestAbsent}},
 		{name: "no manifest, parts present", dir: func(t *testing.T) string { return build(t, "redis7-writes", func(c caseDir) { c.remove(mf) }) },
 			loads: true, codes: []finding.Code{finding.ManifestAbsent, finding.ManifestAbsentSetFound}},
 		{name: "base only, next incr name taken", dir: func(t *testing.T) string {
@@ -97,19 +99,13 @@ func TestInspectDirectory(t *testing.T) {
 					t.Fatal(err)
 				}
 			})
-		}, loads: false, codes: []finding.Code{finding.ManifestFileNotRegular}, content: map[string]string{i1: ContentNotRegular}},
-		{name: "symlinked base only stat-ed", dir: func(t *testing.T) string {
-			return build(t, "redis7-writes", func(c caseDir) {
-				c.rename(b1, "real.rdb")
-				symlink(t, "real.rdb", c.aof(b1))
-			})
-		}, loads: true, codes: []finding.Code{finding.InputSymlink}, content: map[string]string{b1: ContentNotOpened}},
+		}, loads: false, codes: []finding.Code{finding.ManifestFileNotRegular}, content: map[string]string{i1: manifest.ContentNotRegular}},
 		{name: "symlinked base followed", dir: func(t *testing.T) string {
 			return build(t, "redis7-writes", func(c caseDir) {
 				c.rename(b1, "real.rdb")
 				symlink(t, "real.rdb", c.aof(b1))
 			})
-		}, opt: Options{FollowSymlinks: true}, loads: true, content: map[string]string{b1: ContentRDB}},
+		}, opt: manifestOpt{FollowSymlinks: true}, loads: true, content: map[string]string{b1: manifest.ContentRDB}},
 		{name: "dangling symlink is missing", dir: func(t *testing.T) string {
 			return build(t, "redis7-writes", func(c caseDir) {
 				c.remove(b1)
@@ -125,7 +121,7 @@ func TestInspectDirectory(t *testing.T) {
 			loads: true, codes: []finding.Code{finding.ManifestEmptyFile, finding.ManifestAllEmpty}},
 		{name: "legacy ignored beside a set", dir: func(t *testing.T) string {
 			d := build(t, "redis7-writes", nil)
-			fsguard.CopyTree(t, filepath.Join("..", "testdata", "legacy-appendonly"), d)
+			fsguard.CopyTree(t, filepath.Join("..", "..", "testdata", "legacy-appendonly"), d)
 			return d
 		}, loads: true, codes: []finding.Code{finding.ManifestLegacyIgnored}},
 		{name: "aof dir name taken by a file", dir: func(t *testing.T) string {
@@ -141,11 +137,11 @@ func TestInspectDirectory(t *testing.T) {
 				t.Fatal(err)
 			}
 			return d
-		}, opt: Options{AppendDirName: "aof"}, loads: true},
+		}, opt: manifestOpt{AppendDirName: "aof"}, loads: true},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			r, err := Inspect(tc.dir(t), tc.opt)
+			r, err := inspectWith(t, tc.dir(t), tc.opt)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -190,11 +186,55 @@ func TestInspectSymlinkedManifest(t *testing.T) {
 		c.rename(mf, "real.manifest")
 		symlink(t, "real.manifest", c.aof(mf))
 	})
-	if _, err := Inspect(d, Options{}); !errors.Is(err, ErrPath) {
+	var ue *UnreadableError
+	if _, err := inspectManifest(t, d, false); !errors.As(err, &ue) {
 		t.Fatalf("symlinked manifest without FollowSymlinks: %v", err)
 	}
-	r, err := Inspect(d, Options{FollowSymlinks: true})
+	r, err := inspectManifest(t, d, true)
 	if err != nil || !r.Verdict.Loads || len(r.Files) != 2 {
 		t.Fatalf("followed: %v %+v", err, r)
 	}
+}
+
+// manifestOpt are the server settings a case gives.
+type manifestOpt struct {
+	AppendDirName, AppendFilename string
+	FollowSymlinks                bool
+}
+
+// inspectWith reads a directory through the front door, as every command
+// does, and returns its manifest report.
+func inspectWith(t *testing.T, path string, o manifestOpt) (*manifest.Report, error) {
+	t.Helper()
+	cfg := DefaultConfig()
+	if o.AppendDirName != "" {
+		_ = cfg.Set("appenddirname", []string{o.AppendDirName}, OriginFlag)
+	}
+	if o.AppendFilename != "" {
+		_ = cfg.Set("appendfilename", []string{o.AppendFilename}, OriginFlag)
+	}
+	d, err := Open(path, cfg, Options{FollowSymlinks: o.FollowSymlinks})
+	if err != nil {
+		return nil, err
+	}
+	return d.Manifest, nil
+}
+
+func inspectManifest(t *testing.T, path string, follow bool) (*manifest.Report, error) {
+	t.Helper()
+	return inspectWith(t, path, manifestOpt{FollowSymlinks: follow})
+}
+
+// quotedRedisWords picks the server's own words, which every refusal
+// message ends with in double quotes.
+func quotedRedisWords(msg string) string {
+	end := strings.LastIndexByte(msg, '"')
+	if end <= 0 {
+		return msg
+	}
+	start := strings.LastIndexByte(msg[:end], '"')
+	if start < 0 {
+		return msg
+	}
+	return msg[start : end+1]
 }

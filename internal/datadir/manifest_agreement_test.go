@@ -1,4 +1,4 @@
-package manifest
+package datadir
 
 import (
 	"os"
@@ -11,6 +11,7 @@ import (
 	"github.com/aoftool/aoftool/finding"
 	"github.com/aoftool/aoftool/internal/fsguard"
 	"github.com/aoftool/aoftool/internal/redistest"
+	"github.com/aoftool/aoftool/manifest"
 )
 
 // The agreement test is the oracle for Parse and Inspect: each case is a data
@@ -36,7 +37,7 @@ func (c caseDir) aof(name string) string { return filepath.Join(c.dir, "appendon
 
 func (c caseDir) from(fixture string) caseDir {
 	c.t.Helper()
-	fsguard.CopyTree(c.t, filepath.Join("..", "testdata", fixture), c.dir)
+	fsguard.CopyTree(c.t, filepath.Join("..", "..", "testdata", fixture), c.dir)
 	return c
 }
 
@@ -232,7 +233,7 @@ func agreementCases() []agreementCase {
 		{"base-is-directory", false, func(c caseDir) { c.from("redis7-writes").remove(b1).mkdir(b1) }},
 		{"legacy-beside-manifest", true, func(c caseDir) {
 			c.from("redis7-writes")
-			fsguard.CopyTree(c.t, filepath.Join("..", "testdata", "legacy-appendonly"), c.dir)
+			fsguard.CopyTree(c.t, filepath.Join("..", "..", "testdata", "legacy-appendonly"), c.dir)
 		}},
 		{"legacy-beside-dir-without-manifest", true, func(c caseDir) {
 			c.from("legacy-appendonly").mkdir("").write("unrelated", nil)
@@ -261,11 +262,11 @@ func agreementCases() []agreementCase {
 		{"incr-garbage", false, func(c caseDir) { c.from("redis7-multi-incr").write(i2, []byte("\x00\x01")) }},
 		{"incr-annotation-only", true, func(c caseDir) { c.from("redis7-writes").write(i1, []byte("#TS:1700000000\r\n")) }},
 		{"legacy-rdb-preamble", true, func(c caseDir) {
-			base, err := os.ReadFile(filepath.Join("..", "testdata", "redis7-rewrite", "appendonlydir", "appendonly.aof.2.base.rdb"))
+			base, err := os.ReadFile(filepath.Join("..", "..", "testdata", "redis7-rewrite", "appendonlydir", "appendonly.aof.2.base.rdb"))
 			if err != nil {
 				c.t.Fatal(err)
 			}
-			tail, err := os.ReadFile(filepath.Join("..", "testdata", "redis7-rewrite", "appendonlydir", "appendonly.aof.2.incr.aof"))
+			tail, err := os.ReadFile(filepath.Join("..", "..", "testdata", "redis7-rewrite", "appendonlydir", "appendonly.aof.2.incr.aof"))
 			if err != nil {
 				c.t.Fatal(err)
 			}
@@ -350,7 +351,7 @@ func TestAgreementWithRedis(t *testing.T) {
 			served := t.TempDir()
 			fsguard.CopyTree(t, inspected, served)
 
-			rep, err := Inspect(inspected, Options{})
+			rep, err := inspectManifest(t, inspected, false)
 			if err != nil {
 				t.Fatalf("Inspect: %v", err)
 			}
@@ -378,9 +379,9 @@ func TestAgreementWithRedis(t *testing.T) {
 				}
 			}
 			// A manifest refusal must be the one Redis logs, at the same line.
-			if m := rep.m; m != nil && m.Fatal != nil && s != nil {
+			if m := rep.Parsed(); m != nil && m.Fatal != nil && s != nil {
 				log := s.Log()
-				if want := strings.Trim(redisMessage(m.Fatal.Message), `"`); !strings.Contains(log, want) {
+				if want := strings.Trim(quotedRedisWords(m.Fatal.Message), `"`); !strings.Contains(log, want) {
 					t.Errorf("Redis did not log %q; log:\n%s", want, log)
 				}
 				// Redis names the line only once it has trimmed it.
@@ -395,7 +396,7 @@ func TestAgreementWithRedis(t *testing.T) {
 	}
 }
 
-func hasError(r *Report, code finding.Code) bool {
+func hasError(r *manifest.Report, code finding.Code) bool {
 	for _, f := range r.Findings {
 		if f.Code == code && f.Severity == finding.Error {
 			return true
@@ -411,7 +412,7 @@ func serverLog(s *redistest.Server) string {
 	return s.Log()
 }
 
-func findingsText(r *Report) string {
+func findingsText(r *manifest.Report) string {
 	var b strings.Builder
 	for _, f := range r.Findings {
 		b.WriteString("  " + f.String() + "\n")
@@ -453,7 +454,7 @@ func TestHazardsAcrossTwoStarts(t *testing.T) {
 			t.Parallel()
 			dir := t.TempDir()
 			tc.build(caseDir{t, dir})
-			before, err := Inspect(dir, Options{})
+			before, err := inspectManifest(t, dir, false)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -465,7 +466,7 @@ func TestHazardsAcrossTwoStarts(t *testing.T) {
 				t.Fatalf("first start refused: %v", err)
 			}
 			s.Stop()
-			after, err := Inspect(dir, Options{})
+			after, err := inspectManifest(t, dir, false)
 			if err != nil {
 				t.Fatal(err)
 			}

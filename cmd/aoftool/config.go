@@ -1,0 +1,105 @@
+package main
+
+import (
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/aoftool/aoftool/internal/datadir"
+	"github.com/aoftool/aoftool/snapshot"
+)
+
+// serverConfig is how every command that reads a data directory learns the
+// server's configuration: --config redis.conf, then the name flags, which
+// override it; without either, the defaults, and then what the directory
+// shows (datadir discovers names it was not told).
+type serverConfig struct {
+	configFile     string
+	dbFilename     string
+	appendDirName  string
+	appendFilename string
+	followSymlinks bool
+	serverStopped  bool
+	withDB         bool
+	withStopped    bool
+	cmd            *cobra.Command
+}
+
+// flags declares --config, the name flags (--dbfilename only where the
+// command reads dump.rdb), --follow-symlinks, and --server-stopped where
+// the command judges liveness.
+func (s *serverConfig) flags(cmd *cobra.Command, withDB, withStopped bool) {
+	s.cmd, s.withDB, s.withStopped = cmd, withDB, withStopped
+	f := cmd.Flags()
+	f.StringVar(&s.configFile, "config", "", "the server's redis.conf: dir, file names, appendonly, aof-load-truncated, sanitize-dump-payload, databases (include is followed)")
+	if withDB {
+		f.StringVar(&s.dbFilename, "dbfilename", datadir.DefaultDBFilename, "dbfilename of the server (overrides --config)")
+	}
+	f.StringVar(&s.appendDirName, "appenddirname", datadir.DefaultAppendDirName, "appenddirname of the server: the AOF directory inside dir (overrides --config)")
+	f.StringVar(&s.appendFilename, "appendfilename", datadir.DefaultAppendFilename, "appendfilename of the server (overrides --config; default: taken from the *.manifest found)")
+	f.BoolVar(&s.followSymlinks, "follow-symlinks", false, "read files through symbolic links, as Redis does (by default a link is reported, never followed)")
+	if withStopped {
+		f.BoolVar(&s.serverStopped, "server-stopped", false, "no server is running on the directory (a copy, or a dead server): no file is being written, every temp file is a leftover")
+	}
+}
+
+// build reads --config and applies the flags given on the command line
+// over it. Mistakes are usage errors naming the flag or the config line.
+func (s *serverConfig) build() (datadir.Config, error) {
+	cfg := datadir.DefaultConfig()
+	if s.configFile != "" {
+		var err error
+		if cfg, err = datadir.ReadConfigFile(s.configFile); err != nil {
+			return cfg, usagef("--config: %v", err)
+		}
+	}
+	if s.cmd == nil {
+		return cfg, nil
+	}
+	f := s.cmd.Flags()
+	for _, fl := range []struct{ flag, name, value string }{
+		{"dbfilename", "dbfilename", s.dbFilename},
+		{"appenddirname", "appenddirname", s.appendDirName},
+		{"appendfilename", "appendfilename", s.appendFilename},
+	} {
+		if f.Lookup(fl.flag) == nil || !f.Changed(fl.flag) {
+			continue
+		}
+		if err := cfg.Set(fl.name, []string{fl.value}, datadir.OriginFlag); err != nil {
+			return cfg, usagef("--%s: %v", fl.flag, strings.TrimPrefix(err.Error(), fl.name+" "))
+		}
+	}
+	return cfg, nil
+}
+
+// open reads the data directory arg (or the config's dir when arg is
+// empty) as the configured server would.
+func (s *serverConfig) open(g *globalOptions, arg string, metadataOnly bool) (*datadir.Dir, error) {
+	cfg, err := s.build()
+	if err != nil {
+		return nil, err
+	}
+	if arg == "" && cfg.Dir == "" {
+		return nil, usagef("give a data directory, or --config with a dir directive")
+	}
+	return datadir.Open(arg, cfg, s.options(g, metadataOnly))
+}
+
+func (s *serverConfig) options(g *globalOptions, metadataOnly bool) datadir.Options {
+	return datadir.Options{FollowSymlinks: s.followSymlinks, ServerStopped: s.serverStopped, Now: g.now(), MetadataOnly: metadataOnly}
+}
+
+// dirArg is the optional DIR argument of a command that can take the
+// directory from --config instead.
+func dirArg(args []string) string {
+	if len(args) == 0 {
+		return ""
+	}
+	return args[0]
+}
+
+// listingNames are the configured names a pasted listing is decoded with.
+func (s *serverConfig) listingNames() (snapshot.Names, error) {
+	cfg, err := s.build()
+	return snapshot.Names{DBFilename: cfg.DBFilename, AppendDirName: cfg.AppendDirName, AppendFilename: cfg.AppendFilename}, err
+}
