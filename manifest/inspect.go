@@ -222,7 +222,7 @@ func (r *Report) inspect() {
 	adirIsDir := adir.Exists && adir.Err == nil && adir.Mode.IsDir() && !adir.Broken
 	if adir.Exists && !adirIsDir {
 		r.add(finding.New(finding.ManifestNotRegular, filepath.Base(r.AppendDir), "%s is not a directory; Redis cannot create its AOF files there and exits (\"Can't open or create append-only dir\")", filepath.Base(r.AppendDir)))
-		r.refuse("the AOF directory name is taken by a " + modeWord(adir.Mode))
+		r.refuse("the AOF directory name is taken by a " + ModeWord(adir.Mode))
 	}
 
 	if adirIsDir {
@@ -236,10 +236,10 @@ func (r *Report) inspect() {
 			r.add(finding.New(finding.ManifestNotRegular, mrel, "the manifest is a dangling or looping symbolic link; Redis reads it as missing and starts with an empty dataset").
 				WithHint("restore the link target or the manifest before starting Redis"))
 		case !mf.Mode.IsRegular():
-			r.add(finding.New(finding.ManifestNotRegular, mrel, "the manifest is a %s, not a file; Redis treats it as missing, creates base and incr 1, then dies renaming its temp manifest over it", modeWord(mf.Mode)).
-				WithHint("move the %s aside in a copy; do not start Redis on this directory", modeWord(mf.Mode)))
+			r.add(finding.New(finding.ManifestNotRegular, mrel, "the manifest is a %s, not a file; Redis treats it as missing, creates base and incr 1, then dies renaming its temp manifest over it", ModeWord(mf.Mode)).
+				WithHint("move the %s aside in a copy; do not start Redis on this directory", ModeWord(mf.Mode)))
 			if mf.Mode.IsDir() {
-				r.refuse("the manifest name is a " + modeWord(mf.Mode))
+				r.refuse("the manifest name is a " + ModeWord(mf.Mode))
 			}
 		default:
 			manifestSeen = true
@@ -344,7 +344,9 @@ func (r *Report) inspect() {
 	}
 }
 
-func modeWord(m fs.FileMode) string {
+// ModeWord names a non-regular file mode for messages: directory, FIFO,
+// socket, device.
+func ModeWord(m fs.FileMode) string {
 	switch {
 	case m.IsDir():
 		return "directory"

@@ -149,7 +149,7 @@ func parse(r io.Reader, path string) (*Manifest, finding.List) {
 
 	fatal := func(f finding.Finding) (*Manifest, finding.List) {
 		m.Fatal = &f
-		m.Reason = fmt.Sprintf("%s (manifest line %d)", redisMessage(f.Message), f.Line)
+		m.Reason = fmt.Sprintf("%s (manifest line %d)", RedisWords(f.Message), f.Line)
 		return m, append(fs, f)
 	}
 
@@ -367,9 +367,9 @@ func rereadProblem(l string, e Entry) string {
 	return ""
 }
 
-// redisMessage picks the server's own words, which every refusal message
-// ends with in double quotes.
-func redisMessage(msg string) string {
+// RedisWords picks the server's own words, which every refusal message
+// ends with in double quotes, to match them against a server's log.
+func RedisWords(msg string) string {
 	end := strings.LastIndexByte(msg, '"')
 	if end <= 0 {
 		return msg

@@ -263,17 +263,11 @@ func runAOF(ctx context.Context, g *globalOptions, o aofOptions, args []string, 
 // set. An RDB snapshot or anything else that is not an AOF is refused with
 // the command that reads it.
 func resolveAOFInput(g *globalOptions, o aofOptions, arg string) (*aofInput, error) {
-	dopt := o.serverConfig.options(g, false)
-	in, err := datadir.Identify(arg, dopt.FollowSymlinks)
+	in, d, err := o.serverConfig.resolve(g, arg)
 	if err != nil {
 		return nil, err
 	}
-	switch in.Kind {
-	case datadir.InputDataDir, datadir.InputManifest:
-		d, err := o.serverConfig.open(g, arg, false)
-		if err != nil {
-			return nil, err
-		}
+	if d != nil {
 		parts := d.AOFParts()
 		if len(parts) == 0 && d.Manifest.Manifest == nil {
 			return nil, fmt.Errorf("%s: no AOF manifest and no legacy %s found (looked in %s)", arg, d.Config.AppendFilename, d.Path(d.Config.AppendDirName))
@@ -283,14 +277,14 @@ func resolveAOFInput(g *globalOptions, o aofOptions, arg string) (*aofInput, err
 			return nil, err
 		}
 		return &aofInput{arg: arg, dir: d, set: set, inspected: d.Inspected()}, nil
-	case datadir.InputRDB:
-		if !rdbIsAOFPart(arg) {
-			return nil, datadir.WrongKind(in, "an AOF file (an RDB snapshot loads only as dbfilename, with AOF off)")
-		}
-	case datadir.InputSnapshot:
+	}
+	switch {
+	case in.Kind == datadir.InputRDB && !rdbIsAOFPart(arg):
+		return nil, datadir.WrongKind(in, "an AOF file (an RDB snapshot loads only as dbfilename, with AOF off)")
+	case in.Kind == datadir.InputSnapshot:
 		return nil, datadir.WrongKind(in, "an AOF file")
 	}
-	f, err := datadir.OpenLone(arg, dopt)
+	f, err := datadir.OpenLone(arg, o.serverConfig.options(g, false))
 	if err != nil {
 		return nil, err
 	}

@@ -85,6 +85,21 @@ func (s *serverConfig) open(g *globalOptions, arg string, metadataOnly bool) (*d
 	return datadir.Open(arg, cfg, s.options(g, metadataOnly))
 }
 
+// resolve looks at arg first: a data dir, an AOF directory or a manifest
+// is opened as a data directory (d is set); a file is returned as what it
+// is, for the command to take or to refuse with datadir.WrongKind.
+func (s *serverConfig) resolve(g *globalOptions, arg string) (*datadir.Input, *datadir.Dir, error) {
+	in, err := datadir.Identify(arg, s.followSymlinks)
+	if err != nil {
+		return nil, nil, err
+	}
+	if in.Kind != datadir.InputDataDir && in.Kind != datadir.InputManifest {
+		return in, nil, nil
+	}
+	d, err := s.open(g, arg, false)
+	return in, d, err
+}
+
 func (s *serverConfig) options(g *globalOptions, metadataOnly bool) datadir.Options {
 	return datadir.Options{FollowSymlinks: s.followSymlinks, ServerStopped: s.serverStopped, Now: g.now(), MetadataOnly: metadataOnly}
 }

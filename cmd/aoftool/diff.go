@@ -88,18 +88,13 @@ func loadSide(g *globalOptions, o diffOptions, arg string) (*snapshot.Snapshot, 
 		}
 		data = b
 	} else {
-		in, err := datadir.Identify(arg, o.followSymlinks)
-		if err != nil {
+		in, d, err := o.serverConfig.resolve(g, arg)
+		switch {
+		case err != nil:
 			return nil, err
-		}
-		switch in.Kind {
-		case datadir.InputDataDir, datadir.InputManifest:
-			d, err := o.serverConfig.open(g, arg, false)
-			if err != nil {
-				return nil, err
-			}
+		case d != nil:
 			return d.Snapshot, nil
-		case datadir.InputRDB, datadir.InputAOF:
+		case in.Kind == datadir.InputRDB || in.Kind == datadir.InputAOF:
 			return nil, datadir.WrongKind(in, "a snapshot, a listing or a data directory")
 		}
 		f, err := datadir.OpenText(arg)

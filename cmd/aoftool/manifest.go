@@ -65,16 +65,17 @@ runs. Checking the content of each file is the job of 'aoftool rdb' and 'aoftool
 }
 
 func runManifest(_ context.Context, g *globalOptions, o manifestOptions, arg string, out io.Writer) error {
-	if arg != "" {
-		in, err := datadir.Identify(arg, o.followSymlinks)
-		if err != nil {
-			return err
-		}
-		if in.Kind != datadir.InputDataDir && in.Kind != datadir.InputManifest {
-			return datadir.WrongKind(in, "an AOF manifest, an AOF directory or a data directory")
+	var d *datadir.Dir
+	var err error
+	if arg == "" {
+		d, err = o.serverConfig.open(g, arg, false)
+	} else {
+		var in *datadir.Input
+		in, d, err = o.serverConfig.resolve(g, arg)
+		if err == nil && d == nil {
+			err = datadir.WrongKind(in, "an AOF manifest, an AOF directory or a data directory")
 		}
 	}
-	d, err := o.serverConfig.open(g, arg, false)
 	if err != nil {
 		return err
 	}

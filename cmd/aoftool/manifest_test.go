@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -196,9 +195,7 @@ func TestManifestExitCodes(t *testing.T) {
 	}
 	// A symlinked manifest is read only when asked.
 	ln := filepath.Join(t.TempDir(), "data")
-	if out, err := exec.Command("cp", "-a", manifestFixturePath("redis7-writes"), ln).CombinedOutput(); err != nil {
-		t.Fatalf("cp: %v %s", err, out)
-	}
+	fsguard.CopyTree(t, manifestFixturePath("redis7-writes"), ln)
 	aof := filepath.Join(ln, "appendonlydir")
 	if err := os.Rename(filepath.Join(aof, "appendonly.aof.manifest"), filepath.Join(aof, "real")); err != nil {
 		t.Fatal(err)

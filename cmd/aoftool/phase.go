@@ -112,20 +112,15 @@ func loadSources(ctx context.Context, g *globalOptions, o phaseOptions, args []s
 	var snaps []*snapshot.Snapshot
 	var inspected, dirs []string
 	for _, a := range args {
-		in, err := datadir.Identify(a, o.followSymlinks)
-		if err != nil {
+		in, d, err := o.serverConfig.resolve(g, a)
+		switch {
+		case err != nil:
 			return nil, nil, err
-		}
-		switch in.Kind {
-		case datadir.InputDataDir, datadir.InputManifest:
-			d, err := o.serverConfig.open(g, a, false)
-			if err != nil {
-				return nil, nil, err
-			}
+		case d != nil:
 			snaps = append(snaps, d.Snapshot)
 			inspected = append(inspected, d.Inspected()...)
 			dirs = append(dirs, d.Root)
-		case datadir.InputSnapshot, datadir.InputUnknown:
+		case in.Kind == datadir.InputSnapshot || in.Kind == datadir.InputUnknown:
 			s, err := loadSnapshotFile(a)
 			if err != nil {
 				return nil, nil, err

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -44,12 +43,7 @@ func listingPath(name string) string {
 func snapDir(t *testing.T, fixture string) string {
 	t.Helper()
 	dst := filepath.Join(t.TempDir(), "data")
-	if err := os.MkdirAll(dst, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if out, err := exec.Command("cp", "-a", filepath.Join("..", "..", "testdata", fixture)+"/.", dst).CombinedOutput(); err != nil {
-		t.Fatalf("cp: %v: %s", err, out)
-	}
+	fsguard.CopyTree(t, filepath.Join("..", "..", "testdata", fixture), dst)
 	// Modes follow the umask of the checkout; goldens need fixed ones.
 	_ = filepath.Walk(dst, func(p string, fi os.FileInfo, err error) error {
 		if err != nil {

@@ -103,6 +103,13 @@ func (c Config) Told(name string) bool {
 // ("can't be a path, just a filename") are refused here too.
 func (c *Config) Set(name string, args []string, origin Origin) error {
 	name = strings.ToLower(name)
+	known := false
+	for _, n := range settingNames {
+		known = known || n == name
+	}
+	if !known {
+		return nil
+	}
 	if len(args) != 1 {
 		return fmt.Errorf("%s: wrong number of arguments", name)
 	}

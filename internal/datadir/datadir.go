@@ -372,12 +372,13 @@ func accessError(p string) error {
 		return unwrapPath(err)
 	}
 	if fi.IsDir() {
-		if err := canList(p); err != nil {
-			var pe *PathError
-			if errors.As(err, &pe) {
-				return pe.Err
-			}
-			return err
+		f, err := os.Open(p)
+		if err == nil {
+			_, err = f.Readdirnames(1)
+			f.Close()
+		}
+		if err != nil && err != io.EOF {
+			return unwrapPath(err)
 		}
 		return errors.New("cannot be listed")
 	}

@@ -124,7 +124,7 @@ func Identify(path string, follow bool) (*Input, error) {
 		return in, nil
 	}
 	if !fi.Mode().IsRegular() {
-		return nil, &PathError{Path: path, Err: fmt.Errorf("is a %s, not a file or directory; aoftool never opens one", modeWord(fi.Mode()))}
+		return nil, &PathError{Path: path, Err: fmt.Errorf("is a %s, not a file or directory; aoftool never opens one", manifest.ModeWord(fi.Mode()))}
 	}
 	f, _, err := ropen.Open(path, follow)
 	if err != nil {
@@ -210,22 +210,6 @@ func permissionDetail(path string) string {
 		s += ", owner " + owner
 	}
 	return s + fmt.Sprintf(", aoftool runs as uid %d", os.Geteuid())
-}
-
-func modeWord(m fs.FileMode) string {
-	switch {
-	case m.IsDir():
-		return "directory"
-	case m&fs.ModeNamedPipe != 0:
-		return "FIFO"
-	case m&fs.ModeSocket != 0:
-		return "socket"
-	case m&fs.ModeDevice != 0:
-		return "device"
-	case m&fs.ModeSymlink != 0:
-		return "symbolic link"
-	}
-	return "special file"
 }
 
 // OpenText opens a text input given on the command line (a pasted listing,

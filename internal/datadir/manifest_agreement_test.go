@@ -381,7 +381,7 @@ func TestAgreementWithRedis(t *testing.T) {
 			// A manifest refusal must be the one Redis logs, at the same line.
 			if m := rep.Parsed(); m != nil && m.Fatal != nil && s != nil {
 				log := s.Log()
-				if want := strings.Trim(quotedRedisWords(m.Fatal.Message), `"`); !strings.Contains(log, want) {
+				if want := strings.Trim(manifest.RedisWords(m.Fatal.Message), `"`); !strings.Contains(log, want) {
 					t.Errorf("Redis did not log %q; log:\n%s", want, log)
 				}
 				// Redis names the line only once it has trimmed it.

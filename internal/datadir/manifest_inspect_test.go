@@ -224,17 +224,3 @@ func inspectManifest(t *testing.T, path string, follow bool) (*manifest.Report, 
 	t.Helper()
 	return inspectWith(t, path, manifestOpt{FollowSymlinks: follow})
 }
-
-// quotedRedisWords picks the server's own words, which every refusal
-// message ends with in double quotes.
-func quotedRedisWords(msg string) string {
-	end := strings.LastIndexByte(msg, '"')
-	if end <= 0 {
-		return msg
-	}
-	start := strings.LastIndexByte(msg[:end], '"')
-	if start < 0 {
-		return msg
-	}
-	return msg[start : end+1]
-}

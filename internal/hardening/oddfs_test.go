@@ -64,8 +64,9 @@ func TestOddFilesystemObjects(t *testing.T) {
 }
 
 // TestUnreadableFiles runs as an unprivileged user over a dir holding an
-// unreadable dump.rdb and an unreadable appendonlydir: a finding or exit 2
-// naming the path, never a crash.
+// unreadable dump.rdb, then an unreadable appendonlydir: every command that
+// needs the path exits 2 naming it and the permission, never reporting it
+// as absent or corrupt.
 func TestUnreadableFiles(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("needs root to run the binary as another user; permissions do not stop root")
@@ -75,43 +76,48 @@ func TestUnreadableFiles(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer os.RemoveAll(base)
-	dir := filepath.Join(base, "data")
-	fsguard.CopyTree(t, leftoverDir(t), dir)
-	os.Chmod(base, 0o755)
-	filepath.Walk(dir, func(p string, info os.FileInfo, err error) error {
-		if err == nil {
-			if info.IsDir() {
-				os.Chmod(p, 0o755)
-			} else {
-				os.Chmod(p, 0o644)
-			}
-		}
-		return nil
-	})
-	os.Chmod(filepath.Join(dir, "dump.rdb"), 0)
-	os.Chmod(filepath.Join(dir, "appendonlydir"), 0)
 	bin := filepath.Join(base, "aoftool")
 	copyFile(t, aoftoolBin, bin)
+	os.Chmod(base, 0o755)
 	os.Chmod(bin, 0o755)
-	for _, args := range [][]string{
-		{"rdb", filepath.Join(dir, "dump.rdb")},
-		{"manifest", dir}, {"check", dir}, {"snapshot", dir}, {"phase", dir},
-		{"aof", filepath.Join(dir, "appendonlydir")},
+	for _, tc := range []struct {
+		locked string // made mode 0
+		cmds   [][]string
+	}{
+		{"dump.rdb", [][]string{{"rdb", "dump.rdb"}, {"check"}, {"snapshot"}, {"phase"}}},
+		{"appendonlydir", [][]string{{"manifest"}, {"check"}, {"snapshot"}, {"phase"}, {"aof"}, {"aof", "appendonlydir"}}},
 	} {
-		cmd := exec.Command(bin, args...)
-		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
-		out, _ := cmd.CombinedOutput()
-		code := cmd.ProcessState.ExitCode()
-		r := result{args: args, code: code, stderr: string(out)}
-		if why := healthy(r); why != "" {
-			t.Errorf("%s\n%s", why, r)
-			continue
-		}
-		if code == 0 {
-			t.Errorf("%v over unreadable files: exit 0\n%s", args, out)
-		}
-		if !strings.Contains(string(out), "dump.rdb") && !strings.Contains(string(out), "appendonlydir") {
-			t.Errorf("%v: output does not name the unreadable path:\n%s", args, out)
+		dir := filepath.Join(base, "data-"+tc.locked)
+		fsguard.CopyTree(t, leftoverDir(t), dir)
+		filepath.Walk(dir, func(p string, info os.FileInfo, err error) error {
+			if err == nil {
+				if info.IsDir() {
+					os.Chmod(p, 0o755)
+				} else {
+					os.Chmod(p, 0o644)
+				}
+			}
+			return nil
+		})
+		os.Chmod(filepath.Join(dir, tc.locked), 0)
+		for _, c := range tc.cmds {
+			args := append([]string{}, c...)
+			if len(args) == 1 {
+				args = append(args, dir)
+			} else {
+				args[1] = filepath.Join(dir, args[1])
+			}
+			cmd := exec.Command(bin, args...)
+			cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+			out, _ := cmd.CombinedOutput()
+			r := result{args: args, code: cmd.ProcessState.ExitCode(), stderr: string(out)}
+			if why := healthy(r); why != "" {
+				t.Errorf("%s\n%s", why, r)
+				continue
+			}
+			if r.code != 2 || !strings.Contains(string(out), filepath.Join(dir, tc.locked)) || !strings.Contains(string(out), "permission denied") {
+				t.Errorf("%v with %s unreadable: exit %d, want 2 naming the path and the permission:\n%s", args, tc.locked, r.code, out)
+			}
 		}
 	}
 }
