@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -70,6 +71,13 @@ func runCheck(ctx context.Context, g *globalOptions, o checkOptions, arg string,
 		}
 	}
 	rep, err := check.Run(ctx, d, check.Options{})
+	// A live server that installs a rewrite while the directory is read
+	// leaves a listing that names gone files: read it again.
+	for retry := 0; errors.Is(err, check.ErrMoved) && retry < 3; retry++ {
+		if d, err = o.serverConfig.open(g, arg, false); err == nil {
+			rep, err = check.Run(ctx, d, check.Options{})
+		}
+	}
 	if err != nil {
 		return err
 	}

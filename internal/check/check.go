@@ -168,6 +168,14 @@ func Run(ctx context.Context, d *datadir.Dir, opt Options) (*Report, error) {
 		if err != nil {
 			return nil, err
 		}
+		for _, f := range set.Files {
+			if errors.Is(f.OpenErr, datadir.ErrVanished) {
+				// A live server finished a rewrite since the listing: the
+				// manifest read no longer names what is on disk.
+				set.Close()
+				return nil, ErrMoved
+			}
+		}
 		r.AOF = aofinspect.InspectSet(ctx, adir, set.Files, aofinspect.Options{})
 		all = append(all, set.Settle(r.AOF)...)
 		all = append(all, r.AOF.AllFindings()...)
@@ -207,6 +215,11 @@ func Run(ctx context.Context, d *datadir.Dir, opt Options) (*Report, error) {
 	r.Verdict = r.verdictText()
 	return r, nil
 }
+
+// ErrMoved is returned when a file the next start reads vanished between
+// the listing and its reading: a live server moved on (a rewrite was
+// installed). Reading the directory again gives a consistent picture.
+var ErrMoved = errors.New("a file the next start reads was renamed or removed while the directory was read (a live server installed a rewrite)")
 
 // readable says whether the entry's content can be read: a regular file,
 // or a link to one when links are followed.
