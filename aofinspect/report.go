@@ -121,6 +121,9 @@ type Report struct {
 	// AfterDamage describes what follows a bad record, read past it; none
 	// of it is loaded by the server or kept by a repair.
 	AfterDamage *AfterDamage `json:"after_damage,omitempty"`
+	// TornAnnotationAt is where a '#' line starts that the end of the file
+	// cuts before its newline.
+	TornAnnotationAt *int64 `json:"torn_annotation_at,omitempty"`
 	// PendingFrom, for a Live scan, is where an unfinished command or
 	// transaction at the end of the file starts: not damage yet, since the
 	// server may still be writing it.
@@ -271,6 +274,10 @@ func (rep *Report) scan(ctx context.Context, s *Scanner) {
 		c := s.Command()
 		if c.Kind == KindAnnotation {
 			rep.Annotations++
+			if c.Unterminated {
+				at := c.Offset
+				rep.TornAnnotationAt = &at
+			}
 			if c.TSValid {
 				ts := rep.Timestamps
 				if ts == nil {
@@ -511,6 +518,17 @@ func (rep *Report) finish(s *Scanner) {
 			"%d #TS annotation(s) are earlier than the one before them (the clock moved back)", ts.Backwards).
 			WithHint("--truncate-to-timestamp cuts at the first annotation later than T, as redis-check-aof does; later annotations earlier than T are cut too"))
 	}
+	if at := rep.TornAnnotationAt; at != nil && rep.Server.Verdict != Refuses {
+		f := finding.New(finding.AOFTornAnnotation, path,
+			"the file ends in an annotation line cut before its newline, at offset %d; the server skips it and loads, but the first write it appends behind it turns the line into garbage and the start after that refuses with \"Bad file format\"", *at).At(*at).
+			WithHint("repair a copy (aoftool aof --repair-to OUT %s cuts it at offset %d) and start Redis on the copy", path, *at)
+		if !last {
+			f = f.As(finding.Warning)
+			f.Message = fmt.Sprintf("the file ends in an annotation line cut before its newline, at offset %d; the server skips it, and never appends to a file that is not the last", *at)
+			f.Hint = ""
+		}
+		rep.Findings = append(rep.Findings, f)
+	}
 	if rep.Transactions.UnmatchedExec > 0 {
 		rep.Findings = append(rep.Findings, finding.New(finding.AOFUnmatchedExec, path,
 			"%d EXEC without MULTI; the server ignores them, redis-check-aof reports \"Unexpected EXEC\"", rep.Transactions.UnmatchedExec))
@@ -532,6 +550,10 @@ func (rep *Report) finish(s *Scanner) {
 // bad record (bytes that are not RESP) stays what it is.
 func (rep *Report) MarkLive() bool {
 	t := rep.TruncatedTail
+	if t == nil && rep.TornAnnotationAt != nil && rep.Last {
+		t = &Tail{Offset: *rep.TornAnnotationAt, PartialCommand: true}
+		rep.TornAnnotationAt = nil
+	}
 	if t == nil || !rep.Last || (rep.BadRecord != nil && !t.PartialCommand) {
 		return false
 	}
@@ -542,7 +564,7 @@ func (rep *Report) MarkLive() bool {
 	kept := rep.Findings[:0]
 	for _, f := range rep.Findings {
 		switch f.Code {
-		case finding.AOFTruncatedTail, finding.AOFIncompleteMulti, finding.AOFCutInsideMulti:
+		case finding.AOFTruncatedTail, finding.AOFIncompleteMulti, finding.AOFCutInsideMulti, finding.AOFTornAnnotation:
 			continue
 		}
 		kept = append(kept, f)

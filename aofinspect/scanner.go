@@ -113,6 +113,9 @@ type Command struct {
 	BadCRLF int
 	// FirstBadCRLF is the offset of the first such pair, or -1.
 	FirstBadCRLF int64
+	// Unterminated: an annotation line ended by the end of the file, not
+	// by a newline.
+	Unterminated bool
 }
 
 // IsAnnotation reports whether the record is a '#' line.
@@ -391,7 +394,7 @@ func (s *Scanner) Next() bool {
 	}
 	switch line[0] {
 	case '#':
-		s.cmd = Command{Kind: KindAnnotation, Offset: start, End: s.Offset(), Line: startLine, DB: -1, FirstBadCRLF: -1}
+		s.cmd = Command{Kind: KindAnnotation, Offset: start, End: s.Offset(), Line: startLine, DB: -1, FirstBadCRLF: -1, Unterminated: st == lineEOF}
 		s.cmd.Timestamp, s.cmd.TSValid = parseTS(line)
 		return true
 	case '*':

@@ -438,6 +438,9 @@ func (r *Report) checkLoadable(fr FileReport, rel string) {
 		r.add(at(finding.ManifestBadContent, "the %s%s starts with neither REDIS nor a RESP command; Redis stops: \"Bad file format reading the append only file\"", fr.Type, line).At(0).
 			WithHint("aoftool aof %s shows what the file holds", rel))
 		r.refuse(fmt.Sprintf("the %s %s is not RDB or RESP", fr.Type, fr.Name))
+	case fr.Content == ContentEmpty && fr.Type == "base" && strings.HasSuffix(fr.Name, ".rdb"):
+		r.add(at(finding.ManifestEmptyRDB, "the base%s has 0 bytes although it is named .rdb: Redis writes at least 88 bytes for an empty dataset, so the base's data is gone; the start loads it as empty and keeps only the incr files' writes", line).
+			WithHint("restore the base from a backup or a copy; aoftool rdb on other RDB files in the directory shows whether one holds the data"))
 	case fr.Content == ContentEmpty:
 		r.add(at(finding.ManifestEmptyFile, "the %s%s is empty; Redis loads it as an empty part", fr.Type, line))
 	case fr.Symlink:
@@ -475,9 +478,20 @@ func (r *Report) checkName(e Entry, fr FileReport) {
 func (r *Report) checkTwice() {
 	seen := map[string]bool{}
 	for _, f := range r.Files {
-		if seen[f.Name] && f.Content == ContentRDB && f.hasData {
+		switch {
+		case seen[f.Name] && f.Content == ContentRDB && f.hasData:
 			r.add(finding.New(finding.ManifestRDBLoadedTwice, f.Path, "the RDB %s is listed again on manifest line %d and holds keys; Redis aborts loading it twice (\"Duplicated key found in RDB file\")", f.Name, f.Line))
 			r.refuse("the RDB " + f.Name + " would be loaded twice")
+		case seen[f.Name] && f.Content == ContentRESP:
+			// The parser said the name repeats; with commands in it, the
+			// server applies them twice and holds other data than was written.
+			for i := range r.Findings {
+				if x := &r.Findings[i]; x.Code == finding.ManifestDuplicateName && x.Line == f.Line {
+					x.Severity = finding.Error
+					x.Message += "; the commands in it are applied twice, so the server holds other data than was written (an INCR counts twice, a list grows twice)"
+					x.Hint = "remove the repeated line from a copy of the manifest before starting Redis"
+				}
+			}
 		}
 		seen[f.Name] = true
 	}
@@ -505,19 +519,31 @@ func (r *Report) checkNextNames(m *Manifest) {
 	for _, e := range m.Entries {
 		listed[e.Name] = true
 	}
-	if r.Manifest == nil && len(r.dirents) > 0 {
+	if len(m.Entries) == 0 && len(r.dirents) > 0 {
 		var present []string
 		for n := range r.dirents {
-			if _, _, ok := ParseAOFName(af, n); ok {
+			if _, _, ok := ParseAOFName(af, n); ok && r.facts.Part(n).HasData {
 				present = append(present, n)
 			}
 		}
 		if len(present) > 0 {
 			sort.Strings(present)
-			r.add(finding.New(finding.ManifestAbsentSetFound, r.rel(ManifestName(af)), "there is no manifest, but %s hold(s) AOF parts; Redis starts empty, overwrites %s and appends to %s, and the next start loads only the new data", strings.Join(present, ", "), BaseName(af, 1, true), IncrName(af, 1)).
-				WithHint("do not start Redis on this directory: copy the parts away, or write a manifest listing them (file <name> seq <n> type b|i)"))
+			what := "there is no manifest"
+			if r.Manifest != nil {
+				what = "the manifest lists no file (comments only)"
+			}
+			r.add(finding.New(finding.ManifestAbsentSetFound, r.rel(ManifestName(af)), "%s, but %s hold(s) AOF data; with AOF on Redis starts empty, overwrites %s and appends to %s, and the next start loads only the new data", what, strings.Join(present, ", "), BaseName(af, m.BaseSeq()+1, true), IncrName(af, m.IncrSeq()+1)).
+				WithHint("do not start Redis with AOF on here: copy the parts away, or write a manifest listing them (file <name> seq <n> type b|i)"))
+			return
 		}
-		return
+	}
+	if base == nil && len(incrs) > 0 {
+		for n := range r.dirents {
+			if _, kind, ok := ParseAOFName(af, n); ok && kind != KindIncr && !listed[n] && r.facts.Part(n).HasData {
+				r.add(finding.New(finding.ManifestBaseGone, r.rel(n), "the manifest lists incr files but no base, and %s holds data: the start loads only the incr files, so the base's keys are lost", n).
+					WithHint("restore the base line in a copy of the manifest (file %s seq <n> type b) before starting Redis", n))
+			}
+		}
 	}
 	for _, n := range next {
 		if r.dirents[n] && !listed[n] {

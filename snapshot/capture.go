@@ -183,9 +183,12 @@ func (c *capturer) statEntry(p string) (*Entry, bool) {
 		// (a dangling manifest link reads as missing); a stat reads no
 		// content, so it is taken whether or not links are followed.
 		ti, err := os.Stat(c.abs(p))
-		if err != nil {
+		switch {
+		case errors.Is(err, syscall.ELOOP):
+			e.TargetType = TypeLoop
+		case err != nil:
 			e.TargetType = TypeBroken
-		} else {
+		default:
 			e.TargetType = typeOf(ti.Mode())
 			if c.opt.FollowSymlinks && !ti.IsDir() {
 				e.Size, e.SizeMin, e.SizeMax = ti.Size(), ti.Size(), ti.Size()

@@ -70,9 +70,11 @@ const (
 	TypeSocket  FileType = "socket"
 	TypeDevice  FileType = "device"
 	TypeOther   FileType = "other"
-	// TypeBroken is a symbolic link's TargetType when the target is
-	// missing or a loop.
+	// TypeBroken and TypeLoop are a symbolic link's TargetType when the
+	// target is missing, or a loop of links: the server reads the first as
+	// an absent file and fails on the second.
 	TypeBroken FileType = "broken"
+	TypeLoop   FileType = "loop"
 )
 
 // ContentKind is what an artifact's first bytes are.
@@ -124,8 +126,8 @@ type Entry struct {
 	CTime           *time.Time `json:"ctime,omitempty"`
 
 	// LinkTarget is a symbolic link's target as read (or as listed);
-	// TargetType is the type of what it points to (TypeBroken when missing
-	// or a loop), empty when unknown (a listing).
+	// TargetType is the type of what it points to (TypeBroken when missing,
+	// TypeLoop for a loop of links), empty when unknown (a listing).
 	LinkTarget string   `json:"link_target,omitempty"`
 	TargetType FileType `json:"target_type,omitempty"`
 

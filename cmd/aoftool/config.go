@@ -18,6 +18,7 @@ type serverConfig struct {
 	dbFilename     string
 	appendDirName  string
 	appendFilename string
+	appendOnly     string
 	followSymlinks bool
 	serverStopped  bool
 	withDB         bool
@@ -37,6 +38,7 @@ func (s *serverConfig) flags(cmd *cobra.Command, withDB, withStopped bool) {
 	}
 	f.StringVar(&s.appendDirName, "appenddirname", datadir.DefaultAppendDirName, "appenddirname of the server: the AOF directory inside dir (overrides --config)")
 	f.StringVar(&s.appendFilename, "appendfilename", datadir.DefaultAppendFilename, "appendfilename of the server (overrides --config; default: taken from the *.manifest found)")
+	f.StringVar(&s.appendOnly, "appendonly", "", "appendonly of the server, yes or no (overrides --config; default: what the directory shows, an AOF manifest meaning yes)")
 	f.BoolVar(&s.followSymlinks, "follow-symlinks", false, "read files through symbolic links, as Redis does (by default a link is reported, never followed)")
 	if withStopped {
 		f.BoolVar(&s.serverStopped, "server-stopped", false, "no server is running on the directory (a copy, or a dead server): no file is being written, every temp file is a leftover")
@@ -61,6 +63,7 @@ func (s *serverConfig) build() (datadir.Config, error) {
 		{"dbfilename", "dbfilename", s.dbFilename},
 		{"appenddirname", "appenddirname", s.appendDirName},
 		{"appendfilename", "appendfilename", s.appendFilename},
+		{"appendonly", "appendonly", s.appendOnly},
 	} {
 		if f.Lookup(fl.flag) == nil || !f.Changed(fl.flag) {
 			continue

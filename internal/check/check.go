@@ -14,8 +14,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sort"
-	"strings"
 	"time"
 
 	"github.com/aoftool/aoftool/aofinspect"
@@ -68,29 +66,11 @@ type Report struct {
 }
 
 // Start answers "what does redis-server do on this directory" for both
-// settings of appendonly.
+// settings of appendonly; Judged is the one the exit code follows.
 type Start struct {
+	Judged Judged  `json:"judged"`
 	AOFOn  Outcome `json:"aof_on"`
 	AOFOff Outcome `json:"aof_off"`
-}
-
-// Outcome is one start.
-type Outcome struct {
-	// Starts is false when Redis exits (refused manifest, corrupt file).
-	Starts bool `json:"starts"`
-	// Loads lists the files read, in order (relative to Dir).
-	Loads []string `json:"loads"`
-	// Keys is the number of keys loaded when known; KeysNote says how it
-	// was counted (an AOF's incr commands can add or remove keys).
-	Keys     *int64 `json:"keys"`
-	KeysNote string `json:"keys_note,omitempty"`
-	// Dataset is a sentence on what data the server would hold.
-	Dataset string `json:"dataset"`
-	// Modifies lists what the start changes on disk (a torn AOF tail cut in
-	// place, history files deleted, files created).
-	Modifies []string `json:"modifies"`
-	// Loses lists what is not loaded and would be lost or left behind.
-	Loses []string `json:"loses"`
 }
 
 // Run inspects the data directory d. Its error is an input that cannot be
@@ -209,9 +189,15 @@ func Run(ctx context.Context, d *datadir.Dir, opt Options) (*Report, error) {
 		}
 		all = append(all, f)
 	}
+	st := &start{r: r, d: d, snap: snap, cfg: d.Config, dump: dump, baseRDB: baseRDB, legacy: legacy, now: d.Opt.Now}
+	r.Start.Judged = st.judge()
+	r.Start.AOFOn = st.startOnAOF()
+	r.Start.AOFOff = st.startWithoutAOF()
+	all = st.modeFindings(all)
+	all = append(all, st.startFindings(all)...)
+	r.Start.AOFOn.word(d.Config.DBFilename, dump)
+	r.Start.AOFOff.word(d.Config.DBFilename, dump)
 	r.Findings = dedupe(all)
-	r.startOnAOF(snap, baseRDB, legacy, dump)
-	r.startWithoutAOF(snap, dump)
 	r.Verdict = r.verdictText()
 	return r, nil
 }
@@ -233,10 +219,6 @@ var sharedWithManifest = map[finding.Code]bool{
 	finding.ManifestMultipleIncr:  true,
 	finding.ManifestHistoryOnDisk: true,
 	finding.ManifestLegacyIgnored: true,
-}
-
-func emptyOutcome() Outcome {
-	return Outcome{Loads: []string{}, Modifies: []string{}, Loses: []string{}}
 }
 
 func verifyRDB(ctx context.Context, d *datadir.Dir, rel string, ro rdbinspect.Options) (*rdbinspect.Report, error) {
@@ -338,161 +320,27 @@ func plural(n int64, one, many string) string {
 	return fmt.Sprintf("%d %s", n, many)
 }
 
-// startOnAOF is the start with appendonly yes: the manifest's files (or the
-// legacy file, upgraded), dump.rdb ignored.
-func (r *Report) startOnAOF(snap *snapshot.Snapshot, baseRDB map[string]*rdbinspect.Report, legacy *snapshot.Entry, dump *rdbinspect.Report) {
-	o := emptyOutcome()
-	defer func() { r.Start.AOFOn = o }()
-	dumpEntry := snap.Entry(snap.DBFilename)
-	m := r.Manifest
-	switch {
-	case m != nil && m.Manifest != nil && !m.Verdict.Loads:
-		o.Dataset = "Redis refuses to start: " + m.Verdict.Reason
-		return
-	case m != nil && m.Manifest != nil:
-		o.Loads = append(o.Loads, m.Verdict.Files...)
-	case legacy != nil:
-		o.Loads = append(o.Loads, legacy.Path)
-		o.Modifies = append(o.Modifies, fmt.Sprintf("moves %s into %s/ as base 1 and creates incr 1 and a manifest (legacy upgrade)", legacy.Path, snap.AppendDirName))
-	default:
-		o.Starts = true
-		o.Dataset = "an empty dataset: there is no AOF to load"
-		if m != nil && m.Verdict.Reason != "" {
-			o.Dataset = "an empty dataset: " + m.Verdict.Reason
-		}
-		o.Modifies = append(o.Modifies, fmt.Sprintf("creates an empty base 1, incr 1 and a manifest in %s/", snap.AppendDirName))
-		if m != nil && m.Findings.Has(finding.ManifestAbsentSetFound) {
-			o.Loses = append(o.Loses, fmt.Sprintf("the AOF parts in %s/ that no manifest lists: Redis overwrites base 1 and appends to incr 1", snap.AppendDirName))
-		}
-		if dumpEntry != nil && dumpEntry.Size > 0 {
-			o.Loses = append(o.Loses, fmt.Sprintf("%s (%d bytes) is ignored while AOF is on", dumpEntry.Path, dumpEntry.Size))
-		}
-		zero := int64(0)
-		o.Keys = &zero
-		return
-	}
-	if r.AOF != nil {
-		switch r.AOF.Server.Verdict {
-		case aofinspect.Refuses:
-			o.Dataset = "Redis refuses to start: " + r.AOF.Server.LoadTruncatedYes
-			if r.AOF.TruncatesFile != "" {
-				o.Modifies = append(o.Modifies, fmt.Sprintf("cuts %s in place before refusing (the next start then loads without its tail)", r.AOF.TruncatesFile))
-			}
-			return
-		case aofinspect.LoadsTruncated:
-			o.Modifies = append(o.Modifies, fmt.Sprintf("cuts %s in place at its last complete command (aof-load-truncated yes; with no, Redis refuses to start)", r.AOF.TruncatesFile))
-			for _, f := range r.AOF.Files {
-				if f.TruncatedTail != nil {
-					o.Loses = append(o.Loses, fmt.Sprintf("the last %d bytes of %s (from offset %d)", f.TruncatedTail.Bytes, f.Path, f.TruncatedTail.Offset))
-				}
-			}
-		}
-	}
-	o.Starts = true
-	var keys int64
-	known := false
-	for _, p := range o.Loads {
-		if b := baseRDB[p]; b != nil && b.StructureChecked && b.StoppedAt == nil {
-			keys, known = keys+b.Keys.Keys, true
-		}
-	}
-	var cmds int64
-	if r.AOF != nil {
-		for _, f := range r.AOF.Files {
-			if f.Role != "base" {
-				cmds += f.Commands
-			}
-		}
-	}
-	switch {
-	case known && cmds == 0:
-		o.Keys = &keys
-		o.Dataset = fmt.Sprintf("%s from the base", plural(keys, "key", "keys"))
-	case known:
-		o.Keys = &keys
-		o.KeysNote = "keys in the base only"
-		o.Dataset = fmt.Sprintf("%s from the base, then %s replayed from the incr files", plural(keys, "key", "keys"), plural(cmds, "command", "commands"))
-	case r.AOF != nil:
-		o.Dataset = fmt.Sprintf("%s replayed from the AOF", plural(r.AOF.Commands, "command", "commands"))
-	default:
-		o.Dataset = "the AOF set listed in the manifest"
-	}
-	if m != nil {
-		for _, h := range m.History {
-			if h.Size != nil {
-				o.Modifies = append(o.Modifies, "deletes history file "+h.Path)
-			}
-		}
-	}
-	if dumpEntry != nil && dumpEntry.Size > 0 {
-		note := fmt.Sprintf("%s is ignored while AOF is on", dumpEntry.Path)
-		if r.Findings.Has(finding.DumpIgnoredAOFOn) || r.Findings.Has(finding.StaleAOFAfterSync) {
-			note += " and holds data the AOF does not"
-			if dump != nil && dump.StructureChecked && o.Keys != nil {
-				note += fmt.Sprintf(" (%s against %s loaded from the AOF)", plural(dump.Keys.Keys, "key", "keys"), plural(*o.Keys, "key", "keys"))
-			}
-		}
-		o.Loses = append(o.Loses, note)
-	}
-	for _, l := range r.Phase.Leftovers {
-		o.Loses = append(o.Loses, fmt.Sprintf("%s (%s) is not loaded", l.Path, l.Kind.Describe()))
-	}
-}
-
-// startWithoutAOF is the start with appendonly no: dump.rdb only.
-func (r *Report) startWithoutAOF(snap *snapshot.Snapshot, dump *rdbinspect.Report) {
-	o := emptyOutcome()
-	defer func() { r.Start.AOFOff = o }()
-	d := snap.Entry(snap.DBFilename)
-	if d == nil {
-		o.Starts = true
-		zero := int64(0)
-		o.Keys = &zero
-		o.Dataset = "an empty dataset: there is no " + snap.DBFilename
-	} else {
-		o.Loads = append(o.Loads, d.Path)
-		switch {
-		case dump == nil:
-			o.Starts = false
-			o.Dataset = fmt.Sprintf("Redis refuses to start: %s is not an RDB file", d.Path)
-		case dump.Complete && dump.Checksum.Status != rdbinspect.ChecksumMismatch && dump.StoppedAt == nil && dump.Err == nil:
-			o.Starts = true
-			k := dump.Keys.Keys
-			o.Keys = &k
-			o.Dataset = fmt.Sprintf("%s from %s", plural(k, "key", "keys"), d.Path)
-			if dump.Header != nil && !dump.Header.CTime.IsZero() {
-				o.Dataset += " saved " + dump.Header.CTime.UTC().Format(time.RFC3339)
-			}
-		default:
-			o.Starts = false
-			o.Dataset = fmt.Sprintf("Redis refuses to start: %s is damaged (%s)", d.Path, dump.Verdict)
-		}
-	}
-	// Writes recorded in the AOF after the dump are not in it.
-	if r.AOF != nil && d != nil {
-		var newer []string
-		for _, f := range r.AOF.Files {
-			e := snap.Entry(f.Path)
-			if e != nil && f.Role != "base" && f.Commands > 0 && e.MTime.After(d.MTime) {
-				newer = append(newer, f.Path)
-			}
-		}
-		if len(newer) > 0 {
-			o.Loses = append(o.Loses, "writes logged in "+strings.Join(newer, ", ")+" after "+d.Path+" was saved")
-		}
-	} else if r.AOF != nil && r.AOF.Commands > 0 {
-		o.Loses = append(o.Loses, "every write in the AOF ("+plural(r.AOF.Commands, "command", "commands")+")")
-	}
-	sort.Strings(o.Loses)
-}
-
 func (r *Report) verdictText() string {
-	on, off := r.Start.AOFOn, r.Start.AOFOff
-	part := func(label string, o Outcome) string {
+	part := func(m Mode, o Outcome) string {
+		label := "with AOF on"
+		if m == AOFOff {
+			label = "with AOF off"
+		}
+		if m == r.Start.Judged.Mode {
+			label += " (" + r.Start.Judged.Why + ")"
+		}
 		if !o.Starts {
-			return label + ": " + strings.TrimPrefix(o.Dataset, "Redis ")
+			w := label + ": " + resultVerb(o.Result)
+			if o.Cause != nil {
+				w += ": " + o.Cause.Detail
+			}
+			return w
 		}
 		return label + ": starts with " + o.Dataset
 	}
-	return fmt.Sprintf("phase %s; %s; %s", r.Phase.Phase, part("with AOF on", on), part("with AOF off", off))
+	on, off := part(AOFOn, r.Start.AOFOn), part(AOFOff, r.Start.AOFOff)
+	if r.Start.Judged.Mode == AOFOff {
+		on, off = off, on
+	}
+	return fmt.Sprintf("phase %s; %s; %s", r.Phase.Phase, on, off)
 }

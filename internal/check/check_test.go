@@ -29,8 +29,14 @@ func copyFixture(t *testing.T, name string) string {
 
 func run(t *testing.T, dir string) *check.Report {
 	t.Helper()
+	return runWith(t, dir, datadir.DefaultConfig())
+}
+
+// runWith checks dir as a server with cfg would start on it.
+func runWith(t *testing.T, dir string, cfg datadir.Config) *check.Report {
+	t.Helper()
 	g := fsguard.Record(t, dir)
-	d, err := datadir.Open(dir, datadir.DefaultConfig(), datadir.Options{Now: now, ServerStopped: true})
+	d, err := datadir.Open(dir, cfg, datadir.Options{Now: now, ServerStopped: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -130,12 +136,22 @@ func TestCorruptDump(t *testing.T) {
 	if err := os.WriteFile(p, b, 0o644); err != nil {
 		t.Fatal(err)
 	}
+	// The directory shows AOF on, which never reads the dump: a warning.
 	r := run(t, dir)
-	if r.Start.AOFOff.Starts || !strings.Contains(r.Start.AOFOff.Dataset, "refuses") {
+	if r.Start.AOFOff.Starts || r.Start.AOFOff.Result != check.Refuses || !strings.Contains(r.Start.AOFOff.Dataset, "refuses") {
 		t.Errorf("AOF off: %+v", r.Start.AOFOff)
 	}
-	if !r.Start.AOFOn.Starts || !r.Findings.HasError() {
-		t.Errorf("AOF on %+v, findings %v", r.Start.AOFOn, r.Findings)
+	if r.Start.Judged.Mode != check.AOFOn || !r.Start.AOFOn.Starts || r.Findings.HasError() || !r.Findings.Has(finding.RDBChecksumMismatch) {
+		t.Errorf("judged %+v, AOF on %+v, findings %v", r.Start.Judged, r.Start.AOFOn, r.Findings)
+	}
+	// A server configured with appendonly no reads it and refuses.
+	cfg := datadir.DefaultConfig()
+	if err := cfg.Set("appendonly", []string{"no"}, datadir.OriginFlag); err != nil {
+		t.Fatal(err)
+	}
+	r = runWith(t, dir, cfg)
+	if r.Start.Judged.Mode != check.AOFOff || !r.Findings.HasError() || r.Start.AOFOff.Cause == nil || r.Start.AOFOff.Cause.Code != finding.RDBChecksumMismatch {
+		t.Errorf("appendonly no: judged %+v, AOF off %+v, findings %v", r.Start.Judged, r.Start.AOFOff, r.Findings)
 	}
 }
 
@@ -167,11 +183,16 @@ func TestPartsWithoutManifest(t *testing.T) {
 	}
 	r := run(t, dir)
 	on := r.Start.AOFOn
-	if !on.Starts || on.Keys == nil || *on.Keys != 0 || len(on.Loses) == 0 || !strings.Contains(on.Loses[0], "no manifest lists") {
+	acts := map[check.Action]string{}
+	for _, c := range on.Changes {
+		acts[c.Action] = c.Path
+	}
+	if !on.Starts || on.Keys == nil || *on.Keys != 0 || acts[check.Overwrites] != "appendonlydir/appendonly.aof.1.base.rdb" ||
+		acts[check.AppendsTo] != "appendonlydir/appendonly.aof.1.incr.aof" || on.Then == nil {
 		t.Errorf("AOF on: %+v", on)
 	}
-	if !r.Findings.Has(finding.ManifestAbsentSetFound) {
-		t.Errorf("findings %v", r.Findings)
+	if r.Start.Judged.Mode != check.AOFOn || !r.Findings.HasError() || !r.Findings.Has(finding.ManifestAbsentSetFound) || !r.Findings.Has(finding.StartLeavesTrap) {
+		t.Errorf("judged %+v, findings %v", r.Start.Judged, r.Findings)
 	}
 }
 

@@ -354,7 +354,7 @@ func (d *Dir) unreadable() error {
 	if !d.Opt.FollowSymlinks {
 		for i := range d.Snapshot.Entries {
 			e := &d.Snapshot.Entries[i]
-			if e.Type == snapshot.TypeSymlink && e.TargetType != snapshot.TypeBroken && d.readAtStart(e) {
+			if e.Type == snapshot.TypeSymlink && e.TargetType != snapshot.TypeBroken && e.TargetType != snapshot.TypeLoop && d.readAtStart(e) {
 				add(e.Path, fmt.Errorf("is a symbolic link to %s, which Redis follows", e.LinkTarget), "pass --follow-symlinks to read it as Redis would")
 			}
 		}
@@ -469,7 +469,7 @@ func (f facts) entry(rel string) manifest.FileFacts {
 		ff.Mode = fs.ModeSocket
 	case snapshot.TypeDevice:
 		ff.Mode = fs.ModeDevice
-	case snapshot.TypeBroken:
+	case snapshot.TypeBroken, snapshot.TypeLoop:
 		ff.Broken = true
 	default:
 		ff.Mode = fs.ModeIrregular

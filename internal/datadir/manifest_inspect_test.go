@@ -62,6 +62,7 @@ func TestInspectDirectory(t *testing.T) {
 		dir     func(t *testing.T) string
 		opt     manifestOpt
 		loads   bool
+		risk    bool           // loads, but loses or changes data: an error all the same
 		codes   []finding.Code // each must be present
 		unlist  map[string]string
 		af      string
@@ -88,7 +89,7 @@ func TestInspectDirectory(t *testing.T) {
 		{name: "explicit appendfilename without manifest", dir: func(t *testing.T) string { return build(t, "redis7-writes", nil) },
 			opt: manifestOpt{AppendFilename: "cache.aof"}, loads: true, af: "cache.aof", codes: []finding.Code{finding.ManifestAbsent}},
 		{name: "no manifest, parts present", dir: func(t *testing.T) string { return build(t, "redis7-writes", func(c caseDir) { c.remove(mf) }) },
-			loads: true, codes: []finding.Code{finding.ManifestAbsent, finding.ManifestAbsentSetFound}},
+			loads: true, risk: true, codes: []finding.Code{finding.ManifestAbsent, finding.ManifestAbsentSetFound}},
 		{name: "base only, next incr name taken", dir: func(t *testing.T) string {
 			return build(t, "redis7-writes", func(c caseDir) { c.manifest(line(b1, "1", "b")) })
 		}, loads: true, codes: []finding.Code{finding.ManifestNextNameExists}},
@@ -118,7 +119,7 @@ func TestInspectDirectory(t *testing.T) {
 			})
 		}, loads: true, codes: []finding.Code{finding.ManifestSuffixMismatch, finding.ManifestNameMismatch}},
 		{name: "empty base and incr", dir: func(t *testing.T) string { return build(t, "redis7-empty", func(c caseDir) { c.write(b1, nil) }) },
-			loads: true, codes: []finding.Code{finding.ManifestEmptyFile, finding.ManifestAllEmpty}},
+			loads: true, risk: true, codes: []finding.Code{finding.ManifestEmptyRDB, finding.ManifestAllEmpty}},
 		{name: "legacy ignored beside a set", dir: func(t *testing.T) string {
 			d := build(t, "redis7-writes", nil)
 			fsguard.CopyTree(t, filepath.Join("..", "..", "testdata", "legacy-appendonly"), d)
@@ -145,7 +146,7 @@ func TestInspectDirectory(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if r.Verdict.Loads != tc.loads || r.Findings.HasError() == tc.loads {
+			if r.Verdict.Loads != tc.loads || r.Findings.HasError() != (!tc.loads || tc.risk) {
 				t.Errorf("verdict %+v, errors %v:\n%s", r.Verdict, r.Findings.HasError(), findingsText(r))
 			}
 			for _, c := range tc.codes {
