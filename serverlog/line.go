@@ -400,25 +400,24 @@ func classifyNoise(b []byte) noise {
 	if len(t) == 0 {
 		return noiseBlank
 	}
-	// "$ cmd", "# cmd", "% cmd", "> cmd", "user@host:~/dir$ cmd", "PS C:\> cmd"
-	cmd := t
+	// "$ cmd", "# cmd", "% cmd", "> cmd", "user@host:~/dir$ cmd", a bare
+	// prompt "user@host:~$"
+	cmd, isPrompt := t, false
 	if len(t) >= 2 && (t[0] == '$' || t[0] == '%' || t[0] == '>' || t[0] == '#') && t[1] == ' ' {
-		cmd = bytes.TrimSpace(t[2:])
-	} else if i := bytes.Index(t, []byte("$ ")); i > 0 && i < 120 && bytes.IndexByte(t[:i], ' ') < 0 && (bytes.IndexByte(t[:i], '@') > 0 || bytes.IndexByte(t[:i], ':') > 0 || bytes.IndexByte(t[:i], '~') >= 0) {
-		cmd = bytes.TrimSpace(t[i+2:])
-		if len(cmd) == 0 {
-			return noisePrompt
+		cmd, isPrompt = bytes.TrimSpace(t[2:]), true
+	} else if i := bytes.IndexAny(t, "$#%>"); i > 0 && i < 120 && (i+1 == len(t) || t[i+1] == ' ') {
+		head := t[:i]
+		if bytes.IndexByte(head, ' ') < 0 && bytes.ContainsAny(head, "@:~") {
+			cmd, isPrompt = bytes.TrimSpace(t[i+1:]), true
 		}
-	} else if i := bytes.Index(t, []byte("# ")); i > 0 && i < 120 && bytes.IndexByte(t[:i], ' ') < 0 && bytes.IndexByte(t[:i], '@') > 0 {
-		cmd = bytes.TrimSpace(t[i+2:])
+	}
+	if isPrompt {
+		return noisePrompt
 	}
 	for _, c := range shellCommands {
 		if bytes.HasPrefix(cmd, c) || bytes.Equal(append(cmd[:len(cmd):len(cmd)], ' '), c) {
 			return noisePrompt
 		}
-	}
-	if len(cmd) < len(t) && len(cmd) == 0 {
-		return noisePrompt
 	}
 	if isLogoLine(t) {
 		return noiseBanner
@@ -453,7 +452,7 @@ func isLogoLine(t []byte) bool {
 	if i == j {
 		// art only; at least a few art characters so that "-" or "|" alone
 		// (a table border from a chat) is not mistaken for it
-		return len(t) >= 4 && bytes.ContainsAny(t, "_`'")
+		return len(t) >= 3 && bytes.ContainsAny(t, "_`'")
 	}
 	if i == 0 {
 		return false

@@ -142,9 +142,12 @@ const (
 	KindRDBTerminating   Kind = "rdb-terminating"
 )
 
-// Lines that are not server messages.
+// Derived kinds: not a log line, a conclusion the state draws (they appear
+// in State.Failures).
 const (
-	KindBanner Kind = "banner" // the ASCII-art logo
+	// KindVanished: a new start came with no exit line for the previous
+	// server (SIGKILL, the OOM killer, a node lost, or a log cut).
+	KindVanished Kind = "server-vanished"
 )
 
 // Pattern is one wording of one event: the template (the server's format

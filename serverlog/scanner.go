@@ -181,7 +181,10 @@ type Scanner struct {
 	unknown []Sample
 	err     error
 	inCrash bool
-	done    bool
+	// crashTail: the raw lines after a bug report's end line (the request
+	// to report the crash) up to the next server line.
+	crashTail bool
+	done      bool
 	// skipRest: the last line was longer than the read buffer; the rest of
 	// it is skipped before the next line is read.
 	skipRest bool
@@ -294,6 +297,7 @@ func (s *Scanner) scanLine(raw []byte) bool {
 	*ln = Line{Number: s.stats.Lines, PasteTime: pt}
 	s.ev = Event{}
 	if parseHeader(b, s.opts.Location, ln) {
+		s.crashTail = false
 		s.stats.ServerLines++
 		switch ln.Format {
 		case FormatLogfmt:
@@ -316,12 +320,12 @@ func (s *Scanner) scanLine(raw []byte) bool {
 		s.stats.Blank++
 		return false
 	case noisePrompt:
-		if !s.inCrash {
+		if !s.inCrash && !s.crashTail {
 			s.stats.Prompt++
 			return false
 		}
 	case noiseBanner:
-		if !s.inCrash {
+		if !s.inCrash && !s.crashTail {
 			s.stats.Banner++
 			return false
 		}
@@ -332,7 +336,7 @@ func (s *Scanner) scanLine(raw []byte) bool {
 	if kind != "" && (!cut || !s.inCrash) {
 		return s.emit(kind, cut)
 	}
-	if s.inCrash {
+	if s.inCrash || s.crashTail {
 		s.stats.CrashBody++
 		return false
 	}
@@ -357,8 +361,10 @@ func (s *Scanner) emit(kind Kind, cut bool) bool {
 	switch kind {
 	case KindCrash:
 		s.inCrash = true
-	case KindCrashEnd, KindStarting, KindVersion:
-		s.inCrash = false
+	case KindCrashEnd:
+		s.inCrash, s.crashTail = false, true
+	case KindStarting, KindVersion:
+		s.inCrash, s.crashTail = false, false
 	}
 	if cut {
 		s.stats.Cut++

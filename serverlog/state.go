@@ -397,7 +397,7 @@ func (t *Tracker) endLife(e *Event, how, reason string) {
 	}
 	if how == "vanished" && (l.bgsave != nil || l.rewrite != nil || l.sync != nil || l.load != nil) {
 		what := runningWords(l)
-		t.fail(&Event{Line: l.EndLine, Kind: KindStarting, Time: e.Time}, JobServer, "the server ended with no exit line while "+what+" (killed, OOM-killed, or the log was cut)")
+		t.fail(&Event{Line: l.EndLine, Kind: KindVanished, Time: e.Time}, JobServer, "the server ended with no exit line while "+what+" (killed, OOM-killed, or the log was cut)")
 	}
 	l.bgsave, l.rewrite, l.transfer, l.sync, l.load = nil, nil, nil, nil, nil
 	if len(t.lifetimes) >= keepLifetimes {
@@ -462,7 +462,13 @@ func (t *Tracker) Add(e Event) {
 	// A server line from a pid that is not the current server's: a new
 	// lifetime whose start is not in the log.
 	if (e.Role == RoleMaster || e.Role == RoleReplica) && (t.life == nil || t.life.PID != e.PID) {
-		t.startLife(&e, true)
+		if t.life != nil && t.life.PID == 0 && t.life.End == "running" {
+			// The lifetime opened for child or raw lines before any
+			// server line is this server's.
+			t.life.PID = e.PID
+		} else {
+			t.startLife(&e, true)
+		}
 	}
 	if t.life == nil {
 		// Child or raw lines before any server line: keep the facts that
@@ -893,6 +899,9 @@ func (t *Tracker) loadError(l *life, e *Event) {
 		t.finishStartLoad(l, e, false)
 		t.lastLoad.DurationS = secondsBetween(t.lastLoad.StartedAt, e.Time)
 	}
+	// Every load error at start ends the server (exit 1, or abort for an
+	// RDB read error).
+	t.endLife(e, "load-error", r)
 }
 
 func (l *life) lastLoadError() string { return l.loadErr }

@@ -343,28 +343,41 @@ func parseInt(b []byte) int64 {
 	return n
 }
 
+// parseDecimal reads "123.456" as the server printed it with %.2f or %.3f:
+// mantissa over a power of ten, which rounds as strconv would for such
+// short numbers.
 func parseDecimal(b []byte) float64 {
 	neg := false
 	if len(b) > 0 && b[0] == '-' {
 		neg, b = true, b[1:]
 	}
-	var v float64
-	i := 0
-	for ; i < len(b) && b[i] >= '0' && b[i] <= '9'; i++ {
-		v = v*10 + float64(b[i]-'0')
-	}
-	if i < len(b) && b[i] == '.' {
-		scale := 0.1
-		for i++; i < len(b) && b[i] >= '0' && b[i] <= '9'; i++ {
-			v += float64(b[i]-'0') * scale
-			scale /= 10
+	var mant int64
+	frac, inFrac := 0, false
+	for _, c := range b {
+		switch {
+		case c == '.' && !inFrac:
+			inFrac = true
+		case c >= '0' && c <= '9':
+			if mant > (1<<53)/10 || frac >= 18 {
+				continue // beyond float precision
+			}
+			mant = mant*10 + int64(c-'0')
+			if inFrac {
+				frac++
+			}
+		default:
+			goto done
 		}
 	}
+done:
+	v := float64(mant) / pow10[frac]
 	if neg {
 		return -v
 	}
 	return v
 }
+
+var pow10 = [...]float64{1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18}
 
 // interner turns the bytes of a field into a string, allocating only for a
 // value not seen before: logs repeat the same file names, versions and
