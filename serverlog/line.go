@@ -415,7 +415,7 @@ func classifyNoise(b []byte) noise {
 		return noisePrompt
 	}
 	for _, c := range shellCommands {
-		if bytes.HasPrefix(cmd, c) || bytes.Equal(append(cmd[:len(cmd):len(cmd)], ' '), c) {
+		if bytes.HasPrefix(cmd, c) || (c[len(c)-1] == ' ' && string(cmd) == string(c[:len(c)-1])) {
 			return noisePrompt
 		}
 	}

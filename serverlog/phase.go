@@ -21,17 +21,17 @@ func (t *Tracker) State() *State {
 		Crashes:             t.crashes,
 		Jobs:                []Running{},
 		Children:            append([]Child{}, t.children...),
-		Failures:            append([]Failure{}, t.failures...),
+		Failures:            renderFailures(t.failures),
 		FailureCount:        t.nfail,
 		FullSyncs:           t.fullSyncs,
 		ServedFullSyncs:     t.served,
 		FullSyncsMaxPerHour: t.maxPerHour,
 		FullSyncLoop:        t.maxPerHour >= loopPerHour,
-		AOFTruncations:      append([]Failure{}, t.truncs...),
-		LastLoad:            t.lastLoad,
-		LastRewrite:         t.lastRewrite,
-		LastBGSave:          t.lastBGSave,
-		LastSync:            t.lastSync,
+		AOFTruncations:      renderFailures(t.truncs),
+		LastLoad:            copyDone(t.lastLoad),
+		LastRewrite:         copyDone(t.lastRewrite),
+		LastBGSave:          copyDone(t.lastBGSave),
+		LastSync:            copyDone(t.lastSync),
 	}
 	l := t.life
 	if l == nil {
@@ -47,7 +47,10 @@ func (t *Tracker) State() *State {
 			st.Lifetimes = st.Lifetimes[len(st.Lifetimes)-keepLifetimes:]
 		}
 	}
-	st.Evidence = append(st.Evidence, l.evidence...)
+	for i := range l.evidence {
+		n := &l.evidence[i]
+		st.Evidence = append(st.Evidence, Evidence{Line: n.ev.Line, Time: n.ev.Time, Fact: expand(n.text, &n.ev, "")})
+	}
 	if l.End != "running" {
 		st.Running = false
 		st.Summary = fmt.Sprintf("the server (pid %d) is not running: %s at line %d", l.PID, endWords(&cur), l.EndLine)
@@ -277,4 +280,26 @@ func summary(l *life, top Running, st *State) string {
 		s += fmt.Sprintf(" (replica rebuild step %d of %d)", st.Step, st.StepOf)
 	}
 	return s
+}
+
+func renderFailures(rs []failRec) []Failure {
+	out := make([]Failure, 0, len(rs))
+	for i := range rs {
+		out = append(out, rs[i].render())
+	}
+	return out
+}
+
+// copyDone detaches a record from the tracker's storage, which the next
+// job reuses.
+func copyDone(d *Done) *Done {
+	if d == nil {
+		return nil
+	}
+	c := *d
+	if d.DurationS != nil {
+		v := *d.DurationS
+		c.DurationS = &v
+	}
+	return &c
 }

@@ -24,9 +24,10 @@ func Read(r io.Reader, opts Options) (*Log, error) {
 	tr := NewTracker()
 	keep := newRetainer(opts.KeepPerKind)
 	for sc.Next() {
-		ev := sc.Event()
-		tr.Add(ev)
-		keep.add(ev)
+		// Pointers, not copies: an event is a few hundred bytes and most
+		// lines of a busy log are events.
+		tr.add(&sc.ev)
+		keep.add(&sc.ev)
 	}
 	lg := &Log{Stats: sc.Stats(), Unknown: append([]Sample{}, sc.Unknown()...), Events: keep.events(), State: tr.State()}
 	return lg, sc.Err()
@@ -45,17 +46,17 @@ type ring struct {
 
 func newRetainer(n int) *retainer { return &retainer{n: n, rings: map[Kind]*ring{}} }
 
-func (r *retainer) add(e Event) {
+func (r *retainer) add(e *Event) {
 	rg := r.rings[e.Kind]
 	if rg == nil {
 		rg = &ring{evs: make([]Event, 0, r.n)}
 		r.rings[e.Kind] = rg
 	}
 	if len(rg.evs) < r.n {
-		rg.evs = append(rg.evs, e)
+		rg.evs = append(rg.evs, *e)
 		return
 	}
-	rg.evs[rg.next] = e
+	rg.evs[rg.next] = *e
 	rg.next = (rg.next + 1) % r.n
 }
 

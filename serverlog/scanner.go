@@ -130,13 +130,18 @@ func matchMessage(msg []byte, ev *Event, in *interner) (Kind, bool) {
 	}
 	var partial Kind
 	ambiguous := false
-	try := func(rs []*rule) (Kind, bool) {
+	var scratch Event
+	for pass := 0; pass < 2; pass++ {
+		rs := fallback
+		if pass == 0 {
+			rs = dispatch[string(word)]
+		}
 		for _, r := range rs {
-			var scratch Event
+			scratch = Event{}
 			switch r.tmpl.match(msg, &scratch, in) {
 			case fullMatch:
 				copyFields(ev, &scratch)
-				return r.kind, true
+				return r.kind, false
 			case partialMatch:
 				if partial == "" {
 					partial = r.kind
@@ -146,13 +151,6 @@ func matchMessage(msg []byte, ev *Event, in *interner) (Kind, bool) {
 				}
 			}
 		}
-		return "", false
-	}
-	if k, ok := try(dispatch[string(word)]); ok {
-		return k, false
-	}
-	if k, ok := try(fallback); ok {
-		return k, false
 	}
 	if partial != "" && !ambiguous {
 		return partial, true

@@ -2,6 +2,7 @@ package serverlog
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -129,6 +130,7 @@ type Done struct {
 	// has no time.
 	DurationS *float64 `json:"duration_s"`
 	OK        bool     `json:"ok"`
+	dur       float64
 	// Source of a load: "sync-disk", "sync-socket", "aof" or "rdb".
 	Source string `json:"source,omitempty"`
 	Keys   int64  `json:"keys,omitempty"`
@@ -226,7 +228,7 @@ type Tracker struct {
 	count     int
 	crashes   int
 
-	failures []Failure
+	failures []failRec
 	nfail    int
 	children []Child
 
@@ -234,10 +236,12 @@ type Tracker struct {
 	served     int
 	window     []time.Time
 	maxPerHour int
-	truncs     []Failure
+	truncs     []failRec
 
 	lastLoad, lastRewrite, lastBGSave, lastSync *Done
+	loadBuf, rewriteBuf, bgsaveBuf, syncBuf     Done
 	prevKeys                                    int64
+	cur                                         life
 
 	asOf     time.Time
 	lastLine int
@@ -290,8 +294,22 @@ type life struct {
 	crashing bool
 	// loadErr and saveErr hold the last load or save error, for the
 	// failure line that follows them.
-	loadErr, saveErr string
-	evidence         []Evidence
+	loadErr    Event
+	hasLoadErr bool
+	saveErr    string
+	evidence   []noteRec
+	// Storage the job pointers above point into, so that a long log
+	// allocates nothing per job or per lifetime.
+	bgsaveBuf, rewriteBuf, transferBuf jobState
+	syncBuf                            syncState
+	loadBuf                            loadState
+}
+
+// put stores v in buf and returns buf: the tracker's records live in
+// fixed storage, reused from one job to the next.
+func put[T any](buf *T, v T) *T {
+	*buf = v
+	return buf
 }
 
 // NewTracker returns an empty tracker.
@@ -306,23 +324,111 @@ func Derive(events []Event) *State {
 	return t.State()
 }
 
-func (l *life) note(e *Event, format string, args ...any) {
-	ev := Evidence{Line: e.Line, Time: e.Time, Fact: fmt.Sprintf(format, args...)}
+// note records a fact for the evidence; text names event fields in
+// braces (see expand) and is rendered only when the state is asked for, so
+// that reading a log allocates nothing per event.
+func (l *life) note(e *Event, text string) {
 	if len(l.evidence) >= keepEvidence {
 		copy(l.evidence, l.evidence[1:])
 		l.evidence = l.evidence[:keepEvidence-1]
 	}
-	l.evidence = append(l.evidence, ev)
+	l.evidence = append(l.evidence, noteRec{ev: *e, text: text})
 }
 
-func (t *Tracker) fail(e *Event, job Job, why string) {
+type noteRec struct {
+	ev   Event
+	text string
+}
+
+// failRec is a Failure before rendering: extra fills {extra}; cause is
+// the kind whose words fill {loadreason} when it differs from ev.Kind.
+type failRec struct {
+	ev    Event
+	job   Job
+	text  string
+	extra string
+	cause Kind
+}
+
+func (t *Tracker) fail(e *Event, job Job, text, extra string) {
+	t.failRec(failRec{ev: *e, job: job, text: text, extra: extra})
+}
+
+func (t *Tracker) failCause(e *Event, job Job, text string, cause Kind) {
+	t.failRec(failRec{ev: *e, job: job, text: text, cause: cause})
+}
+
+func (t *Tracker) failRec(r failRec) {
 	t.nfail++
-	f := Failure{Line: e.Line, Time: e.Time, Job: job, Kind: e.Kind, ChildPID: e.ChildPID, Signal: e.Signal, Why: why, Reason: e.Reason}
 	if len(t.failures) >= keepFailures {
 		copy(t.failures, t.failures[1:])
 		t.failures = t.failures[:keepFailures-1]
 	}
-	t.failures = append(t.failures, f)
+	t.failures = append(t.failures, r)
+}
+
+func (r *failRec) render() Failure {
+	e := r.ev
+	f := Failure{Line: e.Line, Time: e.Time, Job: r.job, Kind: e.Kind, ChildPID: e.ChildPID, Signal: e.Signal, Reason: e.Reason}
+	if r.cause != "" {
+		e.Kind = r.cause
+	}
+	f.Why = expand(r.text, &e, r.extra)
+	return f
+}
+
+// expand fills a note or failure text from an event.
+func expand(text string, e *Event, extra string) string {
+	if !strings.Contains(text, "{") {
+		return text
+	}
+	var b strings.Builder
+	for {
+		i := strings.IndexByte(text, '{')
+		if i < 0 {
+			b.WriteString(text)
+			return b.String()
+		}
+		j := strings.IndexByte(text[i:], '}')
+		if j < 0 {
+			b.WriteString(text)
+			return b.String()
+		}
+		b.WriteString(text[:i])
+		switch text[i+1 : i+j] {
+		case "keys":
+			b.WriteString(strconv.FormatInt(e.Keys, 10))
+		case "bytes":
+			b.WriteString(strconv.FormatInt(e.Bytes, 10))
+		case "offset":
+			b.WriteString(strconv.FormatInt(e.Offset, 10))
+		case "n":
+			b.WriteString(strconv.FormatInt(e.N, 10))
+		case "pid":
+			b.WriteString(strconv.Itoa(e.ChildPID))
+		case "replid":
+			b.WriteString(e.ReplID)
+		case "reason":
+			if e.Reason != "" {
+				b.WriteString(e.Reason)
+			} else {
+				b.WriteString(syncFailWords(e))
+			}
+		case "file":
+			b.WriteString(e.File)
+		case "filesp":
+			b.WriteString(fileWords(e.File))
+		case "signal":
+			b.WriteString(signalWords(e.Signal))
+		case "crash":
+			b.WriteString(crashReason(e))
+		case "loadreason":
+			b.WriteString(loadReason(e))
+		case "extra":
+			b.WriteString(extra)
+		}
+		text = text[i+j+1:]
+	}
 }
 
 func (t *Tracker) child(pid int, job Job, e *Event) {
@@ -349,6 +455,20 @@ func (t *Tracker) childEnd(pid int, outcome string, signal int) {
 	}
 }
 
+// setDuration sets DurationS to the seconds from a to b, in storage of
+// d's own (nil when either time is unknown).
+func (d *Done) setDuration(a, b time.Time) {
+	d.DurationS = nil
+	if a.IsZero() || b.IsZero() {
+		return
+	}
+	d.dur = b.Sub(a).Seconds()
+	if d.dur < 0 {
+		d.dur = 0
+	}
+	d.DurationS = &d.dur
+}
+
 func secondsBetween(a, b time.Time) *float64 {
 	if a.IsZero() || b.IsZero() {
 		return nil
@@ -360,9 +480,9 @@ func secondsBetween(a, b time.Time) *float64 {
 	return &d
 }
 
-func (t *Tracker) done(job Job, j *jobState, e *Event, ok bool) *Done {
-	d := &Done{Job: job, ChildPID: j.child, StartLine: j.startLine, StartedAt: j.started, EndLine: e.Line, EndedAt: e.Time, OK: ok}
-	d.DurationS = secondsBetween(j.started, e.Time)
+func (t *Tracker) done(buf *Done, job Job, j *jobState, e *Event, ok bool) *Done {
+	d := put(buf, Done{Job: job, ChildPID: j.child, StartLine: j.startLine, StartedAt: j.started, EndLine: e.Line, EndedAt: e.Time, OK: ok})
+	d.setDuration(j.started, e.Time)
 	return d
 }
 
@@ -371,7 +491,9 @@ func (t *Tracker) done(job Job, j *jobState, e *Event, ok bool) *Done {
 func (t *Tracker) startLife(e *Event, implied bool) {
 	t.endLife(e, "vanished", "")
 	t.count++
-	t.life = &life{Lifetime: Lifetime{PID: e.PID, StartLine: e.Line, StartedAt: e.Time, Implied: implied, End: "running", Product: e.Product}}
+	ev := t.cur.evidence[:0]
+	t.cur = life{Lifetime: Lifetime{PID: e.PID, StartLine: e.Line, StartedAt: e.Time, Implied: implied, End: "running", Product: e.Product}, evidence: ev}
+	t.life = &t.cur
 	if e.Role == RoleMaster || e.Role == RoleReplica {
 		t.life.Role = e.Role
 	}
@@ -397,7 +519,7 @@ func (t *Tracker) endLife(e *Event, how, reason string) {
 	}
 	if how == "vanished" && (l.bgsave != nil || l.rewrite != nil || l.sync != nil || l.load != nil) {
 		what := runningWords(l)
-		t.fail(&Event{Line: l.EndLine, Kind: KindVanished, Time: e.Time}, JobServer, "the server ended with no exit line while "+what+" (killed, OOM-killed, or the log was cut)")
+		t.fail(&Event{Line: l.EndLine, Kind: KindVanished, Time: e.Time}, JobServer, "the server ended with no exit line while {extra} (killed, OOM-killed, or the log was cut)", what)
 	}
 	l.bgsave, l.rewrite, l.transfer, l.sync, l.load = nil, nil, nil, nil, nil
 	if len(t.lifetimes) >= keepLifetimes {
@@ -407,26 +529,22 @@ func (t *Tracker) endLife(e *Event, how, reason string) {
 	t.lifetimes = append(t.lifetimes, l.Lifetime)
 }
 
+// runningWords names what a server was doing when it vanished; the texts
+// are constants so that a log of many restarts allocates nothing for them.
 func runningWords(l *life) string {
-	var w []string
-	if l.load != nil {
-		w = append(w, "loading its data at start")
+	switch {
+	case l.load != nil:
+		return "loading its data at start"
+	case l.sync != nil && (l.sync.stage == "loading" || l.sync.stage == "loaded"):
+		return "loading a full-sync payload"
+	case l.sync != nil && (l.sync.stage == "transfer" || l.sync.stage == "waiting"):
+		return "receiving a full-sync payload"
+	case l.rewrite != nil:
+		return "an AOF rewrite ran"
+	case l.bgsave != nil:
+		return "a BGSAVE ran"
 	}
-	if l.sync != nil && (l.sync.stage == "loading" || l.sync.stage == "loaded") {
-		w = append(w, "loading a full-sync payload")
-	} else if l.sync != nil && (l.sync.stage == "transfer" || l.sync.stage == "waiting") {
-		w = append(w, "receiving a full-sync payload")
-	}
-	if l.rewrite != nil {
-		w = append(w, "an AOF rewrite ran")
-	}
-	if l.bgsave != nil {
-		w = append(w, "a BGSAVE ran")
-	}
-	if len(w) == 0 {
-		return "idle"
-	}
-	return strings.Join(w, " and ")
+	return "idle"
 }
 
 // isServerLine: the line was written by the server process (not a child).
@@ -438,7 +556,10 @@ func (t *Tracker) isServerLine(e *Event) bool {
 }
 
 // Add folds one event in. Events must come in line order.
-func (t *Tracker) Add(e Event) {
+func (t *Tracker) Add(e Event) { t.add(&e) }
+
+func (t *Tracker) add(ev *Event) {
+	e := *ev
 	if e.Line > t.lastLine {
 		t.lastLine = e.Line
 	}
@@ -500,7 +621,7 @@ func (t *Tracker) apply(l *life, e *Event) {
 	case KindShutdownAsked, KindShutdownSignal:
 		l.note(e, "shutdown requested")
 	case KindShutdownRefuse:
-		t.fail(e, JobServer, "the server refused to shut down")
+		t.fail(e, JobServer, "the server refused to shut down", "")
 	case KindExit:
 		t.endLife(e, "shutdown", "")
 	case KindCrash:
@@ -517,17 +638,17 @@ func (t *Tracker) apply(l *life, e *Event) {
 			return
 		}
 		t.crashes++
-		t.fail(e, JobServer, "the server crashed: "+crashReason(e))
+		t.fail(e, JobServer, "the server crashed: {crash}", "")
 		t.endLife(e, "crash", crashReason(e))
 	case KindCrashEnd:
 		if l.End == "running" && l.crashing {
 			t.crashes++
-			t.fail(e, JobServer, "the server crashed")
+			t.fail(e, JobServer, "the server crashed", "")
 			t.endLife(e, "crash", "bug report")
 		}
 	case KindOOM:
 		t.crashes++
-		t.fail(e, JobServer, fmt.Sprintf("the server ran out of memory allocating %d bytes and aborted", e.Bytes))
+		t.fail(e, JobServer, "the server ran out of memory allocating {bytes} bytes and aborted", "")
 		t.endLife(e, "crash", "out of memory")
 	case KindFatalLoad, KindRDBTerminating:
 		t.loadError(l, e)
@@ -535,9 +656,9 @@ func (t *Tracker) apply(l *life, e *Event) {
 			t.endLife(e, "load-error", loadReason(e))
 		}
 	case KindAOFAfterSyncBad:
-		t.fail(e, JobAOFRewrite, "AOF could not be turned on after the full sync")
+		t.fail(e, JobAOFRewrite, "AOF could not be turned on after the full sync", "")
 	case KindAOFWriteError:
-		t.fail(e, JobServer, "writing the AOF failed")
+		t.fail(e, JobServer, "writing the AOF failed: {reason}", "")
 	case KindAOFFsyncSlow:
 		l.note(e, "AOF fsync is slow (disk busy)")
 
@@ -547,7 +668,7 @@ func (t *Tracker) apply(l *life, e *Event) {
 	case KindAOFReadBase, KindAOFReadPreamble:
 		l.AOF = "on"
 		if l.load == nil && l.sync == nil {
-			l.load = &loadState{source: "aof", startLine: e.Line, started: e.Time}
+			l.load = put(&l.loadBuf, loadState{source: "aof", startLine: e.Line, started: e.Time})
 			l.note(e, "loading the AOF at start")
 		}
 	case KindRDBProducer, KindRDBAge, KindRDBMemory, KindRDBIsBase:
@@ -558,18 +679,18 @@ func (t *Tracker) apply(l *life, e *Event) {
 			return
 		}
 		if l.load == nil && l.ReadyAt.IsZero() {
-			l.load = &loadState{source: "rdb", startLine: e.Line, started: e.Time}
+			l.load = put(&l.loadBuf, loadState{source: "rdb", startLine: e.Line, started: e.Time})
 			l.note(e, "loading dump.rdb at start")
 		}
 	case KindRDBDone:
 		if l.sync != nil && l.sync.stage == "loading" {
 			l.sync.keys, l.sync.expired, l.sync.stage = e.Keys, e.Expired, "loaded"
-			l.note(e, "payload loaded: %d keys", e.Keys)
-			d := &Done{Job: JobSync, StartLine: l.sync.loadLine, StartedAt: l.sync.loadAt, EndLine: e.Line, EndedAt: e.Time, OK: true, Keys: e.Keys, Expired: e.Expired, Source: "sync-disk"}
+			l.note(e, "payload loaded: {keys} keys")
+			d := put(&t.loadBuf, Done{Job: JobSync, StartLine: l.sync.loadLine, StartedAt: l.sync.loadAt, EndLine: e.Line, EndedAt: e.Time, OK: true, Keys: e.Keys, Expired: e.Expired, Source: "sync-disk"})
 			if l.sync.toParser {
 				d.Source = "sync-socket"
 			}
-			d.DurationS = secondsBetween(l.sync.loadAt, e.Time)
+			d.setDuration(l.sync.loadAt, e.Time)
 			t.lastLoad = d
 			t.prevKeys = e.Keys
 			return
@@ -583,12 +704,12 @@ func (t *Tracker) apply(l *life, e *Event) {
 		}
 	case KindAOFBaseLoaded, KindAOFIncrLoaded:
 		if l.load == nil {
-			l.load = &loadState{source: "aof", startLine: e.Line, started: e.Time}
+			l.load = put(&l.loadBuf, loadState{source: "aof", startLine: e.Line, started: e.Time})
 		}
 	case KindAOFLoaded:
 		l.AOF = "on"
 		if l.load == nil {
-			l.load = &loadState{source: "aof", startLine: e.Line, started: e.Time}
+			l.load = put(&l.loadBuf, loadState{source: "aof", startLine: e.Line, started: e.Time})
 		}
 		l.load.source = "aof"
 		t.finishStartLoad(l, e, true)
@@ -597,15 +718,15 @@ func (t *Tracker) apply(l *life, e *Event) {
 			l.AOF = "off"
 		}
 		if l.load == nil {
-			l.load = &loadState{source: "rdb", startLine: e.Line, started: e.Time}
+			l.load = put(&l.loadBuf, loadState{source: "rdb", startLine: e.Line, started: e.Time})
 		}
 		t.finishStartLoad(l, e, true)
 	case KindAOFTruncating:
-		f := Failure{Line: e.Line, Time: e.Time, Job: JobStartLoad, Kind: e.Kind, Why: fmt.Sprintf("the AOF %swas truncated at offset %d while loading: the commands after it are lost", fileWords(e.File), e.Offset)}
+		const why = "the AOF {filesp}was truncated at offset {offset} while loading: the commands after it are lost"
 		if len(t.truncs) < keepFailures {
-			t.truncs = append(t.truncs, f)
+			t.truncs = append(t.truncs, failRec{ev: *e, job: JobStartLoad, text: why})
 		}
-		t.fail(e, JobStartLoad, f.Why)
+		t.fail(e, JobStartLoad, why, "")
 	case KindAOFLoadedCut:
 		l.note(e, "AOF loaded although truncated (aof-load-truncated yes)")
 	case KindAOFShortRead:
@@ -622,23 +743,23 @@ func (t *Tracker) apply(l *life, e *Event) {
 			l.Role = RoleReplica
 		}
 		if l.sync == nil || l.sync.stage != "connecting" {
-			l.sync = &syncState{stage: "connecting", startLine: e.Line, started: e.Time}
+			l.sync = put(&l.syncBuf, syncState{stage: "connecting", startLine: e.Line, started: e.Time})
 		}
 	case KindSyncStarted, KindPsyncTry, KindPsyncImpossible:
 		if l.sync == nil {
-			l.sync = &syncState{startLine: e.Line, started: e.Time}
+			l.sync = put(&l.syncBuf, syncState{startLine: e.Line, started: e.Time})
 		}
 		l.sync.stage = "handshake"
 	case KindFullResync:
 		t.fullSyncs++
 		t.countWindow(e.Time)
-		l.sync = &syncState{stage: "waiting", startLine: e.Line, started: e.Time, full: true}
+		l.sync = put(&l.syncBuf, syncState{stage: "waiting", startLine: e.Line, started: e.Time, full: true})
 		l.rebuild = l.AOF != "off"
-		l.note(e, "full resync from the master (%s:%d); waiting for the payload", e.ReplID, e.Offset)
+		l.note(e, "full resync from the master ({replid}:{offset}); waiting for the payload")
 	case KindPsyncAccepted:
 		l.sync = nil
 		l.note(e, "partial resync accepted: no payload, no rebuild")
-		t.lastSync = &Done{Job: JobSync, StartLine: e.Line, StartedAt: e.Time, EndLine: e.Line, EndedAt: e.Time, OK: true, Source: "partial"}
+		t.lastSync = put(&t.syncBuf, Done{Job: JobSync, StartLine: e.Line, StartedAt: e.Time, EndLine: e.Line, EndedAt: e.Time, OK: true, Source: "partial"})
 	case KindTransferDisk, KindStreamDisk, KindTransferParser, KindStreamParser:
 		s := t.ensureSync(l, e)
 		s.payload = e.Bytes
@@ -652,7 +773,7 @@ func (t *Tracker) apply(l *life, e *Event) {
 			if s.streamed {
 				l.note(e, "receiving a streamed payload to disk (size unknown)")
 			} else {
-				l.note(e, "receiving %d bytes from the master to disk", e.Bytes)
+				l.note(e, "receiving {bytes} bytes from the master to disk")
 			}
 		}
 	case KindFlushing, KindLoadingDB, KindSwapDB, KindDiscardOld:
@@ -669,48 +790,53 @@ func (t *Tracker) apply(l *life, e *Event) {
 			l.bgsave = nil
 		}
 		t.childEnd(e.ChildPID, "killed", 0)
-		l.note(e, "the replica killed child %d before loading the payload", e.ChildPID)
+		l.note(e, "the replica killed child {pid} before loading the payload")
 	case KindSyncDone:
 		s := t.ensureSync(l, e)
-		d := &Done{Job: JobSync, StartLine: s.startLine, StartedAt: s.started, EndLine: e.Line, EndedAt: e.Time, OK: true, Keys: s.keys, Expired: s.expired}
-		d.DurationS = secondsBetween(s.started, e.Time)
+		d := put(&t.syncBuf, Done{Job: JobSync, StartLine: s.startLine, StartedAt: s.started, EndLine: e.Line, EndedAt: e.Time, OK: true, Keys: s.keys, Expired: s.expired})
+		d.setDuration(s.started, e.Time)
 		t.lastSync = d
 		l.sync = nil
 		l.note(e, "full sync finished")
 	case KindSyncLoadFailed:
-		why := "the replica could not load the full-sync payload"
-		if e.Reason != "" {
-			why += ": " + e.Reason
-		} else if r := l.lastLoadError(); r != "" {
-			why += ": " + r
+		switch {
+		case e.Reason != "":
+			t.fail(e, JobSync, "the replica could not load the full-sync payload: {reason}", "")
+		case l.hasLoadErr:
+			// The cause is the load error logged just before.
+			cause := l.loadErr
+			cause.Line, cause.Time = e.Line, e.Time
+			cause.Kind = e.Kind
+			t.failCause(&cause, JobSync, "the replica could not load the full-sync payload: {loadreason}", l.loadErr.Kind)
+		default:
+			t.fail(e, JobSync, "the replica could not load the full-sync payload", "")
 		}
-		t.fail(e, JobSync, why)
 		if s := l.sync; s != nil {
-			d := &Done{Job: JobSync, StartLine: s.loadLine, StartedAt: s.loadAt, EndLine: e.Line, EndedAt: e.Time, OK: false}
-			d.DurationS = secondsBetween(s.loadAt, e.Time)
+			d := put(&t.loadBuf, Done{Job: JobSync, StartLine: s.loadLine, StartedAt: s.loadAt, EndLine: e.Line, EndedAt: e.Time, OK: false})
+			d.setDuration(s.loadAt, e.Time)
 			t.lastLoad = d
 		}
-		l.sync = &syncState{stage: "connecting", startLine: e.Line, started: e.Time}
-		l.loadErr = ""
+		l.sync = put(&l.syncBuf, syncState{stage: "connecting", startLine: e.Line, started: e.Time})
+		l.hasLoadErr = false
 	case KindSyncFailed:
 		stage := "connecting"
 		if l.sync != nil {
 			stage = l.sync.stage
 		}
-		t.fail(e, JobSync, "the full sync failed while "+syncStageWords(stage)+": "+syncFailWords(e))
-		l.sync = &syncState{stage: "connecting", startLine: e.Line, started: e.Time}
+		t.fail(e, JobSync, "the full sync failed while {extra}: {reason}", syncStageWords(stage))
+		l.sync = put(&l.syncBuf, syncState{stage: "connecting", startLine: e.Line, started: e.Time})
 	case KindMasterMode:
 		l.Role = RoleMaster
 		l.sync = nil
 		l.rebuild = false
 	case KindDisklessSkipped:
-		l.note(e, "diskless load skipped: %s", e.Reason)
+		l.note(e, "diskless load skipped: {reason}")
 
 	// master side
 	case KindServeFull:
 		t.served++
 	case KindTransferStart:
-		l.transfer = &jobState{child: e.ChildPID, startLine: e.Line, started: e.Time, stage: "running"}
+		l.transfer = put(&l.transferBuf, jobState{child: e.ChildPID, startLine: e.Line, started: e.Time, stage: "running"})
 		t.child(e.ChildPID, JobRDBTransfer, e)
 	case KindTransferOK, KindTransferError, KindTransferKilled:
 		if j := l.transfer; j != nil {
@@ -720,26 +846,26 @@ func (t *Tracker) apply(l *life, e *Event) {
 			case KindTransferError:
 				t.childEnd(j.child, "error", 0)
 				e.ChildPID = j.child
-				t.fail(e, JobRDBTransfer, "the diskless transfer child failed")
+				t.fail(e, JobRDBTransfer, "the diskless transfer child failed", "")
 			default:
 				t.childEnd(j.child, "killed", e.Signal)
 				e.ChildPID = j.child
-				t.fail(e, JobRDBTransfer, "the diskless transfer child was "+signalWords(e.Signal))
+				t.fail(e, JobRDBTransfer, "the diskless transfer child was {signal}", "")
 			}
 		}
 		l.transfer = nil
 	case KindServeSyncFailed:
-		t.fail(e, JobRDBTransfer, "serving a full sync failed")
+		t.fail(e, JobRDBTransfer, "serving a full sync failed", "")
 
 	// BGSAVE
 	case KindBGSaveStart:
-		l.bgsave = &jobState{child: e.ChildPID, startLine: e.Line, started: e.Time, stage: "running"}
+		l.bgsave = put(&l.bgsaveBuf, jobState{child: e.ChildPID, startLine: e.Line, started: e.Time, stage: "running"})
 		t.child(e.ChildPID, JobBGSave, e)
-		l.note(e, "BGSAVE child %d started", e.ChildPID)
+		l.note(e, "BGSAVE child {pid} started")
 	case KindDBSaved:
 		if j := l.bgsave; j != nil && (e.PID == j.child || e.Role == RoleChild) {
 			j.stage = "child-done"
-			l.note(e, "BGSAVE child %d wrote and renamed the RDB", j.child)
+			l.note(e, "BGSAVE child {pid} wrote and renamed the RDB")
 		}
 	case KindBGSaveOK, KindBGSaveError, KindBGSaveKilled:
 		j := l.bgsave
@@ -752,46 +878,50 @@ func (t *Tracker) apply(l *life, e *Event) {
 		case KindBGSaveError:
 			t.childEnd(j.child, "error", 0)
 			e.ChildPID = j.child
-			t.fail(e, JobBGSave, "the BGSAVE child failed (it removed its temp file)"+l.saveErrWords())
+			if l.saveErr != "" {
+				t.fail(e, JobBGSave, "the BGSAVE child failed (it removed its temp file): {extra}", l.saveErr)
+			} else {
+				t.fail(e, JobBGSave, "the BGSAVE child failed (it removed its temp file)", "")
+			}
 		default:
 			t.childEnd(j.child, "killed", e.Signal)
 			e.ChildPID = j.child
-			t.fail(e, JobBGSave, "the BGSAVE child was "+signalWords(e.Signal))
+			t.fail(e, JobBGSave, "the BGSAVE child was {signal}", "")
 		}
-		t.lastBGSave = t.done(JobBGSave, j, e, e.Kind == KindBGSaveOK)
+		t.lastBGSave = t.done(&t.bgsaveBuf, JobBGSave, j, e, e.Kind == KindBGSaveOK)
 		l.bgsave = nil
 		l.saveErr = ""
 	case KindSaveFailed:
 		l.saveErr = e.Reason
 		if e.Role != RoleChild {
-			t.fail(e, JobBGSave, "saving the RDB failed: "+e.Reason)
+			t.fail(e, JobBGSave, "saving the RDB failed: {reason}", "")
 		}
 	case KindForkFailed:
-		t.fail(e, JobServer, "fork failed: "+e.Reason)
+		t.fail(e, JobServer, "fork failed: {reason}", "")
 
 	// AOF rewrite
 	case KindIncrOnRewrite:
 		if strings.HasPrefix(e.File, "temp-") && l.rewrite == nil {
 			// AOF_WAIT_REWRITE: AOF is being turned on (after a sync,
 			// CONFIG SET appendonly yes); the child forks next.
-			l.rewrite = &jobState{startLine: e.Line, started: e.Time, stage: "starting", afterSync: l.rebuild}
-			l.note(e, "temp incr %s created: AOF is being turned on by a rewrite", e.File)
+			l.rewrite = put(&l.rewriteBuf, jobState{startLine: e.Line, started: e.Time, stage: "starting", afterSync: l.rebuild})
+			l.note(e, "temp incr {file} created: AOF is being turned on by a rewrite")
 		}
 		l.AOF = "on"
 	case KindRewriteStart:
 		if l.rewrite == nil || l.rewrite.child != 0 {
-			l.rewrite = &jobState{startLine: e.Line, started: e.Time, afterSync: l.rebuild && t.lastSync != nil}
+			l.rewrite = put(&l.rewriteBuf, jobState{startLine: e.Line, started: e.Time, afterSync: l.rebuild && t.lastSync != nil})
 		}
 		l.rewrite.child, l.rewrite.stage = e.ChildPID, "running"
 		if l.rebuild && t.lastSync != nil && t.lastSync.EndLine > 0 {
 			l.rewrite.afterSync = true
 		}
 		t.child(e.ChildPID, JobAOFRewrite, e)
-		l.note(e, "AOF rewrite child %d started", e.ChildPID)
+		l.note(e, "AOF rewrite child {pid} started")
 	case KindRewriteChildDone:
 		if j := l.rewrite; j != nil && j.stage == "running" {
 			j.stage = "child-done"
-			l.note(e, "the rewrite child wrote the new base %s", e.File)
+			l.note(e, "the rewrite child wrote the new base {file}")
 		}
 	case KindRewriteResidual:
 		if j := l.rewrite; j != nil {
@@ -815,7 +945,7 @@ func (t *Tracker) apply(l *life, e *Event) {
 		if j == nil {
 			j = &jobState{startLine: e.Line, started: e.Time}
 		}
-		t.lastRewrite = t.done(JobAOFRewrite, j, e, true)
+		t.lastRewrite = t.done(&t.rewriteBuf, JobAOFRewrite, j, e, true)
 		if j.afterSync || l.rebuild {
 			l.rebuild = false
 			l.note(e, "the AOF rewrite after the full sync finished: the rebuild is done")
@@ -837,20 +967,20 @@ func (t *Tracker) apply(l *life, e *Event) {
 		switch e.Kind {
 		case KindRewriteError:
 			t.childEnd(pid, "error", 0)
-			t.fail(e, JobAOFRewrite, "the AOF rewrite failed")
+			t.fail(e, JobAOFRewrite, "the AOF rewrite failed", "")
 		case KindRewriteKilled:
 			t.childEnd(pid, "killed", e.Signal)
-			t.fail(e, JobAOFRewrite, "the AOF rewrite child was "+signalWords(e.Signal))
+			t.fail(e, JobAOFRewrite, "the AOF rewrite child was {signal}", "")
 		case KindRewriteKill:
 			t.childEnd(pid, "killed", 0)
-			t.fail(e, JobAOFRewrite, "the server killed the AOF rewrite child (a full sync is loading, AOF was switched off, or shutdown)")
+			t.fail(e, JobAOFRewrite, "the server killed the AOF rewrite child (a full sync is loading, AOF was switched off, or shutdown)", "")
 		default:
-			t.fail(e, JobAOFRewrite, "installing the rewritten AOF failed: "+e.Reason)
+			t.fail(e, JobAOFRewrite, "installing the rewritten AOF failed: {reason}", "")
 		}
-		t.lastRewrite = t.done(JobAOFRewrite, j, e, false)
+		t.lastRewrite = t.done(&t.rewriteBuf, JobAOFRewrite, j, e, false)
 		l.rewrite = nil
 	case KindRewriteBackoff:
-		t.fail(e, JobAOFRewrite, fmt.Sprintf("AOF rewrites keep failing; the next automatic one waits %d minutes", e.N))
+		t.fail(e, JobAOFRewrite, "AOF rewrites keep failing; the next automatic one waits {n} minutes", "")
 	case KindChildCoW:
 		// child facts; nothing to change
 	}
@@ -859,7 +989,7 @@ func (t *Tracker) apply(l *life, e *Event) {
 func (t *Tracker) ensureSync(l *life, e *Event) *syncState {
 	if l.sync == nil {
 		// The start of the sync is not in the log.
-		l.sync = &syncState{stage: "transfer", startLine: e.Line, started: e.Time, full: true}
+		l.sync = put(&l.syncBuf, syncState{stage: "transfer", startLine: e.Line, started: e.Time, full: true})
 		l.rebuild = l.AOF != "off"
 	}
 	return l.sync
@@ -870,12 +1000,12 @@ func (t *Tracker) finishStartLoad(l *life, e *Event, ok bool) {
 	if ld == nil {
 		return
 	}
-	d := &Done{Job: JobStartLoad, StartLine: ld.startLine, StartedAt: ld.started, EndLine: e.Line, EndedAt: e.Time, OK: ok, Source: ld.source, Keys: ld.keys, Expired: ld.expired}
+	d := put(&t.loadBuf, Done{Job: JobStartLoad, StartLine: ld.startLine, StartedAt: ld.started, EndLine: e.Line, EndedAt: e.Time, OK: ok, Source: ld.source, Keys: ld.keys, Expired: ld.expired})
 	if e.Seconds > 0 || e.Kind == KindAOFLoaded || e.Kind == KindRDBLoaded {
-		s := e.Seconds
-		d.DurationS = &s
+		d.dur = e.Seconds
+		d.DurationS = &d.dur
 	} else {
-		d.DurationS = secondsBetween(ld.started, e.Time)
+		d.setDuration(ld.started, e.Time)
 	}
 	t.lastLoad = d
 	if ld.keys > 0 {
@@ -885,32 +1015,53 @@ func (t *Tracker) finishStartLoad(l *life, e *Event, ok bool) {
 }
 
 func (t *Tracker) loadError(l *life, e *Event) {
-	r := loadReason(e)
-	l.loadErr = r
+	l.loadErr, l.hasLoadErr = *e, true
 	if l.sync != nil && (l.sync.stage == "loading" || l.sync.stage == "loaded") {
-		l.note(e, "loading the payload failed: %s", r)
+		l.note(e, "loading the payload failed: {loadreason}")
 		return
 	}
 	if l.load == nil && l.ReadyAt.IsZero() {
-		l.load = &loadState{startLine: e.Line, started: e.Time}
+		l.load = put(&l.loadBuf, loadState{startLine: e.Line, started: e.Time})
 	}
-	t.fail(e, JobStartLoad, "loading the data at start failed: "+r)
+	t.fail(e, JobStartLoad, "loading the data at start failed: {loadreason}", "")
 	if l.load != nil {
 		t.finishStartLoad(l, e, false)
-		t.lastLoad.DurationS = secondsBetween(t.lastLoad.StartedAt, e.Time)
+		t.lastLoad.setDuration(t.lastLoad.StartedAt, e.Time)
 	}
 	// Every load error at start ends the server (exit 1, or abort for an
 	// RDB read error).
-	t.endLife(e, "load-error", r)
+	t.endLife(e, "load-error", loadCause(e.Kind))
 }
 
-func (l *life) lastLoadError() string { return l.loadErr }
-
-func (l *life) saveErrWords() string {
-	if l.saveErr == "" {
-		return ""
+// loadCause is a constant text for a load error, for Lifetime.Reason.
+func loadCause(k Kind) string {
+	switch k {
+	case KindAOFManifestErr:
+		return "invalid AOF manifest"
+	case KindAOFBadFormat:
+		return "bad AOF format"
+	case KindAOFUnexpectedEOF:
+		return "truncated AOF (aof-load-truncated no)"
+	case KindAOFUnrecoverable:
+		return "unrecoverable AOF read error"
+	case KindAOFUnknownCmd:
+		return "unknown command in the AOF"
+	case KindAOFMissing:
+		return "AOF file missing"
+	case KindAOFOpenFailed:
+		return "AOF unreadable"
+	case KindRDBShortRead:
+		return "truncated RDB (short read)"
+	case KindRDBChecksum:
+		return "wrong RDB checksum"
+	case KindRDBVersion:
+		return "RDB version too new"
+	case KindRDBSignature:
+		return "not an RDB"
+	case KindRDBInternal:
+		return "RDB read error"
 	}
-	return ": " + l.saveErr
+	return "fatal load error"
 }
 
 func loadReason(e *Event) string {
@@ -965,13 +1116,31 @@ func fileWords(f string) string {
 func crashReason(e *Event) string {
 	switch {
 	case e.Kind == KindCrashSignal && e.Signal != 0:
-		return fmt.Sprintf("signal %d", e.Signal)
+		return signalName(e.Signal)
 	case e.Kind == KindAssertion && e.Reason != "":
 		return "assertion: " + e.Reason
 	case e.Kind == KindAssertion:
 		return "assertion failed"
 	}
 	return "bug report"
+}
+
+// signalName names the signals a crash report shows, without allocating
+// for the usual ones.
+func signalName(sig int) string {
+	switch sig {
+	case 4:
+		return "signal 4 (SIGILL)"
+	case 6:
+		return "signal 6 (SIGABRT)"
+	case 7:
+		return "signal 7 (SIGBUS)"
+	case 8:
+		return "signal 8 (SIGFPE)"
+	case 11:
+		return "signal 11 (SIGSEGV)"
+	}
+	return "signal " + strconv.Itoa(sig)
 }
 
 func signalWords(sig int) string {

@@ -77,6 +77,7 @@ var alternations = map[string][]string{
 type segment struct {
 	field fieldID
 	lit   string   // fLiteral
+	litb  []byte   // lit, for bytes.Index
 	alts  []string // fAlt
 	name  string   // fAlt: the alternation's name
 }
@@ -97,11 +98,11 @@ func compileTemplate(src string) (template, error) {
 	for rest != "" {
 		i := strings.IndexByte(rest, '{')
 		if i < 0 {
-			t.segs = append(t.segs, segment{lit: rest})
+			t.segs = append(t.segs, segment{lit: rest, litb: []byte(rest)})
 			break
 		}
 		if i > 0 {
-			t.segs = append(t.segs, segment{lit: rest[:i]})
+			t.segs = append(t.segs, segment{lit: rest[:i], litb: []byte(rest[:i])})
 		}
 		j := strings.IndexByte(rest[i:], '}')
 		if j < 0 {
@@ -174,7 +175,7 @@ func (t *template) match(msg []byte, ev *Event, in *interner) matchResult {
 		switch s.field {
 		case fLiteral:
 			if len(rest) < len(s.lit) {
-				if !strings.HasPrefix(s.lit, string(rest)) {
+				if s.lit[:len(rest)] != string(rest) {
 					return noMatch
 				}
 				// The message stops inside this literal: a cut line. Accept it
@@ -195,7 +196,7 @@ func (t *template) match(msg []byte, ev *Event, in *interner) matchResult {
 		case fAlt:
 			found := false
 			for _, a := range s.alts {
-				if bytes.HasPrefix(rest, []byte(a)) {
+				if len(rest) >= len(a) && string(rest[:len(a)]) == a {
 					rest = rest[len(a):]
 					found = true
 					switch {
@@ -210,7 +211,7 @@ func (t *template) match(msg []byte, ev *Event, in *interner) matchResult {
 			if !found {
 				if anchored && len(rest) < 8 {
 					for _, a := range s.alts {
-						if strings.HasPrefix(a, string(rest)) {
+						if len(rest) <= len(a) && a[:len(rest)] == string(rest) {
 							return partialMatch
 						}
 					}
@@ -218,13 +219,10 @@ func (t *template) match(msg []byte, ev *Event, in *interner) matchResult {
 				return noMatch
 			}
 		default:
-			var next string
+			var next []byte
 			last := i == len(t.segs)-1
-			if !last {
-				next = t.segs[i+1].lit
-				if t.segs[i+1].field == fAlt {
-					next = ""
-				}
+			if !last && t.segs[i+1].field == fLiteral {
+				next = t.segs[i+1].litb
 			}
 			var val []byte
 			switch {
@@ -262,10 +260,10 @@ func (t *template) match(msg []byte, ev *Event, in *interner) matchResult {
 				}
 				val, rest = rest[:n], rest[n:]
 			default:
-				if last || next == "" {
+				if last || len(next) == 0 {
 					val, rest = rest, rest[len(rest):]
 				} else {
-					k := bytes.Index(rest, []byte(next))
+					k := bytes.Index(rest, next)
 					if k < 0 {
 						if anchored {
 							return partialMatch
