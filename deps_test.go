@@ -15,6 +15,7 @@ var allowed = map[string][]string{
 	"rdbinspect":         {"finding", "internal/ropen", "github.com/hdt3213/rdb/core", "github.com/hdt3213/rdb/model", "github.com/hdt3213/rdb/crc64jones"},
 	"aofinspect":         {"finding", "rdbinspect", "internal/ropen"},
 	"snapshot":           {"finding", "manifest", "rdbinspect", "aofinspect", "internal/ropen"},
+	"serverlog":          {"finding"},
 	"phase":              {"finding", "manifest", "rdbinspect", "aofinspect", "snapshot"},
 	"internal/check":     {"finding", "manifest", "rdbinspect", "aofinspect", "snapshot", "phase"},
 	"internal/redistest": {},

@@ -32,7 +32,7 @@ type Event struct {
 	Line int `json:"line"`
 	// Time is when the server wrote the line; zero when the line has no
 	// timestamp (raw lines) or it was cut away.
-	Time  time.Time `json:"time"`
+	Time  time.Time `json:"time,omitzero"`
 	PID   int       `json:"pid,omitempty"`
 	Role  Role      `json:"role,omitempty"`
 	Level Level     `json:"level,omitempty"`

@@ -3,11 +3,13 @@ package serverlog
 import (
 	"bufio"
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // fixtureMoment is one row of a moments.tsv with the log cut at it.
@@ -217,7 +219,67 @@ func TestPastedMoments(t *testing.T) {
 				if lg.Stats.Unknown != 0 {
 					t.Errorf("%d unknown lines: %+v", lg.Stats.Unknown, lg.Unknown)
 				}
+				if strings.HasPrefix(name, "valkey-logfmt") && (lg.Stats.Logfmt == 0 || lg.Stats.Legacy != 0) {
+					t.Errorf("logfmt variant read as %d logfmt and %d legacy lines", lg.Stats.Logfmt, lg.Stats.Legacy)
+				}
 			})
 		}
 	}
+}
+
+// valkeyFormat rewrites a legacy log in the layouts Valkey 8.1+ writes
+// with log-format and log-timestamp-format, as serverLogRaw (src/server.c,
+// valkey commit 55bbbe09) formats them: the same events, other headers.
+// Raw lines (logo, bug report) are written raw in every layout; a message
+// holding newlines (the manifest error) is one logfmt line with the
+// newlines turned into spaces.
+func valkeyFormat(logfmt bool, stamp string) func([]byte) []byte {
+	roles := map[Role]string{RoleMaster: "primary", RoleReplica: "replica", RoleChild: "RDB/AOF", RoleSentinel: "sentinel"}
+	roleChar := map[Role]byte{RoleMaster: 'M', RoleReplica: 'S', RoleChild: 'C', RoleSentinel: 'X'}
+	levels := map[Level]string{LevelDebug: "debug", LevelVerbose: "info", LevelNotice: "notice", LevelWarning: "warning"}
+	levelChar := map[Level]byte{LevelDebug: '.', LevelVerbose: '-', LevelNotice: '*', LevelWarning: '#'}
+	return func(b []byte) []byte {
+		lines := strings.Split(strings.TrimSuffix(string(b), "\n"), "\n")
+		var out strings.Builder
+		for i := 0; i < len(lines); i++ {
+			var ln Line
+			if !parseHeader([]byte(lines[i]), time.UTC, &ln) || ln.Format != FormatLegacy {
+				out.WriteString(lines[i] + "\n")
+				continue
+			}
+			msg := string(ln.Message)
+			if logfmt && msg == "" && i+1 < len(lines) && lines[i+1] != "" {
+				var next Line
+				if !parseHeader([]byte(lines[i+1]), time.UTC, &next) {
+					msg = " " + lines[i+1] + " "
+					i++
+					if i+1 < len(lines) && lines[i+1] == "" {
+						i++
+					}
+				}
+			}
+			var ts string
+			switch stamp {
+			case "iso8601":
+				ts = ln.Time.Format("2006-01-02T15:04:05.000") + "+00:00"
+			case "milliseconds":
+				ts = strconv.FormatInt(ln.Time.UnixMilli(), 10)
+			default:
+				ts = ln.Time.Format("02 Jan 2006 15:04:05.000")
+			}
+			if logfmt {
+				fmt.Fprintf(&out, "pid=%d role=%s timestamp=\"%s\" level=%s message=\"%s\"\n", ln.PID, roles[ln.Role], ts, levels[ln.Level], strings.ReplaceAll(msg, `"`, "'"))
+			} else {
+				fmt.Fprintf(&out, "%d:%c %s %c %s\n", ln.PID, roleChar[ln.Role], ts, levelChar[ln.Level], msg)
+			}
+		}
+		return []byte(out.String())
+	}
+}
+
+func init() {
+	pasteVariants["valkey-iso8601"] = valkeyFormat(false, "iso8601")
+	pasteVariants["valkey-milliseconds"] = valkeyFormat(false, "milliseconds")
+	pasteVariants["valkey-logfmt"] = valkeyFormat(true, "legacy")
+	pasteVariants["valkey-logfmt-iso8601"] = valkeyFormat(true, "iso8601")
 }

@@ -350,6 +350,9 @@ func parseLogfmt(b []byte, loc *time.Location, ln *Line) bool {
 	if len(msg) > 0 && msg[len(msg)-1] == '"' {
 		msg = msg[:len(msg)-1]
 	}
+	// A message that held newlines has them as spaces here (the manifest
+	// error is "\n*** FATAL AOF MANIFEST FILE ERROR ***\n").
+	msg = bytes.TrimSpace(msg)
 	ln.Format, ln.PID, ln.Role, ln.Level, ln.Time, ln.Message = FormatLogfmt, pid, role, lvl, t, msg
 	return true
 }

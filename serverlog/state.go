@@ -47,7 +47,7 @@ const (
 // Evidence is one log line that led to the answer.
 type Evidence struct {
 	Line int       `json:"line"`
-	Time time.Time `json:"time"`
+	Time time.Time `json:"time,omitzero"`
 	Fact string    `json:"fact"`
 }
 
@@ -64,17 +64,19 @@ type Lifetime struct {
 	// AOF is "on", "off" or "" (the log does not say).
 	AOF       string    `json:"aof,omitempty"`
 	StartLine int       `json:"start_line"`
-	StartedAt time.Time `json:"started_at"`
+	StartedAt time.Time `json:"started_at,omitzero"`
 	// Implied: no start line was seen; the lifetime starts at the first
 	// line of its pid (a paste that begins mid-run).
 	Implied bool      `json:"implied,omitempty"`
-	ReadyAt time.Time `json:"ready_at"`
+	ReadyAt time.Time `json:"ready_at,omitzero"`
 	// End says how it ended: "running" (no end in the log), "shutdown",
 	// "crash", "load-error", "fatal-error", or "vanished" (the next start
 	// came with no exit line: SIGKILL, the OOM killer, or a lost log).
-	End     string    `json:"end"`
-	EndLine int       `json:"end_line,omitempty"`
-	EndedAt time.Time `json:"ended_at"`
+	End     string `json:"end"`
+	EndLine int    `json:"end_line,omitempty"`
+	// EndedAt is the time of the end line; for a vanished server, of the
+	// last line it wrote.
+	EndedAt time.Time `json:"ended_at,omitzero"`
 	// Reason is the cause of a crash or error end.
 	Reason string `json:"reason,omitempty"`
 }
@@ -85,7 +87,7 @@ type Running struct {
 	Stage     string    `json:"stage"`
 	ChildPID  int       `json:"child_pid,omitempty"`
 	StartLine int       `json:"start_line"`
-	StartedAt time.Time `json:"started_at"`
+	StartedAt time.Time `json:"started_at,omitzero"`
 	Phase     Phase     `json:"phase"`
 }
 
@@ -95,7 +97,7 @@ type Child struct {
 	PID       int       `json:"pid"`
 	Job       Job       `json:"job"`
 	StartLine int       `json:"start_line"`
-	StartedAt time.Time `json:"started_at"`
+	StartedAt time.Time `json:"started_at,omitzero"`
 	// Outcome: "running", "ok", "error", "killed", "died-with-server".
 	Outcome string `json:"outcome"`
 	Signal  int    `json:"signal,omitempty"`
@@ -107,7 +109,7 @@ type Child struct {
 // wrong, with its cause in the server's words.
 type Failure struct {
 	Line     int       `json:"line"`
-	Time     time.Time `json:"time"`
+	Time     time.Time `json:"time,omitzero"`
 	Job      Job       `json:"job"`
 	Kind     Kind      `json:"kind"`
 	ChildPID int       `json:"child_pid,omitempty"`
@@ -123,9 +125,9 @@ type Done struct {
 	Job       Job       `json:"job"`
 	ChildPID  int       `json:"child_pid,omitempty"`
 	StartLine int       `json:"start_line"`
-	StartedAt time.Time `json:"started_at"`
+	StartedAt time.Time `json:"started_at,omitzero"`
 	EndLine   int       `json:"end_line"`
-	EndedAt   time.Time `json:"ended_at"`
+	EndedAt   time.Time `json:"ended_at,omitzero"`
 	// DurationS is from the start line to the end line; nil when either
 	// has no time.
 	DurationS *float64 `json:"duration_s"`
@@ -143,7 +145,7 @@ type Progress struct {
 	Job       Job       `json:"job"`
 	ChildPID  int       `json:"child_pid,omitempty"`
 	StartLine int       `json:"start_line"`
-	StartedAt time.Time `json:"started_at"`
+	StartedAt time.Time `json:"started_at,omitzero"`
 	// ElapsedS is from the job's start to the last timestamped line (the
 	// log's "now").
 	ElapsedS *float64 `json:"elapsed_s"`
@@ -175,7 +177,7 @@ type State struct {
 	StepOf   int        `json:"step_of,omitempty"`
 	Evidence []Evidence `json:"evidence"`
 	// AsOf is the time of the last timestamped line: the log's "now".
-	AsOf     time.Time `json:"as_of"`
+	AsOf     time.Time `json:"as_of,omitzero"`
 	LastLine int       `json:"last_line"`
 
 	// Server is the current (last) lifetime; Running says it has not
@@ -257,19 +259,18 @@ type jobState struct {
 }
 
 type syncState struct {
-	stage        string // connecting, handshake, waiting, transfer, loading, loaded
-	startLine    int
-	started      time.Time
-	payload      int64
-	streamed     bool
-	toParser     bool
-	loadLine     int
-	loadAt       time.Time
-	memoryBytes  int64
-	keys         int64
-	expired      int64
-	full         bool
-	lastEvidence []Evidence
+	stage       string // connecting, handshake, waiting, transfer, loading, loaded
+	startLine   int
+	started     time.Time
+	payload     int64
+	streamed    bool
+	toParser    bool
+	loadLine    int
+	loadAt      time.Time
+	memoryBytes int64
+	keys        int64
+	expired     int64
+	full        bool
 }
 
 type loadState struct {
@@ -292,6 +293,9 @@ type life struct {
 	rebuild bool
 	// crashing: a bug report is being written.
 	crashing bool
+	// lastLine and lastAt are the last event of this lifetime.
+	lastLine int
+	lastAt   time.Time
 	// loadErr and saveErr hold the last load or save error, for the
 	// failure line that follows them.
 	loadErr    Event
@@ -493,6 +497,7 @@ func (t *Tracker) startLife(e *Event, implied bool) {
 	t.count++
 	ev := t.cur.evidence[:0]
 	t.cur = life{Lifetime: Lifetime{PID: e.PID, StartLine: e.Line, StartedAt: e.Time, Implied: implied, End: "running", Product: e.Product}, evidence: ev}
+	t.cur.lastLine, t.cur.lastAt = e.Line, e.Time
 	t.life = &t.cur
 	if e.Role == RoleMaster || e.Role == RoleReplica {
 		t.life.Role = e.Role
@@ -507,8 +512,8 @@ func (t *Tracker) endLife(e *Event, how, reason string) {
 	}
 	l.End, l.Reason = how, reason
 	if how == "vanished" {
-		// The end is not in the log: it ended before this line.
-		l.EndLine = e.Line - 1
+		// The end is not in the log: it ended after its last line.
+		l.EndLine, l.EndedAt = l.lastLine, l.lastAt
 	} else {
 		l.EndLine, l.EndedAt = e.Line, e.Time
 	}
@@ -597,6 +602,10 @@ func (t *Tracker) add(ev *Event) {
 		t.startLife(&Event{Line: e.Line, Time: e.Time, PID: 0}, true)
 	}
 	l := t.life
+	l.lastLine = e.Line
+	if !e.Time.IsZero() {
+		l.lastAt = e.Time
+	}
 	if t.isServerLine(&e) && (e.Role == RoleMaster || e.Role == RoleReplica) {
 		l.Role = e.Role
 	}
@@ -823,7 +832,12 @@ func (t *Tracker) apply(l *life, e *Event) {
 		if l.sync != nil {
 			stage = l.sync.stage
 		}
-		t.fail(e, JobSync, "the full sync failed while {extra}: {reason}", syncStageWords(stage))
+		if e.Reason == "Success" || e.Reason == "connection lost" {
+			// errno 0: the master closed the link.
+			t.fail(e, JobSync, "the full sync failed while {extra}: the master closed the link (client-output-buffer-limit replica, repl-timeout on the master, or a master restart)", syncStageWords(stage))
+		} else {
+			t.fail(e, JobSync, "the full sync failed while {extra}: {reason}", syncStageWords(stage))
+		}
 		l.sync = put(&l.syncBuf, syncState{stage: "connecting", startLine: e.Line, started: e.Time})
 	case KindMasterMode:
 		l.Role = RoleMaster
@@ -865,6 +879,7 @@ func (t *Tracker) apply(l *life, e *Event) {
 	case KindDBSaved:
 		if j := l.bgsave; j != nil && (e.PID == j.child || e.Role == RoleChild) {
 			j.stage = "child-done"
+			e.ChildPID = j.child
 			l.note(e, "BGSAVE child {pid} wrote and renamed the RDB")
 		}
 	case KindBGSaveOK, KindBGSaveError, KindBGSaveKilled:
