@@ -288,6 +288,8 @@ func TestMakeLogs(t *testing.T) {
 	t.Run(srv.name+"/shutdown-refused", func(t *testing.T) { genShutdownRefused(t, srv) })
 	t.Run(srv.name+"/sync-loop", func(t *testing.T) { genSyncLoop(t, srv) })
 	t.Run(srv.name+"/replica-killed-mid-transfer", func(t *testing.T) { genReplicaKilled(t, srv) })
+	t.Run(srv.name+"/replica-kills-rewrite", func(t *testing.T) { genReplicaKillsRewrite(t, srv) })
+	t.Run(srv.name+"/replica-of-newer-master", func(t *testing.T) { genNewerMaster(t, srv, sharedServer("redis-7.4.1")) })
 }
 
 // genReplicaRebuild: a replica with AOF on rebuilds from an empty volume
@@ -643,5 +645,47 @@ func genReplicaKilled(t *testing.T, srv server) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	c.freeze("replica", r2, "restarted after SIGKILL mid-transfer, synced again", Steady, 0, "", "lifetimes=2", "failure=server-vanished")
+	c.save()
+}
+
+// genReplicaKillsRewrite: a replica detached from its master runs a slow
+// BGREWRITEAOF; re-attached after the master's backlog moved on, it must
+// full-sync, and kills the rewrite child before loading the payload.
+func genReplicaKillsRewrite(t *testing.T, srv server) {
+	c := newCapture(t, srv.name, "replica-kills-rewrite")
+	m := start(t, srv, "", "repl-diskless-sync no", "repl-backlog-size 16kb")
+	populate(t, m, 2500, 1000)
+	r := start(t, srv, "", "appendonly yes", "auto-aof-rewrite-percentage 0", "replicaof 127.0.0.1 "+strconv.Itoa(m.Port))
+	waitLog(t, r, "Background AOF rewrite finished successfully", 60*time.Second)
+	r.MustDo("REPLICAOF", "NO", "ONE")
+	r.MustDo("CONFIG", "SET", "rdb-key-save-delay", "2000")
+	r.MustDo("CONFIG", "SET", "key-load-delay", "2000")
+	r.MustDo("BGREWRITEAOF")
+	waitLogCount(t, r, "Background append only file rewriting started", 2, 10*time.Second)
+	time.Sleep(300 * time.Millisecond)
+	c.freeze("replica", r, "detached replica rewriting its AOF", AOFRewrite, 0, `^temp-rewriteaof-\d+\.aof$`)
+	for i := 0; i < 200; i++ {
+		m.MustDo("SET", "moved:"+strconv.Itoa(i), strings.Repeat("m", 1000))
+	}
+	r.MustDo("REPLICAOF", "127.0.0.1", strconv.Itoa(m.Port))
+	waitLog(t, r, "Killing running AOF rewrite child", 30*time.Second)
+	waitLogCount(t, r, "Loading DB in memory", 2, 30*time.Second)
+	time.Sleep(300 * time.Millisecond)
+	c.freeze("replica", r, "loading the new payload after killing the rewrite child", SyncLoading, 2, "!^temp-rewriteaof-", "failure=aof-rewrite-kill")
+	c.save()
+}
+
+// genNewerMaster: a replica cannot load the payload of a newer master (RDB
+// format version 12 from Redis 7.4) and full-syncs again and again.
+func genNewerMaster(t *testing.T, srv, newer server) {
+	c := newCapture(t, srv.name, "replica-of-newer-master")
+	m := start(t, newer, "", "repl-diskless-sync no")
+	populate(t, m, 500, 100)
+	m.MustDo("CONFIG", "SET", "rdb-key-save-delay", "4000")
+	r := start(t, srv, "", "replicaof 127.0.0.1 "+strconv.Itoa(m.Port))
+	waitLogCount(t, r, "Failed trying to load the MASTER synchronization DB", 3, 90*time.Second)
+	waitLogCount(t, r, "Full resync from master", 4, 30*time.Second)
+	time.Sleep(200 * time.Millisecond)
+	c.freeze("replica", r, "fourth full sync after three failed loads", SyncTransfer, 1, "", "failure=repl-load-failed", "loop=true")
 	c.save()
 }
