@@ -118,6 +118,8 @@ func TestReadHugeLogInConstantMemory(t *testing.T) {
 	if sc.Err() != nil {
 		t.Fatal(sc.Err())
 	}
+	var after runtime.MemStats
+	runtime.ReadMemStats(&after)
 	st := tr.State()
 	if sc.Stats().Bytes != size {
 		t.Fatalf("read %d bytes, want %d", sc.Stats().Bytes, size)
@@ -129,5 +131,10 @@ func TestReadHugeLogInConstantMemory(t *testing.T) {
 	if len(st.Lifetimes) > keepLifetimes || len(st.Failures) > keepFailures || len(st.Children) > keepChildren || keep.retained() > 8*len(keep.rings) {
 		t.Errorf("retained state grew: %d lifetimes, %d failures, %d children, %d events", len(st.Lifetimes), len(st.Failures), len(st.Children), keep.retained())
 	}
-	t.Logf("%d MiB, %d lines, %d events, %d lifetimes; heap in use %d KiB before, %d KiB peak", size>>20, sc.Stats().Lines, sc.Stats().Events, st.LifetimeCount, before.HeapInuse>>10, peak>>10)
+	// Allocations do not grow with the log: the read buffer, the rings and
+	// the interned values are allocated once.
+	if mallocs := after.Mallocs - before.Mallocs; mallocs > 5000 {
+		t.Errorf("%d allocations while reading %d bytes", mallocs, size)
+	}
+	t.Logf("%d MiB, %d lines, %d events, %d lifetimes; heap in use %d KiB before, %d KiB peak; %d allocations", size>>20, sc.Stats().Lines, sc.Stats().Events, st.LifetimeCount, before.HeapInuse>>10, peak>>10, after.Mallocs-before.Mallocs)
 }

@@ -151,6 +151,11 @@ func (t *Tracker) State() *State {
 	}
 	st.Progress = t.progress(l, top)
 	st.Summary = summary(l, top, st)
+	if t.lastCut && st.Confidence == High {
+		// The deciding line may say more than what is left of it.
+		st.Confidence = Medium
+		st.Summary += "; the log's last event line is cut"
+	}
 	return st
 }
 

@@ -247,6 +247,8 @@ type Tracker struct {
 
 	asOf     time.Time
 	lastLine int
+	// lastCut: the last event came from a cut line.
+	lastCut bool
 }
 
 type jobState struct {
@@ -568,6 +570,7 @@ func (t *Tracker) add(ev *Event) {
 	if e.Line > t.lastLine {
 		t.lastLine = e.Line
 	}
+	t.lastCut = e.Cut
 	if !e.Time.IsZero() && e.Time.After(t.asOf) {
 		t.asOf = e.Time
 	}
