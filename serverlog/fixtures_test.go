@@ -243,14 +243,14 @@ func valkeyFormat(logfmt bool, stamp string) func([]byte) []byte {
 		var out strings.Builder
 		for i := 0; i < len(lines); i++ {
 			var ln Line
-			if !parseHeader([]byte(lines[i]), time.UTC, &ln) || ln.Format != FormatLegacy {
+			if !parseHeader([]byte(lines[i]), time.UTC, &ln, nil) || ln.Format != FormatLegacy {
 				out.WriteString(lines[i] + "\n")
 				continue
 			}
 			msg := string(ln.Message)
 			if logfmt && msg == "" && i+1 < len(lines) && lines[i+1] != "" {
 				var next Line
-				if !parseHeader([]byte(lines[i+1]), time.UTC, &next) {
+				if !parseHeader([]byte(lines[i+1]), time.UTC, &next, nil) {
 					msg = " " + lines[i+1] + " "
 					i++
 					if i+1 < len(lines) && lines[i+1] == "" {

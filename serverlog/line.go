@@ -187,7 +187,7 @@ func levelOf(c byte) (Level, bool) {
 
 // parseHeader decodes the server's own prefix of b into ln; ok is false
 // when b has none (a raw line or noise).
-func parseHeader(b []byte, loc *time.Location, ln *Line) bool {
+func parseHeader(b []byte, loc *time.Location, ln *Line, dc *dayCache) bool {
 	// pid
 	n := 0
 	pid := 0
@@ -229,7 +229,7 @@ func parseHeader(b []byte, loc *time.Location, ln *Line) bool {
 	var t time.Time
 	switch {
 	case len(rest) >= 24 && rest[2] == ' ' && rest[6] == ' ':
-		tt, ok := parseLegacyStamp(rest[:24], loc)
+		tt, ok := parseLegacyStamp(rest[:24], loc, dc)
 		if !ok {
 			return false
 		}
@@ -315,7 +315,7 @@ func parseLogfmt(b []byte, loc *time.Location, ln *Line) bool {
 			return false
 		}
 		t = time.UnixMilli(int64(ms)).In(loc)
-	} else if tt, ok := parseLegacyStamp(ts, loc); ok {
+	} else if tt, ok := parseLegacyStamp(ts, loc, nil); ok {
 		t = tt
 	} else {
 		return false
@@ -357,8 +357,25 @@ func parseLogfmt(b []byte, loc *time.Location, ln *Line) bool {
 	return true
 }
 
+// dayCache remembers the last day a UTC legacy stamp named: lines of one
+// day then cost a comparison and an addition instead of a time.Date.
+type dayCache struct {
+	day [11]byte
+	t   time.Time
+	ok  bool
+}
+
 // parseLegacyStamp reads "dd Mon yyyy hh:mm:ss.mmm" in loc.
-func parseLegacyStamp(b []byte, loc *time.Location) (time.Time, bool) {
+func parseLegacyStamp(b []byte, loc *time.Location, dc *dayCache) (time.Time, bool) {
+	if dc != nil && loc == time.UTC && len(b) == 24 && dc.ok && string(b[:11]) == string(dc.day[:]) && b[11] == ' ' && b[14] == ':' && b[17] == ':' && b[20] == '.' {
+		h, ok3 := digits(b[12:], 2)
+		mi, ok4 := digits(b[15:], 2)
+		s, ok5 := digits(b[18:], 2)
+		ms, ok6 := digits(b[21:], 3)
+		if ok3 && ok4 && ok5 && ok6 && h < 24 && mi < 60 && s < 61 {
+			return dc.t.Add(time.Duration(h)*time.Hour + time.Duration(mi)*time.Minute + time.Duration(s)*time.Second + time.Duration(ms)*time.Millisecond), true
+		}
+	}
 	if len(b) != 24 || b[2] != ' ' || b[6] != ' ' || b[11] != ' ' || b[14] != ':' || b[17] != ':' || b[20] != '.' {
 		return time.Time{}, false
 	}
@@ -376,6 +393,10 @@ func parseLegacyStamp(b []byte, loc *time.Location) (time.Time, bool) {
 	ms, ok6 := digits(b[21:], 3)
 	if !(ok1 && ok2 && ok3 && ok4 && ok5 && ok6) || mon < 0 {
 		return time.Time{}, false
+	}
+	if dc != nil && loc == time.UTC && h < 24 && mi < 60 && s < 61 {
+		copy(dc.day[:], b[:11])
+		dc.t, dc.ok = time.Date(y, time.Month(mon+1), d, 0, 0, 0, 0, time.UTC), true
 	}
 	return time.Date(y, time.Month(mon+1), d, h, mi, s, ms*1e6, loc), true
 }

@@ -42,7 +42,7 @@ func TestHeaders(t *testing.T) {
 	}
 	for _, c := range cases {
 		var ln Line
-		ok := parseHeader([]byte(c.line), utc, &ln)
+		ok := parseHeader([]byte(c.line), utc, &ln, nil)
 		if ok != c.ok {
 			t.Errorf("%q: ok %v, want %v", c.line, ok, c.ok)
 			continue
@@ -59,7 +59,7 @@ func TestHeaders(t *testing.T) {
 func TestLocation(t *testing.T) {
 	tz := time.FixedZone("CET", 3600)
 	var ln Line
-	if !parseHeader([]byte("1:M 03 Dec 2026 06:50:31.165 * x"), tz, &ln) {
+	if !parseHeader([]byte("1:M 03 Dec 2026 06:50:31.165 * x"), tz, &ln, nil) {
 		t.Fatal("no header")
 	}
 	if want := time.Date(2026, 12, 3, 5, 50, 31, 165e6, time.UTC); !ln.Time.Equal(want) {
@@ -164,5 +164,18 @@ func TestLongLine(t *testing.T) {
 	}
 	if lg.State.LastLine != 2 {
 		t.Errorf("last line %d", lg.State.LastLine)
+	}
+}
+
+// The day cache gives the times time.Date gives, across day changes.
+func TestDayCache(t *testing.T) {
+	var dc dayCache
+	stamps := []string{"31 Dec 2025 23:59:59.999", "31 Dec 2025 23:59:60.000", "01 Jan 2026 00:00:00.000", "01 Jan 2026 13:14:15.161", "29 Feb 2024 12:00:00.001", "01 Jan 2026 23:59:59.999"}
+	for _, s := range stamps {
+		got, ok1 := parseLegacyStamp([]byte(s), time.UTC, &dc)
+		want, ok2 := parseLegacyStamp([]byte(s), time.UTC, nil)
+		if !ok1 || !ok2 || !got.Equal(want) {
+			t.Errorf("%s: cached %v (%v), plain %v (%v)", s, got, ok1, want, ok2)
+		}
 	}
 }

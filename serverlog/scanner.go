@@ -131,13 +131,16 @@ func matchMessage(msg []byte, ev *Event, in *interner) (Kind, bool) {
 	var partial Kind
 	ambiguous := false
 	var scratch Event
+	in.wrote = false
 	for pass := 0; pass < 2; pass++ {
 		rs := fallback
 		if pass == 0 {
 			rs = dispatch[string(word)]
 		}
 		for _, r := range rs {
-			scratch = Event{}
+			if in.wrote {
+				scratch, in.wrote = Event{}, false
+			}
 			switch r.tmpl.match(msg, &scratch, in) {
 			case fullMatch:
 				copyFields(ev, &scratch)
@@ -186,6 +189,7 @@ type Scanner struct {
 	// skipRest: the last line was longer than the read buffer; the rest of
 	// it is skipped before the next line is read.
 	skipRest bool
+	days     dayCache
 }
 
 // NewScanner reads r.
@@ -294,7 +298,7 @@ func (s *Scanner) scanLine(raw []byte) bool {
 	ln := &s.line
 	*ln = Line{Number: s.stats.Lines, PasteTime: pt}
 	s.ev = Event{}
-	if parseHeader(b, s.opts.Location, ln) {
+	if parseHeader(b, s.opts.Location, ln, &s.days) {
 		s.crashTail = false
 		s.stats.ServerLines++
 		switch ln.Format {

@@ -166,7 +166,8 @@ const (
 )
 
 // match fills ev's fields from msg. On a partial match only the fields
-// completed before the cut are set.
+// completed before the cut are set. in.wrote is set when a field was
+// written (so the caller clears ev only then).
 func (t *template) match(msg []byte, ev *Event, in *interner) matchResult {
 	rest := msg
 	anchored := false
@@ -201,9 +202,9 @@ func (t *template) match(msg []byte, ev *Event, in *interner) matchResult {
 					found = true
 					switch {
 					case s.name == "server":
-						ev.Product = a
+						ev.Product, in.wrote = a, true
 					case a == s.alts[1]:
-						ev.Product = "Valkey" // PRIMARY wording: Valkey 8+
+						ev.Product, in.wrote = "Valkey", true // PRIMARY wording: Valkey 8+
 					}
 					break
 				}
@@ -274,6 +275,7 @@ func (t *template) match(msg []byte, ev *Event, in *interner) matchResult {
 				}
 			}
 			setField(ev, s.field, val, in)
+			in.wrote = true
 		}
 	}
 	if len(rest) != 0 {
@@ -384,6 +386,8 @@ var pow10 = [...]float64{1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1
 type interner struct {
 	m   map[string]string
 	max int
+	// wrote: a template match wrote a field into its scratch event.
+	wrote bool
 }
 
 const maxInternBytes = 256
