@@ -289,6 +289,7 @@ func TestMakeLogs(t *testing.T) {
 	t.Run(srv.name+"/sync-loop", func(t *testing.T) { genSyncLoop(t, srv) })
 	t.Run(srv.name+"/replica-killed-mid-transfer", func(t *testing.T) { genReplicaKilled(t, srv) })
 	t.Run(srv.name+"/replica-kills-rewrite", func(t *testing.T) { genReplicaKillsRewrite(t, srv) })
+	t.Run(srv.name+"/transfer-timeout", func(t *testing.T) { genTransferTimeout(t, srv) })
 	t.Run(srv.name+"/replica-of-newer-master", func(t *testing.T) { genNewerMaster(t, srv, sharedServer("redis-7.4.1")) })
 }
 
@@ -687,5 +688,39 @@ func genNewerMaster(t *testing.T, srv, newer server) {
 	waitLogCount(t, r, "Full resync from master", 4, 30*time.Second)
 	time.Sleep(200 * time.Millisecond)
 	c.freeze("replica", r, "fourth full sync after three failed loads", SyncTransfer, 1, "", "failure=repl-load-failed", "loop=true")
+	c.save()
+}
+
+// genTransferTimeout: the master (and its transfer child) freeze in the
+// middle of a streamed full sync, as a node stalled on I/O or a paused
+// container would; the replica times out, and syncs again once the master
+// resumes.
+func genTransferTimeout(t *testing.T, srv server) {
+	c := newCapture(t, srv.name, "transfer-timeout")
+	m := start(t, srv, "", "repl-diskless-sync yes", "repl-diskless-sync-delay 0")
+	populate(t, m, 2500, 1000)
+	m.MustDo("CONFIG", "SET", "rdb-key-save-delay", "1000")
+	r := start(t, srv, "", "repl-timeout 2", "replicaof 127.0.0.1 "+strconv.Itoa(m.Port))
+	waitLog(t, r, "receiving streamed RDB", 20*time.Second)
+	time.Sleep(300 * time.Millisecond)
+	if err := syscall.Kill(-m.Pid(), syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	resumed := false
+	defer func() {
+		if !resumed {
+			syscall.Kill(-m.Pid(), syscall.SIGCONT)
+		}
+	}()
+	waitLog(t, r, "Timeout receiving bulk data", 20*time.Second)
+	time.Sleep(200 * time.Millisecond)
+	c.freeze("replica", r, "transfer timed out; master frozen", Steady, 0, "", "failure=repl-sync-failed")
+	syscall.Kill(-m.Pid(), syscall.SIGCONT)
+	resumed = true
+	m.MustDo("CONFIG", "SET", "rdb-key-save-delay", "0")
+	waitLog(t, r, "sync: Finished with success", 60*time.Second)
+	c.freeze("replica", r, "synced again after the timeout", Steady, 0, "", "fullsyncs=2")
+	time.Sleep(1500 * time.Millisecond)
+	c.freeze("master", m, "master after its replica timed out", Steady, 0, "", "failure=rdb-transfer-killed", "failure=serve-sync-failed")
 	c.save()
 }
