@@ -101,3 +101,46 @@ func TestStateJSON(t *testing.T) {
 		t.Errorf("a zero time is rendered")
 	}
 }
+
+// Moments no capture pins down, written with the servers' wording. None
+// has a start line, so a job started before the paste could be missing:
+// the confidence is at most medium.
+func TestStateEdges(t *testing.T) {
+	const h = "7:M 03 Dec 2026 06:50:0"
+	const r = "7:S 03 Dec 2026 06:50:0"
+	cases := []struct {
+		name  string
+		log   string
+		phase Phase
+		step  int
+		conf  Confidence
+		alt   []Phase
+	}{
+		{"bgsave child done, not yet reaped", h + "1.000 * Background saving started by pid 42\n42:C 03 Dec 2026 06:50:02.000 * DB saved on disk\n", BGSave, 0, Medium, []Phase{Steady}},
+		{"AOF being switched on: temp incr, no child yet", h + "1.000 * Creating AOF incr file temp-appendonly.aof.incr on background rewrite\n", AOFRewrite, 0, Medium, nil},
+		{"rewrite installing", h + "1.000 * Background append only file rewriting started by pid 9\n" + h + "2.000 * Background AOF rewrite terminated with success\n", AOFRewriteFinishing, 0, Medium, nil},
+		{"partial resync: nothing to rebuild", r + "1.000 * Connecting to MASTER m:6379\n" + r + "1.100 * MASTER <-> REPLICA sync started\n" + r + "1.200 * MASTER <-> REPLICA sync: Master accepted a Partial Resynchronization.\n", Steady, 0, Medium, nil},
+		{"transfer while a BGSAVE runs", r + "1.000 * Background saving started by pid 11\n" + r + "2.000 * Full resync from master: abc:1\n" + r + "3.000 * MASTER <-> REPLICA sync: receiving 100 bytes from master to disk\n", SyncTransfer, 1, Medium, []Phase{BGSave}},
+		{"promoted during a sync", r + "1.000 * Full resync from master: abc:1\n7:M 03 Dec 2026 06:50:02.000 * MASTER MODE enabled (user request from 'id=3')\n", Steady, 0, Medium, nil},
+		{"load at start", h + "1.000 * Reading RDB base file on AOF loading...\n" + h + "1.001 * Loading RDB produced by version 7.0.15\n", Steady, 0, Medium, nil},
+		{"crash in a child is its job's failure, not the server's", h + "1.000 * Background saving started by pid 42\n42:C 03 Dec 2026 06:50:02.000 # Redis 7.0.15 crashed by signal: 11, si_code: 1\n", BGSave, 0, Medium, nil},
+	}
+	for _, c := range cases {
+		lg, err := Read(strings.NewReader(c.log), Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		st := lg.State
+		if st.Phase != c.phase || st.Step != c.step || st.Confidence != c.conf || len(st.Alternatives) != len(c.alt) {
+			t.Errorf("%s: %s step %d %s alt %v, want %s step %d %s alt %v (%s)", c.name, st.Phase, st.Step, st.Confidence, st.Alternatives, c.phase, c.step, c.conf, c.alt, st.Summary)
+		}
+		for i := range c.alt {
+			if i < len(st.Alternatives) && st.Alternatives[i] != c.alt[i] {
+				t.Errorf("%s: alternatives %v, want %v", c.name, st.Alternatives, c.alt)
+			}
+		}
+		if lg.Stats.Unknown != 0 {
+			t.Errorf("%s: unknown %+v", c.name, lg.Unknown)
+		}
+	}
+}
