@@ -126,7 +126,7 @@ func TestMessyPaste(t *testing.T) {
 		"[pod/redis-1/redis] 2026-12-03T06:50:31.165Z 1:S 03 Dec 2026 06:50:31.165 * Full resync from master: 9b3bc2f04b7cf3923f2b0e980ff77dbd0924e08e:0",
 		"[pod/redis-1/redis] 2026-12-03T06:50:37.611Z 1:S 03 Dec 2026 06:50:37.611 * MASTER <-> REPLICA sync: receiving 6977924 bytes from master to disk",
 		"[pod/redis-1/redis] 2026-12-03T06:50:38.101Z 1:S 03 Dec 2026 06:50:38.101 * MASTER <-> REPLICA sync: Flushing old data",
-		"[pod/redis-1/redis] 2026-12-03T06:50:38.101Z 1:S 03 Dec 2026 06:50:38.101 * MASTER <-> REPLICA sync: Loading DB in mem",
+		"[pod/redis-1/redis] 2026-12-03T06:50:38.101Z 1:S 03 Dec 2026 06:50:38.101 * MASTER <-> REPLICA sync: Loading DB in mem\u2026",
 		"this is where it hangs, any idea?",
 	}, "\r\n") + "\r\n"
 	lg, err := Read(strings.NewReader(paste), Options{})

@@ -223,6 +223,10 @@ func (s *Scanner) Next() bool {
 // Event is the current event; valid until the next call to Next.
 func (s *Scanner) Event() Event { return s.ev }
 
+// Line is the line of the current event, header decoded; its Message
+// aliases the read buffer and is valid until the next call to Next.
+func (s *Scanner) Line() Line { return s.line }
+
 // Stats are the counts so far.
 func (s *Scanner) Stats() Stats { return s.stats }
 
@@ -309,7 +313,7 @@ func (s *Scanner) scanLine(raw []byte) bool {
 		default:
 			s.stats.Legacy++
 		}
-		kind, cut := matchMessage(bytes.TrimRight(ln.Message, " "), &s.ev, s.in)
+		kind, cut := matchMessage(trimEllipsis(bytes.TrimRight(ln.Message, " ")), &s.ev, s.in)
 		if kind == "" {
 			s.stats.OtherMessages++
 			return false
@@ -332,7 +336,7 @@ func (s *Scanner) scanLine(raw []byte) bool {
 			return false
 		}
 	}
-	msg := bytes.TrimSpace(b)
+	msg := trimEllipsis(bytes.TrimSpace(b))
 	ln.Message = msg
 	kind, cut := matchMessage(msg, &s.ev, s.in)
 	if kind != "" && (!cut || !s.inCrash) {
@@ -373,4 +377,13 @@ func (s *Scanner) emit(kind Kind, cut bool) bool {
 	}
 	s.stats.Events++
 	return true
+}
+
+// ellipsis is what a chat or a pager appends to a line it cut ("…").
+var ellipsis = []byte("\u2026")
+
+// trimEllipsis removes a trailing "…": the line was cut there, and what is
+// left is matched as a cut message.
+func trimEllipsis(b []byte) []byte {
+	return bytes.TrimRight(bytes.TrimSuffix(b, ellipsis), " ")
 }
