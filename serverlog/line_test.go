@@ -179,3 +179,20 @@ func TestDayCache(t *testing.T) {
 		}
 	}
 }
+
+func TestScannerLine(t *testing.T) {
+	sc := NewScanner(strings.NewReader("noise\n1:S 03 Dec 2026 06:50:31.165 * Full resync from master: abc:7\n"), Options{})
+	if !sc.Next() {
+		t.Fatal("no event")
+	}
+	ln, ev := sc.Line(), sc.Event()
+	if ln.Number != 2 || ln.Format != FormatLegacy || ln.Role != RoleReplica || string(ln.Message) != "Full resync from master: abc:7" {
+		t.Errorf("line %+v", ln)
+	}
+	if ev.Kind != KindFullResync || ev.ReplID != "abc" || ev.Offset != 7 || ev.Line != 2 {
+		t.Errorf("event %+v", ev)
+	}
+	if sc.Next() || sc.Err() != nil || sc.Stats().Unknown != 1 || len(sc.Unknown()) != 1 {
+		t.Errorf("after the end: err %v stats %+v", sc.Err(), sc.Stats())
+	}
+}
