@@ -16,6 +16,7 @@ var allowed = map[string][]string{
 	"aofinspect":         {"finding", "rdbinspect"},
 	"snapshot":           {"finding", "manifest", "rdbinspect", "internal/ropen"},
 	"phase":              {"finding", "snapshot"},
+	"serverlog":          {},
 	"internal/datadir":   {"finding", "manifest", "rdbinspect", "aofinspect", "snapshot", "internal/ropen"},
 	"internal/check":     {"finding", "manifest", "rdbinspect", "aofinspect", "snapshot", "phase", "internal/datadir"},
 	"internal/redistest": {},
