@@ -142,6 +142,7 @@ type Report struct {
 		count, offset, cmd int64
 		name               string
 	}
+	oddHeader struct{ count, offset int64 }
 }
 
 // AfterDamage counts what the scan found after the first bad record by
@@ -341,6 +342,12 @@ func (rep *Report) scan(ctx context.Context, s *Scanner) {
 				rep.Transactions.UnmatchedExec++
 			}
 		}
+		if c.OddHeaders > 0 {
+			if rep.oddHeader.count == 0 {
+				rep.oddHeader.offset = c.FirstOddHeader
+			}
+			rep.oddHeader.count += int64(c.OddHeaders)
+		}
 		if c.BadCRLF > 0 {
 			if rep.badCRLF.count == 0 {
 				rep.badCRLF.offset = c.FirstBadCRLF
@@ -507,6 +514,11 @@ func (rep *Report) finish(s *Scanner) {
 		rep.Findings = append(rep.Findings, finding.New(finding.AOFMissingCRLF, path,
 			"%d argument(s) are not followed by \\r\\n, first in %s at offset %d; the server skips those two bytes unchecked and loads them", b.count, b.name, b.cmd).At(b.offset).
 			WithHint("redis-check-aof calls the file invalid there (\"Expected \\r\\n\") and --fix would cut it at offset %d", b.cmd))
+	}
+	if b := rep.oddHeader; b.count > 0 {
+		rep.Findings = append(rep.Findings, finding.New(finding.AOFOddHeader, path,
+			"%d header line(s) are not written the way Redis writes them (a stray byte before the newline, text after the number, leading zeros), first at offset %d; the server reads the same commands from them, but no Redis wrote this file as it is", b.count, b.offset).At(b.offset).
+			WithHint("the file was altered or written by another tool; compare it with a backup before trusting its other bytes"))
 	}
 	if b := rep.highDB; b.count > 0 {
 		rep.Findings = append(rep.Findings, finding.New(finding.AOFSelectOutOfRange, path,

@@ -116,6 +116,12 @@ type Command struct {
 	// Unterminated: an annotation line ended by the end of the file, not
 	// by a newline.
 	Unterminated bool
+	// OddHeaders counts the header lines ("*<argc>", "$<len>") of this
+	// command not written the way Redis writes them ("*2\f\n", "*3abc",
+	// "$03"): the server reads the same numbers from them; FirstOddHeader
+	// is the offset of the first, or -1.
+	OddHeaders     int
+	FirstOddHeader int64
 }
 
 // IsAnnotation reports whether the record is a '#' line.
@@ -413,7 +419,10 @@ func (s *Scanner) Next() bool {
 	if argc < 1 {
 		return s.fail(ErrProtocol, start, startLine, start, "argument count ≥ 1", quoteLine(line))
 	}
-	c := Command{Kind: KindCommand, Offset: start, Line: startLine, Argc: int64(argc), DB: -1, FirstBadCRLF: -1}
+	c := Command{Kind: KindCommand, Offset: start, Line: startLine, Argc: int64(argc), DB: -1, FirstBadCRLF: -1, FirstOddHeader: -1}
+	if !canonicalHeader(line, st) {
+		c.OddHeaders, c.FirstOddHeader = 1, start
+	}
 	var nameN int
 	isSelect := false
 	for j := int32(0); j < argc; j++ {
@@ -424,6 +433,12 @@ func (s *Scanner) Next() bool {
 		}
 		if line[0] != '$' {
 			return s.fail(ErrProtocol, start, startLine, aoff, "'$'", quoteLine(line))
+		}
+		if !canonicalHeader(line, st) {
+			if c.OddHeaders == 0 {
+				c.FirstOddHeader = aoff
+			}
+			c.OddHeaders++
 		}
 		n := cStrtol(line[1:])
 		if n < 0 {
@@ -491,6 +506,20 @@ func (s *Scanner) Next() bool {
 	s.serverValid = c.End
 	if !s.inMulti {
 		s.okUpTo = c.End
+	}
+	return true
+}
+
+// canonicalHeader says whether a header line is what Redis writes: the type
+// byte, a decimal number without leading zeros, "\r\n".
+func canonicalHeader(line []byte, st lineState) bool {
+	n := len(line)
+	if st != lineNL || n < 4 || line[n-2] != '\r' || line[n-1] != '\n' {
+		return false
+	}
+	digits := line[1 : n-2]
+	if !isDigits(digits) || len(digits) > 1 && digits[0] == '0' {
+		return false
 	}
 	return true
 }

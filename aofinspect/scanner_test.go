@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"testing/iotest"
+
+	"github.com/aoftool/aoftool/finding"
 )
 
 const (
@@ -203,5 +205,31 @@ func TestSelectOutOfRange(t *testing.T) {
 	rep := Scan(context.Background(), strings.NewReader(in), int64(len(in)), Options{})
 	if rep.Server.Verdict != Loads || !rep.Findings.Has("aof-select-out-of-range") || len(rep.SelectedDBs) != 1 || rep.SelectedDBs[0] != 20 {
 		t.Fatalf("%s %v %v", rep.Server.Verdict, rep.SelectedDBs, rep.Findings)
+	}
+}
+
+// Header lines Redis never writes load the same and are reported once per
+// file, at the first one.
+func TestOddHeaders(t *testing.T) {
+	for _, tc := range []struct {
+		in    string
+		count int64
+		first int64
+	}{
+		{"*1\r\n$4\r\nPING\r\n", 0, -1},
+		{"*1\f\n$4\r\nPING\r\n", 1, 0},
+		{"*1abc\r\n$4\r\nPING\r\n", 1, 0},
+		{"*1\r\n$04\r\nPING\r\n", 1, 4},
+		{"*1\n$4\r\nPING\r\n", 1, 0},
+		{"*1\r\n$4\r\nPING\r\n*01\r\n$4\r\nPING\r\n*1\r\n$4 \r\nPING\r\n", 2, 14},
+	} {
+		rep := Scan(context.Background(), strings.NewReader(tc.in), int64(len(tc.in)), Options{Path: "x"})
+		got := rep.Findings.Has(finding.AOFOddHeader)
+		if got != (tc.count > 0) || rep.oddHeader.count != tc.count || tc.count > 0 && rep.oddHeader.offset != tc.first {
+			t.Errorf("%q: finding %v, count %d at %d; want %d at %d", tc.in, got, rep.oddHeader.count, rep.oddHeader.offset, tc.count, tc.first)
+		}
+		if rep.Server.Verdict != Loads || rep.Commands != int64(strings.Count(tc.in, "PING")) {
+			t.Errorf("%q: %s, %d commands", tc.in, rep.Server.Verdict, rep.Commands)
+		}
 	}
 }

@@ -22,6 +22,7 @@ var (
 	AOFSetFileMissing     = define("aof-set-file-missing", Error, "a base or incr file listed in the manifest is missing or unreadable; the server refuses to start")
 	AOFSelectOutOfRange   = define("aof-select-out-of-range", Warning, "a SELECT of a database beyond the default 16; while loading, the server ignores a SELECT it cannot honour and applies the following commands to the previous database")
 	AOFNotLoaded          = define("aof-not-loaded", Info, "a file the server never reaches because an earlier file stops the load")
+	AOFOddHeader          = define("aof-odd-header", Warning, "a '*' or '$' header line is not written the way Redis writes it (\"*2\\f\\n\", \"*3abc\", \"$03\"); the server reads the same numbers from it, but the file was altered or written by another tool")
 	AOFTornAnnotation     = define("aof-torn-annotation", Error, "the last file ends in a '#' annotation line without its newline: the server skips it and loads, and once it appends a write behind it the next start refuses with \"Bad file format\"")
 	AOFPendingCommand     = define("aof-pending-command", Info, "the last command of a file the server is appending to is not complete yet: a write in progress, not a torn tail (--server-stopped judges it as a copy)")
 )
