@@ -16,6 +16,7 @@ var allowed = map[string][]string{
 	"aofinspect":         {"finding", "rdbinspect", "internal/ropen"},
 	"snapshot":           {"finding", "manifest", "rdbinspect", "aofinspect", "internal/ropen"},
 	"phase":              {"finding", "manifest", "rdbinspect", "aofinspect", "snapshot"},
+	"replay":             {"aofinspect"},
 	"internal/check":     {"finding", "manifest", "rdbinspect", "aofinspect", "snapshot", "phase"},
 	"internal/redistest": {},
 	"internal/fsguard":   {},
