@@ -63,7 +63,8 @@ func (o Options) withDefaults() Options {
 // swaps generations between database indexes.
 type dbGen struct {
 	origin int // base database whose keys this generation holds, or -1
-	// lo and hi are what untracked keys add to the count.
+	// lo and hi are what untracked keys add to the count; unbounded: a
+	// command may have added or deleted any number of keys.
 	lo, hi    int64
 	unbounded bool
 	// consumed counts base keys now tracked one by one, by how the base
@@ -392,7 +393,6 @@ func (m *Model) unknownCommand(a *argv) {
 	m.kp = a.keyPositions(m.kp)
 	if len(m.kp) == 0 || a.info != nil && a.info.incomplete || !a.complete() || name == "DEBUG" {
 		m.gens[m.slots[m.db]].unbounded = true
-		m.gens[m.slots[m.db]].lo -= many
 	}
 	for _, i := range m.kp {
 		m.key(m.db, a, i).unknown(reasonUnknownCommand)

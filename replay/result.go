@@ -200,7 +200,7 @@ func (m *Model) Result() *Result {
 		}
 		c.Min += g.lo
 		c.Max += g.hi
-		if c.Min < 0 {
+		if c.Min < 0 || g.unbounded {
 			c.Min = 0
 		}
 		if g.unbounded {
