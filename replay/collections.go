@@ -529,16 +529,28 @@ func cmdMPop(t Type) func(*Model, *argv) {
 // first) and whether each of them was kept whole.
 func elems(a *argv, first, step int) (out []string, whole bool) {
 	whole = a.complete()
-	seen := map[string]bool{}
+	var seen map[string]bool
 	for i := first; i < a.n(); i += step {
 		if a.cut(i) {
 			whole = false
 			continue
 		}
-		e := string(a.b(i))
-		if !seen[e] {
-			seen[e] = true
-			out = append(out, e)
+		e := a.b(i)
+		if seen == nil && len(out) < 16 {
+			if !slices.Contains(out, string(e)) {
+				out = append(out, string(e))
+			}
+			continue
+		}
+		if seen == nil {
+			seen = make(map[string]bool, len(out))
+			for _, x := range out {
+				seen[x] = true
+			}
+		}
+		if !seen[string(e)] {
+			seen[string(e)] = true
+			out = append(out, string(e))
 		}
 	}
 	return out, whole

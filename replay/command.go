@@ -104,6 +104,7 @@ func parseScore(b []byte) (float64, bool) {
 
 // cmdInfo is one entry of the 7.0.15 command table.
 type cmdInfo struct {
+	name       string
 	arity      int
 	write      bool
 	incomplete bool
@@ -130,22 +131,44 @@ var containers = map[string]bool{"ACL": true, "CLIENT": true, "CLUSTER": true, "
 	"SCRIPT": true, "SLOWLOG": true, "XGROUP": true, "XINFO": true}
 
 // lookup finds the command as lookupCommand does: the name, and for a
-// container its subcommand.
+// container its subcommand. Known names are not allocated.
 func lookup(c *Command) argv {
 	a := argv{c: c}
 	if len(c.Args) == 0 || c.Args[0].Cut() {
 		return a
 	}
-	a.name = strings.ToUpper(string(c.Args[0].Data))
-	if containers[a.name] {
+	var buf [80]byte
+	name := appendUpper(buf[:0], c.Args[0].Data)
+	if containers[string(name)] {
+		name = append(name, '|')
 		if len(c.Args) < 2 || c.Args[1].Cut() {
-			a.name += "|"
+			a.name = string(name)
 			return a
 		}
-		a.name += "|" + strings.ToUpper(string(c.Args[1].Data))
+		name = appendUpper(name, c.Args[1].Data)
 	}
-	a.info = commandTable[a.name]
+	if a.info = commandTable[string(name)]; a.info != nil {
+		a.name = a.info.name
+	} else {
+		a.name = string(name)
+	}
 	return a
+}
+
+func appendUpper(dst, b []byte) []byte {
+	for _, c := range b {
+		if c >= 'a' && c <= 'z' {
+			c -= 32
+		}
+		dst = append(dst, c)
+	}
+	return dst
+}
+
+func init() {
+	for name, info := range commandTable {
+		info.name = name
+	}
 }
 
 // keyPositions returns the argument positions of the keys the command

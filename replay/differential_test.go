@@ -480,15 +480,12 @@ func (m *Model) keyStates() map[int]map[string]string {
 	for db, id := range m.slots {
 		dbOf[id] = db
 	}
-	for k, idx := range m.index {
+	m.keys.each(func(k []byte, idx int32) bool {
 		id := uint32(k[0])<<24 | uint32(k[1])<<16 | uint32(k[2])<<8 | uint32(k[3])
 		db, ok := dbOf[id]
-		if !ok || idx < 0 {
-			continue
-		}
 		s := m.stateAt(idx)
-		if s.flags&flagMaterialized == 0 {
-			continue
+		if !ok || s.flags&flagMaterialized == 0 {
+			return true
 		}
 		lo, hi := m.counts(s)
 		v := "absent"
@@ -501,8 +498,9 @@ func (m *Model) keyStates() map[int]map[string]string {
 		if out[db] == nil {
 			out[db] = map[string]string{}
 		}
-		out[db][k[4:]] = v
-	}
+		out[db][string(k[4:])] = v
+		return true
+	})
 	return out
 }
 

@@ -33,8 +33,9 @@ type Options struct {
 	MaxLost int
 }
 
-// DefaultMaxKeys tracks about a million keys, some 100 bytes each.
-const DefaultMaxKeys = 1 << 20
+// DefaultMaxKeys tracks half a million keys: some 75 bytes each plus the
+// name, under 100 MiB of peak RSS with the rest of a run.
+const DefaultMaxKeys = 1 << 19
 
 func (o Options) withDefaults() Options {
 	if o.Databases <= 0 {
@@ -90,7 +91,7 @@ type Model struct {
 	// which is right when the base answers any lookup (or is empty).
 	lazy bool
 
-	index  map[string]int32 // 4-byte generation id + key → state
+	keys   *keyTable // 4-byte generation id + key → state
 	chunks [][]state
 	n      int32
 	kbuf   []byte
@@ -114,6 +115,8 @@ type Model struct {
 	lost   Lost
 	dropDB int
 	cur    *Command
+	curCmd Command
+	av     argv
 	kp     []int
 }
 
@@ -138,7 +141,7 @@ type txn struct {
 // New returns a model.
 func New(opt Options) *Model {
 	opt = opt.withDefaults()
-	m := &Model{opt: opt, index: map[string]int32{}, unknownCmds: map[string]int64{}, dropDB: -1}
+	m := &Model{opt: opt, keys: newKeyTable(), unknownCmds: map[string]int64{}, dropDB: -1}
 	m.resetSlots()
 	return m
 }
@@ -167,7 +170,8 @@ func (m *Model) addState() int32 {
 
 func (m *Model) mapKey(id uint32, key []byte) []byte {
 	m.kbuf = binary.BigEndian.AppendUint32(m.kbuf[:0], id)
-	return append(m.kbuf, key...)
+	m.kbuf = append(m.kbuf, key...)
+	return m.kbuf
 }
 
 // Touch is the first pass: it records the keys cmd names, so the caller
@@ -177,7 +181,8 @@ func (m *Model) Touch(c Command) {
 		panic("replay: Touch after Apply")
 	}
 	m.pass = pass1
-	a := lookup(&c)
+	m.curCmd = c
+	a := lookup(&m.curCmd)
 	m.followDBs(&a, true)
 	m.kp = a.keyPositions(m.kp)
 	for _, i := range m.kp {
@@ -200,14 +205,14 @@ func (m *Model) Touch(c Command) {
 
 func (m *Model) track(id uint32, key []byte) {
 	k := m.mapKey(id, key)
-	if _, ok := m.index[string(k)]; ok {
+	if m.keys.find(k) >= 0 {
 		return
 	}
-	if len(m.index) >= m.opt.MaxKeys {
+	if m.keys.len() >= m.opt.MaxKeys || !m.keys.fits(k) {
 		m.untracked++
 		return
 	}
-	m.index[string(k)] = -1
+	m.keys.insert(k, m.addState())
 }
 
 // followDBs applies SELECT, SWAPDB, FLUSHDB, FLUSHALL, MULTI and EXEC to the
@@ -267,14 +272,10 @@ func (m *Model) dbArg(a *argv, i int) (int, bool) {
 // ask the base about. Keys of a database flushed before they were written
 // are left out: the base cannot hold them.
 func (m *Model) Keys(yield func(db int, key string) bool) {
-	for k := range m.index {
-		id := binary.BigEndian.Uint32([]byte(k[:4]))
-		if int(id) < m.opt.Databases {
-			if !yield(int(id), k[4:]) {
-				return
-			}
-		}
-	}
+	m.keys.each(func(k []byte, _ int32) bool {
+		id := binary.BigEndian.Uint32(k[:4])
+		return int(id) >= m.opt.Databases || yield(int(id), string(k[4:]))
+	})
 }
 
 // Wants reports whether the model needs the base's facts about key in db,
@@ -283,13 +284,12 @@ func (m *Model) Wants(db int, key []byte) bool {
 	if db < 0 || db >= m.opt.Databases {
 		return false
 	}
-	_, ok := m.index[string(m.mapKey(uint32(db), key))]
-	return ok
+	return m.keys.find(m.mapKey(uint32(db), key)) >= 0
 }
 
 // Tracked returns how many keys the first pass recorded and how many key
 // references it left untracked (past MaxKeys).
-func (m *Model) Tracked() (keys int, untracked int64) { return len(m.index), m.untracked }
+func (m *Model) Tracked() (keys int, untracked int64) { return m.keys.len(), m.untracked }
 
 // SetBase ends the first pass and gives the model the base's facts. A nil
 // base is an empty one.
@@ -334,17 +334,19 @@ func (m *Model) Apply(c Command) {
 	m.startApply()
 	m.commands++
 	m.dropDB = -1
-	a := lookup(&c)
-	m.cur = &c
+	m.curCmd = c
+	m.cur = &m.curCmd
+	m.av = lookup(m.cur)
+	a := &m.av
 	defer m.settle()
 	if m.txn != nil {
-		m.noteTxn(&a)
+		m.noteTxn(a)
 	}
 	switch a.name {
 	case "MULTI":
 		if m.txn == nil {
 			m.begin()
-			m.noteTxn(&a)
+			m.noteTxn(a)
 		}
 		return
 	case "EXEC":
@@ -356,13 +358,13 @@ func (m *Model) Apply(c Command) {
 	case !ok && a.info != nil && !a.info.write && !effectUnknown[a.name]:
 		// A read or admin command: no keyspace effect while loading.
 	case !ok:
-		m.unknownCommand(&a)
-	case !arityOK(&a):
-		m.unknownCommand(&a)
+		m.unknownCommand(a)
+	case !arityOK(a):
+		m.unknownCommand(a)
 	case !a.complete() && !h.partial:
-		m.partialCommand(&a)
+		m.partialCommand(a)
 	default:
-		h.fn(m, &a)
+		h.fn(m, a)
 	}
 }
 
@@ -424,17 +426,14 @@ func (m *Model) key(db int, a *argv, i int) *state {
 		return m.scratch(id, nil)
 	}
 	k := m.mapKey(id, arg.Data)
-	idx, ok := m.index[string(k)]
-	if !ok {
-		if !m.lazy || len(m.index) >= m.opt.MaxKeys {
+	idx := m.keys.find(k)
+	if idx < 0 {
+		if !m.lazy || m.keys.len() >= m.opt.MaxKeys || !m.keys.fits(k) {
 			m.note(reasonUntracked)
 			return m.scratch(id, arg.Data)
 		}
-		idx = -1
-	}
-	if idx < 0 {
 		idx = m.addState()
-		m.index[string(k)] = idx
+		m.keys.insert(k, idx)
 	}
 	st := m.stateAt(idx)
 	if m.txn != nil {

@@ -152,7 +152,7 @@ func (m *Model) counts(s *state) (lo, hi int64) {
 // any point; the model goes on.
 func (m *Model) Result() *Result {
 	r := &Result{AtMs: m.opt.At, WindowMs: m.opt.Window, Exact: true, DBs: []DBResult{}, Reasons: []ReasonStat{},
-		UnknownCommands: map[string]int64{}, Commands: m.commands, TrackedKeys: len(m.index), UntrackedRefs: m.untracked, Lost: m.lost}
+		UnknownCommands: map[string]int64{}, Commands: m.commands, TrackedKeys: m.keys.len(), UntrackedRefs: m.untracked, Lost: m.lost}
 	for k, v := range m.unknownCmds {
 		r.UnknownCommands[k] = v
 	}
@@ -169,15 +169,11 @@ func (m *Model) Result() *Result {
 	}
 	var keys [nReasons]int64
 	expWindow := int64(0)
-	for k, idx := range m.index {
-		id := binary.BigEndian.Uint32([]byte(k[:4]))
-		c := byID[id]
-		if c == nil || idx < 0 {
-			continue
-		}
+	m.keys.each(func(k []byte, idx int32) bool {
+		c := byID[binary.BigEndian.Uint32(k[:4])]
 		s := m.stateAt(idx)
-		if s.flags&flagMaterialized == 0 {
-			continue
+		if c == nil || s.flags&flagMaterialized == 0 {
+			return true
 		}
 		lo, hi := m.counts(s)
 		c.Min += lo
@@ -185,7 +181,8 @@ func (m *Model) Result() *Result {
 		if lo != hi {
 			keys[s.why]++
 		}
-	}
+		return true
+	})
 	for db, id := range m.slots {
 		c := byID[id]
 		g := &m.gens[id]
