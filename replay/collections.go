@@ -300,7 +300,7 @@ func cmdLRem(m *Model, a *argv) {
 	}
 	s.shrink(1, limit, reasonMembersUnknown)
 	if s.ex == maybe {
-		m.note(reasonMembersUnknown)
+		m.note(s.why)
 	}
 }
 
@@ -465,7 +465,7 @@ func (m *Model) popFirst(a *argv, t Type, from, to int, n int64, head bool) {
 			before.mem = s.mem.clone()
 			m.popN(s, n, head)
 			s.merge(&before, reasonMembersUnknown)
-			m.note(reasonMembersUnknown)
+			m.note(s.why)
 			if before.ex == present {
 				return
 			}
@@ -633,7 +633,7 @@ func cmdRem(t Type) func(*Model, *argv) {
 		}
 		s.shrink(1, min(total, s.hi), reasonMembersUnknown)
 		if s.ex == maybe {
-			m.note(reasonMembersUnknown)
+			m.note(s.why)
 		}
 	}
 }
@@ -860,6 +860,9 @@ func (m *Model) storeMembers(dst *state, t Type, res map[string]float64, scoresK
 	if !scoresKnown {
 		dst.flags |= flagScoresUnknown
 	}
+	if t == TypeZSet && !fitsListpack(res) {
+		dst.flags |= flagSkiplist
+	}
 	var size int64
 	for e := range res {
 		size += int64(len(e)) + memberOverhead
@@ -941,6 +944,104 @@ func cmdHIncr(m *Model, a *argv) {
 }
 
 // Sorted sets.
+
+// The defaults of zset-max-listpack-entries and -value: a sorted set
+// within both is kept in a listpack, where lex ranges are walked in score
+// order; beyond them it becomes a skiplist (for good, unless a STORE or a
+// load rebuilds it), where a lex range over different scores has no
+// defined result.
+const (
+	zsetListpackEntries = 128
+	zsetListpackValue   = 64
+)
+
+func fitsListpack(set map[string]float64) bool {
+	if len(set) > zsetListpackEntries {
+		return false
+	}
+	for e := range set {
+		if len(e) > zsetListpackValue {
+			return false
+		}
+	}
+	return true
+}
+
+// lexListpack is a lex range over a listpack sorted set in score order
+// (zzlFirstInLexRange, zzlLastInLexRange): from the first element (last,
+// when rev) within the range, offset skipped, then elements while they
+// stay on the range's far side; limit < 0 for all.
+func lexListpack(order []string, r zrange, rev bool, offset, limit int64) []string {
+	// zzlIsInLexRange: the range is not empty, the last element is not
+	// below it, the first not above it.
+	if c := lexBoundCmp(r); c > 0 || c == 0 && (r.minex || r.maxex) {
+		return nil
+	}
+	if len(order) == 0 || !lexGteMin(r, order[len(order)-1]) || !lexLteMax(r, order[0]) {
+		return nil
+	}
+	var start int
+	if !rev {
+		start = -1
+		for i, e := range order {
+			if lexGteMin(r, e) {
+				if lexLteMax(r, e) {
+					start = i
+				}
+				break
+			}
+		}
+	} else {
+		start = -1
+		for i := len(order) - 1; i >= 0; i-- {
+			if lexLteMax(r, order[i]) {
+				if lexGteMin(r, order[i]) {
+					start = i
+				}
+				break
+			}
+		}
+	}
+	if start < 0 || offset < 0 {
+		return nil
+	}
+	var out []string
+	step := 1
+	if rev {
+		step = -1
+	}
+	i := start + step*int(min(offset, int64(len(order))))
+	for ; i >= 0 && i < len(order) && limit != 0; i += step {
+		if !rev && !lexLteMax(r, order[i]) || rev && !lexGteMin(r, order[i]) {
+			break
+		}
+		out = append(out, order[i])
+		limit--
+	}
+	return out
+}
+
+// lexBoundCmp compares a lex range's bounds as sdscmplex does ("-" below
+// everything, "+" above).
+func lexBoundCmp(r zrange) int {
+	switch {
+	case r.lminInf != 0 && r.lminInf == r.lmaxInf:
+		return 0
+	case r.lminInf == -1 || r.lmaxInf == 1:
+		return -1
+	case r.lminInf == 1 || r.lmaxInf == -1:
+		return 1
+	}
+	return strings.Compare(r.lmin, r.lmax)
+}
+
+func lexGteMin(r zrange, e string) bool {
+	return r.lminInf == -1 || r.lminInf == 0 && (e > r.lmin || !r.minex && e == r.lmin)
+}
+
+func lexLteMax(r zrange, e string) bool {
+	return r.lmaxInf == 1 || r.lmaxInf == 0 && (e < r.lmax || !r.maxex && e == r.lmax)
+}
 
 // zsetOrder lists members by score, then member: the server's order.
 func zsetOrder(set map[string]float64) []string {
@@ -1060,6 +1161,12 @@ func (m *Model) zadd(a *argv, j, flags int) {
 			}
 			s.mem.set[p.e] = score
 			added += int64(len(p.e)) + memberOverhead
+			if len(p.e) > zsetListpackValue {
+				s.flags |= flagSkiplist
+			}
+		}
+		if len(s.mem.set) > zsetListpackEntries {
+			s.flags |= flagSkiplist
 		}
 		m.settleMembers(s, added)
 		return
@@ -1214,6 +1321,12 @@ func cmdZRemRange(m *Model, a *argv) {
 			}
 		}
 		m.settleMembers(s, 0)
+	case scores && s.flags&flagSkiplist == 0:
+		// zzlDeleteRangeByLex
+		for _, e := range lexListpack(zsetOrder(s.mem.set), r, false, 0, -1) {
+			delete(s.mem.set, e)
+		}
+		m.settleMembers(s, 0)
 	default:
 		why := reasonMembersUnknown
 		if scores {
@@ -1222,7 +1335,7 @@ func cmdZRemRange(m *Model, a *argv) {
 		m.forget(s)
 		s.shrink(1, s.hi, why)
 		if s.ex == maybe {
-			m.note(why)
+			m.note(s.why)
 		}
 	}
 }
@@ -1328,6 +1441,15 @@ func cmdZRangeStore(m *Model, a *argv) {
 		return
 	}
 	scores := src.ex == present && src.mem != nil && src.flags&flagScoresUnknown == 0
+	if scores && byLex && !lexable(src.mem.set) && src.flags&flagSkiplist == 0 {
+		picked := lexListpack(zsetOrder(src.mem.set), r, rev, off, cnt)
+		res := make(map[string]float64, len(picked))
+		for _, e := range picked {
+			res[e] = src.mem.set[e]
+		}
+		m.storeMembers(dst, TypeZSet, res, true, int64(len(res)), int64(len(res)), true, reasonNone)
+		return
+	}
 	if scores && (!byLex || lexable(src.mem.set)) {
 		order := zsetOrder(src.mem.set)
 		if rev {

@@ -287,6 +287,63 @@ func cmdCopy(m *Model, a *argv) {
 	*dst = cp
 }
 
+// restored gives key s the value of the DUMP payload at argument 3:
+// its contents when the model decodes them, else its type and a
+// cardinality it does not know.
+func (m *Model) restored(s *state, a *argv) {
+	var p payload
+	ok := false
+	if !a.cut(3) {
+		p, ok = decodePayload(a.b(3), m.opt.MaxMembers)
+	}
+	if !ok {
+		p = payload{t: TypeUnknown, n: -1}
+		if b := a.b(3); len(b) > 0 {
+			if rt, known := rdbTypes[b[0]]; known {
+				p.t = rt
+			}
+		}
+	}
+	s.setNew(p.t, 1)
+	if p.n < 0 {
+		s.hi = many
+		if p.t == TypeString || p.t == TypeStream || p.t == TypeUnknown {
+			s.lo = 0
+		}
+		s.why = reasonRestore
+		return
+	}
+	s.lo, s.hi = p.n, p.n
+	if p.members == nil {
+		s.why = reasonRestore
+		return
+	}
+	mb := &members{}
+	if p.t == TypeList {
+		mb.list = p.members
+	} else {
+		mb.set = make(map[string]float64, len(p.members))
+		for i, e := range p.members {
+			if i < len(p.scores) {
+				mb.set[e] = p.scores[i]
+			} else {
+				mb.set[e] = 0
+			}
+		}
+		if len(mb.set) != len(p.members) {
+			s.why = reasonRestore
+			return
+		}
+		if p.t == TypeZSet && !fitsListpack(mb.set) {
+			s.flags |= flagSkiplist
+		}
+	}
+	if n := mb.size(); m.fits(n) {
+		s.mem = mb
+		m.memberBytes += n
+	}
+}
+
 // rdbTypes maps an RDB object type byte (a DUMP payload's first byte) to
 // the key's type (src/rdb.h).
 var rdbTypes = map[byte]Type{0: TypeString, 1: TypeList, 2: TypeSet, 3: TypeZSet, 4: TypeHash, 5: TypeZSet,
@@ -329,17 +386,7 @@ func cmdRestore(m *Model, a *argv) {
 	if !replace {
 		assumeAbsent(s)
 	}
-	t := TypeUnknown
-	if p := a.b(3); len(p) > 0 {
-		if rt, ok := rdbTypes[p[0]]; ok {
-			t = rt
-		}
-	}
-	s.setNew(t, 1)
-	s.hi = many
-	if t == TypeString || t == TypeStream || t == TypeUnknown {
-		s.lo = 0
-	}
+	m.restored(s, a)
 	if ttl != 0 {
 		if !absttl {
 			ttl += m.opt.At
@@ -402,7 +449,11 @@ func cmdSort(m *Model, a *argv) {
 		}
 		return n
 	}
-	m.store(m.k(a, store), TypeList, out(lo), out(hi), reasonMembersUnknown)
+	dst := m.k(a, store)
+	m.store(dst, TypeList, out(lo), out(hi), src.cause(reasonMembersUnknown))
+	if dst.ex == present {
+		dst.why = reasonSortContents
+	}
 }
 
 // store gives a STORE destination a fresh value of type t with between lo
@@ -420,7 +471,7 @@ func (m *Model) store(dst *state, t Type, lo, hi int64, why reason) {
 		dst.setNew(t, 1)
 		dst.hi = hi
 		dst.merge(&deleted, why)
-		m.note(why)
+		m.note(dst.why)
 	}
 }
 

@@ -527,6 +527,9 @@ func (m *Model) materialize(id uint32, key []byte, st *state) {
 			if info.Type == TypeZSet && len(info.Scores) != len(info.Members) {
 				st.flags |= flagScoresUnknown
 			}
+			if info.Type == TypeZSet && !fitsListpack(mb.set) {
+				st.flags |= flagSkiplist
+			}
 		default:
 			mb = nil
 		}

@@ -21,11 +21,13 @@ const (
 	reasonExpiryUnknown
 	reasonGeometry
 	reasonLexOrder
+	reasonRestore
+	reasonSortContents
 	nReasons
 )
 
 var reasonCodes = [nReasons]string{"", "unknown-command", "untracked-key", "args-cut", "members-unknown",
-	"base-unknown", "expiry-window", "expiry-unknown", "geometry", "lex-order"}
+	"base-unknown", "expiry-window", "expiry-unknown", "geometry", "lex-order", "restore-payload", "sort-contents"}
 
 var reasonTexts = [nReasons]string{"",
 	"a command whose effect the model does not know (a module's, a script, DEBUG...): the keys it names, or its whole database, are unknown",
@@ -36,7 +38,9 @@ var reasonTexts = [nReasons]string{"",
 	"keys whose expiry falls within the start window (Options.Window)",
 	"keys whose expiry is not known",
 	"a GEO search result stored (the model does not compute distances)",
-	"a lexicographic range over members with different scores (the server's result depends on its skiplist)"}
+	"a lexicographic range over members with different scores (the server's result depends on its skiplist)",
+	"a RESTORE payload the model does not decode (cut by the scanner, or an encoding it does not read)",
+	"the contents of a SORT ... STORE result (their order depends on the server's collation and on BY/GET patterns)"}
 
 type reasonStat struct {
 	events int64
@@ -58,10 +62,11 @@ func (m *Model) note(r reason) {
 	st.events++
 }
 
-// uncertain marks a key as made uncertain by r.
+// uncertain marks a key as made uncertain by r (or by what made its
+// contents unknown).
 func (m *Model) uncertain(s *state, r reason) {
-	s.why = r
-	m.note(r)
+	s.why = s.cause(r)
+	m.note(s.why)
 }
 
 // Result is the dataset a client sees after the load, per database.

@@ -21,6 +21,7 @@ const (
 	flagMaterialized  uint8 = 1 << iota // base facts taken
 	flagExpUnknown                      // the TTL is not known
 	flagScoresUnknown                   // zset scores in mem are not known
+	flagSkiplist                        // a zset no longer in a listpack (order of lex ranges)
 )
 
 // state is what the model knows of one key. When the key exists, its
@@ -71,15 +72,15 @@ func (s *state) expKnown() bool { return s.flags&flagExpUnknown == 0 }
 
 // setAbsent makes the key not exist.
 func (s *state) setAbsent() {
-	s.ex, s.typ, s.lo, s.hi, s.exp, s.mem = absent, TypeNone, 0, 0, NoExpiry, nil
-	s.flags &^= flagExpUnknown | flagScoresUnknown
+	s.ex, s.typ, s.lo, s.hi, s.exp, s.mem, s.why = absent, TypeNone, 0, 0, NoExpiry, nil, reasonNone
+	s.flags &^= flagExpUnknown | flagScoresUnknown | flagSkiplist
 }
 
 // setNew makes the key a fresh one of type t with exactly n elements and
 // no TTL (what dbAdd or setKey without KEEPTTL leaves).
 func (s *state) setNew(t Type, n int64) {
-	s.ex, s.typ, s.lo, s.hi, s.exp, s.mem = present, t, n, n, NoExpiry, nil
-	s.flags &^= flagExpUnknown | flagScoresUnknown
+	s.ex, s.typ, s.lo, s.hi, s.exp, s.mem, s.why = present, t, n, n, NoExpiry, nil, reasonNone
+	s.flags &^= flagExpUnknown | flagScoresUnknown | flagSkiplist
 }
 
 // unknown makes everything about the key unknown.
@@ -89,8 +90,23 @@ func (s *state) unknown(why reason) {
 	s.why = why
 }
 
+// cause is why an effect on the key is uncertain: its contents were
+// unknown for a reason of their own (a GEO search, a RESTORE payload...),
+// or r.
+func (s *state) cause(r reason) reason {
+	switch s.why {
+	case reasonNone, reasonMembersUnknown, reasonExpiryWindow, reasonExpiryUnknown:
+		return r
+	}
+	if r == reasonMembersUnknown {
+		return s.why
+	}
+	return r
+}
+
 // merge makes s the union of two possible outcomes: s or o.
 func (s *state) merge(o *state, why reason) {
+	why = o.cause(s.cause(why))
 	if s.ex == absent && o.ex == absent {
 		return
 	}
@@ -152,7 +168,7 @@ func (s *state) shrink(dlo, dhi int64, why reason) {
 	if lo == 0 {
 		s.lo = 1
 		s.ex = maybe
-		s.why = why
+		s.why = s.cause(why)
 		return
 	}
 	s.lo = lo
