@@ -47,6 +47,28 @@
 // Result.Lost with the commands the caller Drops (a torn tail, the rest
 // of a file the server cuts).
 //
+// # Commands modelled
+//
+// Every command 7.0.15's table flags as a write, and the forms older
+// servers wrote: SELECT, SWAPDB, FLUSHDB, FLUSHALL, MULTI/EXEC; DEL,
+// UNLINK, EXPIRE, PEXPIRE, EXPIREAT, PEXPIREAT (NX/XX/GT/LT), PERSIST,
+// RENAME, RENAMENX, MOVE, COPY, RESTORE (its payload decoded), SORT ...
+// STORE; SET (NX/XX/GET/EX/PX/EXAT/PXAT/KEEPTTL), SETNX, SETEX, PSETEX,
+// GETSET, GETDEL, GETEX, MSET, MSETNX, APPEND, SETRANGE, INCR, DECR,
+// INCRBY, DECRBY, INCRBYFLOAT, SETBIT, BITFIELD, BITOP, PFADD, PFMERGE;
+// LPUSH, RPUSH, LPUSHX, RPUSHX, LINSERT, LSET, LPOP, RPOP (with a count),
+// LREM, LTRIM, LMOVE, RPOPLPUSH, LMPOP and the blocking pops; SADD, SREM,
+// SMOVE, SPOP, SINTERSTORE, SUNIONSTORE, SDIFFSTORE; HSET, HMSET, HSETNX,
+// HDEL, HINCRBY, HINCRBYFLOAT; ZADD (NX/XX/GT/LT/INCR), ZINCRBY, ZREM,
+// ZREMRANGEBYRANK/SCORE/LEX, ZPOPMIN, ZPOPMAX, ZMPOP, BZPOPMIN/MAX,
+// ZUNIONSTORE, ZINTERSTORE, ZDIFFSTORE, ZRANGESTORE, GEOADD, the GEO
+// STORE searches (as a range: distances are not computed); XADD
+// (NOMKSTREAM), XGROUP CREATE (MKSTREAM), and the stream commands that
+// never delete a key (XDEL, XTRIM, XACK, XCLAIM, XAUTOCLAIM, XSETID, the
+// other XGROUP subcommands, XREADGROUP). Reads, PUBLISH, PFCOUNT and
+// FUNCTION have no keyspace effect. MIGRATE, EVAL, EVALSHA, FCALL,
+// DEBUG, REPLICAOF, SHUTDOWN and module commands are unknown.
+//
 // # Assumptions
 //
 // Where a fact is missing, the model takes what the command's presence in

@@ -1,7 +1,9 @@
 package replay
 
 import (
+	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -349,5 +351,78 @@ func TestLost(t *testing.T) {
 	want := "(partial command)@120/db0[]:torn-tail DEL@0/db2[a]:open-multi MULTI@0/db0[]:open-multi SADD@99/db0[s]:torn-tail SELECT@0/db0[]:open-multi SET@0/db0[b]:open-multi"
 	if strings.Join(items, " ") != want || r.Lost.Commands != 6 || r.Lost.ByReason[LostOpenMulti] != 4 {
 		t.Fatalf("lost %d %v:\n%s", r.Lost.Commands, r.Lost.ByReason, strings.Join(items, " "))
+	}
+}
+
+// TestKeysToAsk: the first pass names each key by the base database it
+// would come from, following SWAPDB, and leaves out keys written after a
+// flush.
+func TestKeysToAsk(t *testing.T) {
+	m := New(Options{At: now})
+	for _, c := range split("SET a 1; SELECT 1; SET b 1; SWAPDB 0 1; SET c 1; COPY c e DB 3; FLUSHDB; SET d 1; SELECT 3; MOVE e 2") {
+		m.Touch(Cmd(c...))
+	}
+	m.EndFile()
+	var got []string
+	m.Keys(func(db int, key string) bool {
+		got = append(got, fmt.Sprintf("%d:%s", db, key))
+		return true
+	})
+	sort.Strings(got)
+	// After SWAPDB, database 1 holds base database 0: c comes from there.
+	// COPY names its destination in the source database too (its key
+	// spec), which only asks the base one more key.
+	if strings.Join(got, " ") != "0:a 0:c 0:e 1:b 2:e 3:e" {
+		t.Fatalf("keys %v", got)
+	}
+	if !m.Wants(0, []byte("c")) || m.Wants(1, []byte("c")) || m.Wants(0, []byte("d")) {
+		t.Fatal("Wants disagrees with Keys")
+	}
+	// The base is asked about those keys only, in the second pass.
+	b := &countingBase{MemBase: NewMemBase(), asked: map[string]bool{}}
+	b.Add(1, "c", KeyInfo{Type: TypeString, Len: 1, ExpireAt: NoExpiry})
+	b.Add(1, "z", KeyInfo{Type: TypeString, Len: 1, ExpireAt: NoExpiry})
+	m.SetBase(b)
+	for _, c := range split("SET a 1; SELECT 1; SET b 1; SWAPDB 0 1; SET c 1; COPY c e DB 3; FLUSHDB; SET d 1; SELECT 3; MOVE e 2") {
+		m.Apply(Cmd(c...))
+	}
+	m.EndFile()
+	// Database 0 holds b and base database 1's c and z, untouched.
+	if got := counts(m.Result()); got != "0:3 1:1 2:1" {
+		t.Fatalf("counts %s", got)
+	}
+	for k := range b.asked {
+		if !slices.Contains(got, k) {
+			t.Fatalf("asked the base about %s", k)
+		}
+	}
+}
+
+type countingBase struct {
+	*MemBase
+	asked map[string]bool
+}
+
+func (b *countingBase) Lookup(db int, key []byte) (KeyInfo, bool) {
+	b.asked[fmt.Sprintf("%d:%s", db, key)] = true
+	return b.MemBase.Lookup(db, key)
+}
+
+// TestResultJSON: the result is one JSON document with counts, reasons and
+// lost commands.
+func TestResultJSON(t *testing.T) {
+	m := New(Options{At: now})
+	for _, c := range split("SET a 1; JSON.SET b $ 1; MULTI; DEL a") {
+		m.Apply(Cmd(c...))
+	}
+	m.EndFile()
+	b, err := json.Marshal(m.Result())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`"dbs":[{"db":0,"min":1,"max":2}]`, `"code":"unknown-command"`, `"unknown_commands":{"JSON.SET":1}`, `"by_reason":{"open-multi":2}`} {
+		if !strings.Contains(string(b), want) {
+			t.Fatalf("%s lacks %s", b, want)
+		}
 	}
 }
