@@ -64,6 +64,8 @@ func runStream(opt Options, cmds [][]string, twoPass bool, base Base) *Result {
 		}
 		m.EndFile()
 		m.SetBase(base)
+	} else if base != nil {
+		m.SetBase(base)
 	}
 	for _, c := range cmds {
 		if c == nil {
@@ -157,7 +159,27 @@ func FuzzModel(f *testing.F) {
 		}
 		unknown := runStream(opt, cmds, true, unknownBase{})
 		checkResult(t, unknown)
+		// With a base: keys asked in the first pass are the ones the
+		// second pass needs, so both agree with one lazy pass.
+		lazyBase := runStream(opt, cmds, false, fuzzBase())
+		twoBase := runStream(opt, cmds, true, fuzzBase())
+		checkResult(t, twoBase)
+		if counts(lazyBase) != counts(twoBase) {
+			t.Fatalf("with a base: one pass %s, two passes %s", counts(lazyBase), counts(twoBase))
+		}
 	})
+}
+
+// fuzzBase holds a few keys of each type in databases 0 to 3.
+func fuzzBase() *MemBase {
+	b := NewMemBase()
+	for db := 0; db < 4; db++ {
+		b.Add(db, "k0", KeyInfo{Type: TypeString, Len: 1, ExpireAt: NoExpiry})
+		b.Add(db, "k1", KeyInfo{Type: TypeSet, Len: -1, ExpireAt: NoExpiry, Members: []string{"m0", "m1"}})
+		b.Add(db, "k2", KeyInfo{Type: TypeZSet, Len: -1, ExpireAt: now - 1, Members: []string{"m1"}, Scores: []float64{2}})
+		b.Add(db, "k9", KeyInfo{Type: TypeList, Len: 3, ExpireAt: now + 50})
+	}
+	return b
 }
 
 // unknownBase may hold any key and says nothing about it.

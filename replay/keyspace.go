@@ -30,7 +30,8 @@ func init() {
 	h(func(*Model, *argv) {}, "FUNCTION|DELETE", "FUNCTION|FLUSH", "FUNCTION|LOAD", "FUNCTION|RESTORE", "PFDEBUG",
 		"XACK", "XAUTOCLAIM", "XCLAIM", "XDEL", "XGROUP|CREATECONSUMER", "XGROUP|DELCONSUMER", "XGROUP|DESTROY",
 		"XGROUP|SETID", "XREADGROUP", "XSETID", "XTRIM", "PFCOUNT", "PUBLISH", "SPUBLISH")
-	h(func(m *Model, a *argv) { m.followDBs(a, false) }, "SELECT", "SWAPDB", "FLUSHDB", "FLUSHALL")
+	// Applied by Apply itself, as the first pass does.
+	h(func(*Model, *argv) {}, "SELECT", "SWAPDB", "FLUSHDB", "FLUSHALL")
 	p(cmdDel, "DEL", "UNLINK")
 	h(cmdExpire(1000, true), "EXPIRE")
 	h(cmdExpire(1, true), "PEXPIRE")

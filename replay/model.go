@@ -220,13 +220,15 @@ func (m *Model) track(id uint32, key []byte) {
 func (m *Model) followDBs(a *argv, first bool) {
 	switch a.name {
 	case "SELECT":
+		// selectCommand and swapdbCommand read their arguments and ignore
+		// any more (the loader checks no arity).
 		if db, ok := m.dbArg(a, 1); ok {
 			m.db = db
 		}
 	case "SWAPDB":
 		x, ok1 := m.dbArg(a, 1)
 		y, ok2 := m.dbArg(a, 2)
-		if ok1 && ok2 && a.n() == 3 {
+		if ok1 && ok2 {
 			m.slots[x], m.slots[y] = m.slots[y], m.slots[x]
 		}
 	case "FLUSHDB":
@@ -250,8 +252,9 @@ func (m *Model) followDBs(a *argv, first bool) {
 	}
 }
 
+// flushArgsOK is getFlushCommandFlags: nothing, or ASYNC or SYNC.
 func flushArgsOK(a *argv) bool {
-	return a.n() == 1 || a.n() == 2 && (a.is(1, "ASYNC") || a.is(1, "SYNC"))
+	return a.c.Argc == 1 || a.c.Argc == 2 && (a.is(1, "ASYNC") || a.is(1, "SYNC"))
 }
 
 func (m *Model) flush(db int) {
@@ -351,6 +354,10 @@ func (m *Model) Apply(c Command) {
 		return
 	case "EXEC":
 		m.txn = nil
+		return
+	case "SELECT", "SWAPDB", "FLUSHDB", "FLUSHALL":
+		// As in the first pass, whatever the arity: the two must agree.
+		m.followDBs(a, false)
 		return
 	}
 	h, ok := handlers[a.name]
