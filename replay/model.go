@@ -96,8 +96,9 @@ type Model struct {
 	n      int32
 	kbuf   []byte
 
-	slots []uint32 // database index → generation id
-	gens  []dbGen
+	slots  []uint32 // database index → generation id
+	gens   map[uint32]*dbGen // the live generations (those slots name)
+	nextID uint32
 	db    int
 	base  Base
 
@@ -129,7 +130,8 @@ type ephemeral struct {
 type txn struct {
 	saved       map[int32]state
 	slots       []uint32
-	gens        []dbGen
+	gens        map[uint32]*dbGen
+	nextID      uint32
 	reasons     [nReasons]reasonStat
 	unknownCmds map[string]int64
 	untracked   int64
@@ -148,11 +150,12 @@ func New(opt Options) *Model {
 
 func (m *Model) resetSlots() {
 	m.slots = make([]uint32, m.opt.Databases)
-	m.gens = make([]dbGen, m.opt.Databases)
+	m.gens = make(map[uint32]*dbGen, m.opt.Databases)
 	for i := range m.slots {
 		m.slots[i] = uint32(i)
-		m.gens[i] = dbGen{origin: i}
+		m.gens[uint32(i)] = &dbGen{origin: i}
 	}
+	m.nextID = uint32(m.opt.Databases)
 	m.db = 0
 }
 
@@ -204,6 +207,10 @@ func (m *Model) Touch(c Command) {
 }
 
 func (m *Model) track(id uint32, key []byte) {
+	if id == lastGen {
+		m.untracked++
+		return
+	}
 	k := m.mapKey(id, key)
 	if m.keys.find(k) >= 0 {
 		return
@@ -243,7 +250,7 @@ func (m *Model) followDBs(a *argv, first bool) {
 		}
 	case "MULTI":
 		if first && m.txn == nil {
-			m.txn = &txn{slots: append([]uint32(nil), m.slots...), gens: append([]dbGen(nil), m.gens...)}
+			m.txn = &txn{slots: append([]uint32(nil), m.slots...), gens: cloneGens(m.gens), nextID: m.nextID}
 		}
 	case "EXEC":
 		if first {
@@ -257,9 +264,29 @@ func flushArgsOK(a *argv) bool {
 	return a.c.Argc == 1 || a.c.Argc == 2 && (a.is(1, "ASYNC") || a.is(1, "SYNC"))
 }
 
+// flush gives database db a new, empty generation; the old one is gone
+// (its keys are never looked up again). After 2^32 generations the last id
+// is reused for every flush and its keys are not tracked.
 func (m *Model) flush(db int) {
-	m.slots[db] = uint32(len(m.gens))
-	m.gens = append(m.gens, dbGen{origin: -1})
+	delete(m.gens, m.slots[db])
+	id := m.nextID
+	if id != lastGen {
+		m.nextID++
+	}
+	m.slots[db] = id
+	m.gens[id] = &dbGen{origin: -1}
+}
+
+// lastGen is the generation id whose keys are never tracked.
+const lastGen = ^uint32(0)
+
+func cloneGens(g map[uint32]*dbGen) map[uint32]*dbGen {
+	out := make(map[uint32]*dbGen, len(g))
+	for id, x := range g {
+		cp := *x
+		out[id] = &cp
+	}
+	return out
 }
 
 // dbArg parses a database index argument as selectDb accepts it.
@@ -318,7 +345,7 @@ func (m *Model) startApply() {
 func (m *Model) EndFile() {
 	if m.pass != pass2 {
 		if t := m.txn; t != nil {
-			m.slots, m.gens = t.slots, t.gens
+			m.slots, m.gens, m.nextID = t.slots, t.gens, t.nextID
 			m.txn = nil
 		}
 		m.db = 0
@@ -383,6 +410,9 @@ func arityOK(a *argv) bool {
 	return n >= int64(-ar)
 }
 
+// maxUnknownNames caps the distinct unknown command names counted.
+const maxUnknownNames = 256
+
 // effectUnknown are commands that are not flagged as writes but whose
 // execution by the loader can change the keyspace or stop the load.
 var effectUnknown = map[string]bool{"DEBUG": true, "MODULE|LOAD": true, "MODULE|LOADEX": true, "MODULE|UNLOAD": true,
@@ -396,6 +426,9 @@ func (m *Model) unknownCommand(a *argv) {
 	name := a.name
 	if name == "" {
 		name = "(cut name)"
+	}
+	if _, seen := m.unknownCmds[name]; !seen && len(m.unknownCmds) >= maxUnknownNames {
+		name = "(other)"
 	}
 	m.unknownCmds[name]++
 	m.note(reasonUnknownCommand)
@@ -417,7 +450,7 @@ func (m *Model) partialCommand(a *argv) {
 	for _, i := range m.kp {
 		m.key(m.db, a, i).unknown(reasonArgsCut)
 	}
-	g := &m.gens[m.slots[m.db]]
+	g := m.gens[m.slots[m.db]]
 	g.lo -= a.hidden()
 	g.hi += a.hidden()
 }
@@ -428,6 +461,10 @@ func (m *Model) partialCommand(a *argv) {
 func (m *Model) key(db int, a *argv, i int) *state {
 	arg := a.c.Args[i]
 	id := m.slots[db]
+	if id == lastGen {
+		m.note(reasonUntracked)
+		return m.scratch(id, arg.Data)
+	}
 	if arg.Cut() {
 		m.note(reasonArgsCut)
 		return m.scratch(id, nil)
@@ -480,7 +517,7 @@ func (m *Model) scratch(id uint32, key []byte) *state {
 // settle adds what untracked keys did to their generation's count.
 func (m *Model) settle() {
 	for _, e := range m.eph {
-		g := &m.gens[e.id]
+		g := m.gens[e.id]
 		lo, hi := m.counts(&e.st)
 		g.lo += lo - 1
 		g.hi += hi
@@ -493,7 +530,7 @@ func (m *Model) settle() {
 
 func (m *Model) materialize(id uint32, key []byte, st *state) {
 	st.flags |= flagMaterialized
-	g := &m.gens[id]
+	g := m.gens[id]
 	if g.origin < 0 || m.base == nil {
 		st.setAbsent()
 		return
@@ -576,7 +613,7 @@ func (m *Model) fits(n int64) bool {
 }
 
 func (m *Model) begin() {
-	m.txn = &txn{saved: map[int32]state{}, slots: append([]uint32(nil), m.slots...), gens: append([]dbGen(nil), m.gens...),
+	m.txn = &txn{saved: map[int32]state{}, slots: append([]uint32(nil), m.slots...), gens: cloneGens(m.gens), nextID: m.nextID,
 		reasons: m.reasons, unknownCmds: maps.Clone(m.unknownCmds), untracked: m.untracked, memberBytes: m.memberBytes}
 }
 
@@ -588,7 +625,7 @@ func (m *Model) revert() {
 	for idx, s := range t.saved {
 		*m.stateAt(idx) = s
 	}
-	m.slots, m.gens = t.slots, t.gens
+	m.slots, m.gens, m.nextID = t.slots, t.gens, t.nextID
 	m.reasons, m.unknownCmds, m.untracked, m.memberBytes = t.reasons, t.unknownCmds, t.untracked, t.memberBytes
 	m.lost.add(t.count, t.items, LostOpenMulti, m.opt.MaxLost)
 }

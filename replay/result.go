@@ -190,7 +190,7 @@ func (m *Model) Result() *Result {
 	})
 	for db, id := range m.slots {
 		c := byID[id]
-		g := &m.gens[id]
+		g := m.gens[id]
 		if g.origin >= 0 && m.base != nil {
 			bc := m.base.Count(g.origin, m.opt.At, m.opt.Window)
 			aliveU := bc.Keys - bc.Expired - bc.Expiring - g.consumed[alive]
