@@ -96,11 +96,11 @@ type Model struct {
 	n      int32
 	kbuf   []byte
 
-	slots  []uint32 // database index → generation id
+	slots  []uint32          // database index → generation id
 	gens   map[uint32]*dbGen // the live generations (those slots name)
 	nextID uint32
-	db    int
-	base  Base
+	db     int
+	base   Base
 
 	txn     *txn
 	eph     []*ephemeral
