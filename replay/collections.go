@@ -845,6 +845,17 @@ func (m *Model) combine(op string, srcs []source, weights []float64, agg string)
 	return nil, false, lo, hi, false
 }
 
+// sourcesCause is why a set operation's result is uncertain: what made a
+// source's contents unknown, when one says.
+func sourcesCause(srcs []source) reason {
+	for _, s := range srcs {
+		if c := s.st.cause(reasonMembersUnknown); c != reasonMembersUnknown {
+			return c
+		}
+	}
+	return reasonMembersUnknown
+}
+
 // storeMembers makes dst the result of a set operation.
 func (m *Model) storeMembers(dst *state, t Type, res map[string]float64, scoresKnown bool, lo, hi int64, exact bool, why reason) {
 	if !exact {
@@ -880,7 +891,7 @@ func cmdSetStore(m *Model, a *argv) {
 		return
 	}
 	res, _, lo, hi, exact := m.combine(op, srcs, nil, "")
-	m.storeMembers(m.k(a, 1), TypeSet, res, true, lo, hi, exact, reasonMembersUnknown)
+	m.storeMembers(m.k(a, 1), TypeSet, res, true, lo, hi, exact, sourcesCause(srcs))
 }
 
 // Hashes.
@@ -1379,7 +1390,7 @@ func cmdZStore(m *Model, a *argv) {
 	}
 	op := map[string]string{"ZUNIONSTORE": "UNION", "ZINTERSTORE": "INTER", "ZDIFFSTORE": "DIFF"}[a.name]
 	res, scoresKnown, lo, hi, exact := m.combine(op, srcs, weights, agg)
-	m.storeMembers(m.k(a, 1), TypeZSet, res, scoresKnown, lo, hi, exact, reasonMembersUnknown)
+	m.storeMembers(m.k(a, 1), TypeZSet, res, scoresKnown, lo, hi, exact, sourcesCause(srcs))
 }
 
 // cmdZRangeStore is ZRANGESTORE dst src min max [BYSCORE|BYLEX] [REV]
@@ -1500,7 +1511,7 @@ func cmdZRangeStore(m *Model, a *argv) {
 			lo, hi = 0, h
 		}
 	}
-	why := reasonMembersUnknown
+	why := src.cause(reasonMembersUnknown)
 	if src.mem != nil {
 		why = reasonLexOrder
 	}
