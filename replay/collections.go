@@ -1578,46 +1578,6 @@ parsed:
 	s.flags |= flagScoresUnknown
 }
 
-// cmdGeoStore: GEORADIUS[BYMEMBER] ... STORE|STOREDIST and GEOSEARCHSTORE
-// store the members within a distance; which ones the model does not
-// compute, only that there are at most as many as the source holds.
-func cmdGeoStore(m *Model, a *argv) {
-	srcIdx, dstIdx := 2, 1
-	if a.name != "GEOSEARCHSTORE" {
-		srcIdx, dstIdx = 1, 0
-		for j := 5; j+1 < a.n(); j++ {
-			if a.is(j, "STORE") || a.is(j, "STOREDIST") {
-				dstIdx = j + 1
-			}
-		}
-		if dstIdx == 0 {
-			return // a search without STORE: a read
-		}
-	}
-	var count int64 = -1
-	for j := srcIdx + 1; j+1 < a.n(); j++ {
-		if a.is(j, "COUNT") {
-			if v, ok := a.int(j + 1); ok && v > 0 {
-				count = v
-			}
-		}
-	}
-	src := m.k(a, srcIdx)
-	if src.ex != absent && !collection(src, TypeZSet) {
-		return
-	}
-	dst := m.k(a, dstIdx)
-	_, h := src.card()
-	if count >= 0 {
-		h = min(h, count)
-	}
-	m.forget(dst)
-	m.store(dst, TypeZSet, 0, h, reasonGeometry)
-	if dst.ex != absent {
-		dst.flags |= flagScoresUnknown
-	}
-}
-
 // Streams: a stream exists until deleted, however many entries it has.
 
 func cmdXAdd(m *Model, a *argv) {
