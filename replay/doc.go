@@ -62,7 +62,7 @@
 // HDEL, HINCRBY, HINCRBYFLOAT; ZADD (NX/XX/GT/LT/INCR), ZINCRBY, ZREM,
 // ZREMRANGEBYRANK/SCORE/LEX, ZPOPMIN, ZPOPMAX, ZMPOP, BZPOPMIN/MAX,
 // ZUNIONSTORE, ZINTERSTORE, ZDIFFSTORE, ZRANGESTORE, GEOADD, the GEO
-// STORE searches (as a range: distances are not computed); XADD
+// searches that STORE (distances computed from the geohash scores); XADD
 // (NOMKSTREAM), XGROUP CREATE (MKSTREAM), and the stream commands that
 // never delete a key (XDEL, XTRIM, XACK, XCLAIM, XAUTOCLAIM, XSETID, the
 // other XGROUP subcommands, XREADGROUP). Reads, PUBLISH, PFCOUNT and

@@ -37,7 +37,7 @@ var reasonTexts = [nReasons]string{"",
 	"keys the base may hold but says nothing about",
 	"keys whose expiry falls within the start window (Options.Window)",
 	"keys whose expiry is not known",
-	"a GEO search result stored (the model does not compute distances)",
+	"a GEO search result stored whose members the model cannot tell (ANY, ties at COUNT, a distance at the limit, a source without scores)",
 	"a lexicographic range over members with different scores (the server's result depends on its skiplist)",
 	"a RESTORE payload the model does not decode (cut by the scanner, or an encoding it does not read)",
 	"the contents of a SORT ... STORE result (their order depends on the server's collation and on BY/GET patterns)"}
