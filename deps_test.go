@@ -17,6 +17,7 @@ var allowed = map[string][]string{
 	"snapshot":           {"finding", "manifest", "rdbinspect", "internal/ropen"},
 	"phase":              {"finding", "snapshot"},
 	"serverlog":          {},
+	"replay":             {"aofinspect"},
 	"internal/datadir":   {"finding", "manifest", "rdbinspect", "aofinspect", "snapshot", "internal/ropen"},
 	"internal/check":     {"finding", "manifest", "rdbinspect", "aofinspect", "snapshot", "phase", "internal/datadir"},
 	"internal/redistest": {},

@@ -63,3 +63,21 @@ func BenchmarkScanner(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkScannerArgs is BenchmarkScanner keeping arguments as a model of
+// the commands' effect asks (DefaultArgLimits).
+func BenchmarkScannerArgs(b *testing.B) {
+	data := benchAOF(64 << 20)
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		s := NewScanner(bytes.NewReader(data), Options{Size: int64(len(data)), Args: DefaultArgLimits})
+		n := 0
+		for s.Next() {
+			n += len(s.Command().Args)
+		}
+		if s.Err() != nil || n == 0 {
+			b.Fatal(s.Err(), n)
+		}
+	}
+}

@@ -80,8 +80,10 @@
 // Input files are untrusted. The scanner reads through one fixed buffer
 // (256 KiB, less for small files); no length or count taken from a file
 // sizes an allocation: bulks are skipped, only the command name (at most 64
-// bytes) and SELECT's argument are kept, and a bulk length is compared with
-// the bytes that remain before anything is read. Tables in a Report are
+// bytes) and SELECT's argument are kept (and, with Options.Args, the first
+// arguments up to caps fixed by the caller, in one buffer of at most 4 MiB
+// allocated per scanner), and a bulk length is compared with the bytes that
+// remain before anything is read. Tables in a Report are
 // capped (Limits). Readers take an io.Reader (or io.ReaderAt) and a size
 // snapshotted by the caller, never a path; the package opens and writes
 // nothing. Corruption is a *CorruptionError with a byte offset, never a

@@ -68,6 +68,7 @@ func FuzzScan(f *testing.F) {
 		if cut, err := a.RepairCut(); err == nil && (cut.Keep < 0 || cut.Keep > int64(len(in))) {
 			t.Fatalf("repair keeps %d of %d", cut.Keep, len(in))
 		}
+		assertArgsSameRecords(t, in, ArgLimits{MaxArgs: 3, MaxArgBytes: 5})
 	})
 }
 

@@ -72,6 +72,10 @@ type Options struct {
 	// BaseOffset is the file offset of the reader's first byte, for a
 	// scanner resumed in the middle of a file (see Live).
 	BaseOffset int64
+	// Args, when its MaxArgs is set, makes the scanner keep the first
+	// arguments of every command in Command.Args. The zero value keeps
+	// none, and the scan is as fast as ever.
+	Args ArgLimits
 	// Live marks a file a server may still be appending to: the end of the
 	// input inside a command is not an error but a pending command. Next
 	// returns false with a nil Err, and Pending says where the partial
@@ -79,6 +83,65 @@ type Options struct {
 	// has grown (Options.BaseOffset).
 	Live bool
 }
+
+// ArgLimits bounds the arguments a scanner keeps per command. The bytes
+// kept live in one buffer of at most MaxArgs×MaxArgBytes bytes (and never
+// more than maxArgArena), allocated once per scanner.
+type ArgLimits struct {
+	// MaxArgs is how many arguments, the name first, are kept (at most
+	// 65536); 0 keeps none.
+	MaxArgs int
+	// MaxArgBytes is how many bytes of each argument are kept (default
+	// 512, at most 1 MiB); a longer argument is cut and Arg.Len says how
+	// long it was.
+	MaxArgBytes int
+}
+
+// DefaultArgLimits keep what a model of a command's effect needs: keys,
+// members, counts, times and flags, for commands of up to 1024 arguments.
+var DefaultArgLimits = ArgLimits{MaxArgs: 1024, MaxArgBytes: 512}
+
+// maxArgArena caps the buffer kept arguments share; arguments past it keep
+// no bytes (and are reported cut).
+const maxArgArena = 4 << 20
+
+func (a ArgLimits) arena() int {
+	if a.MaxArgs <= 0 {
+		return 0
+	}
+	n := int64(a.MaxArgs) * int64(a.MaxArgBytes)
+	if n > maxArgArena {
+		n = maxArgArena
+	}
+	return int(n)
+}
+
+func (a ArgLimits) withDefaults() ArgLimits {
+	if a.MaxArgs <= 0 {
+		return ArgLimits{}
+	}
+	if a.MaxArgs > 1<<16 {
+		a.MaxArgs = 1 << 16
+	}
+	if a.MaxArgBytes <= 0 {
+		a.MaxArgBytes = DefaultArgLimits.MaxArgBytes
+	}
+	if a.MaxArgBytes > 1<<20 {
+		a.MaxArgBytes = 1 << 20
+	}
+	return a
+}
+
+// Arg is one kept argument. Data aliases the scanner's buffer and is valid
+// until the next call to Next.
+type Arg struct {
+	Data []byte
+	// Len is the argument's full length in the file.
+	Len uint64
+}
+
+// Cut reports whether the argument was longer than what was kept.
+func (a Arg) Cut() bool { return uint64(len(a.Data)) < a.Len }
 
 // Kind tells commands from annotation lines.
 type Kind uint8
@@ -122,6 +185,10 @@ type Command struct {
 	// is the offset of the first, or -1.
 	OddHeaders     int
 	FirstOddHeader int64
+	// Args holds the first arguments as written (the name first, not
+	// upper-cased) when Options.Args asks for them; fewer than Argc when
+	// the command has more than ArgLimits.MaxArgs.
+	Args []Arg
 }
 
 // IsAnnotation reports whether the record is a '#' line.
@@ -174,6 +241,11 @@ type Scanner struct {
 	resumeLen   int
 	resumeStart int64
 	resumeLine  int64
+
+	// Kept arguments (Options.Args): their bytes share one buffer.
+	argLim   ArgLimits
+	argBytes []byte
+	args     []Arg
 }
 
 // NewScanner returns a scanner reading r from its current position, which
@@ -195,7 +267,12 @@ func bufFor(size int64) int {
 }
 
 func newScannerAt(r io.Reader, opt Options, base int64, buf []byte) *Scanner {
-	return &Scanner{r: r, opt: opt, lim: opt.Limits.withDefaults(), buf: buf, base: base, okUpTo: base, serverValid: base, beforeMulti: base, nextReport: base + 64<<20, pending: -1}
+	s := &Scanner{r: r, opt: opt, lim: opt.Limits.withDefaults(), buf: buf, base: base, okUpTo: base, serverValid: base, beforeMulti: base, nextReport: base + 64<<20, pending: -1}
+	if s.argLim = opt.Args.withDefaults(); s.argLim.MaxArgs > 0 {
+		s.argBytes = make([]byte, 0, s.argLim.arena())
+		s.args = make([]Arg, 0, min(s.argLim.MaxArgs, 64))
+	}
+	return s
 }
 
 // Offset is the offset of the next byte the scanner will read: after the
@@ -339,6 +416,42 @@ func (s *Scanner) skip(n uint64) bool {
 
 var nl = []byte{'\n'}
 
+// keep consumes an argument of n bytes whose size was checked against what
+// remains, copying its first bytes into the argument buffer; false when
+// the input ends first.
+func (s *Scanner) keep(n uint64) bool {
+	k := uint64(s.argLim.MaxArgBytes)
+	if room := uint64(cap(s.argBytes) - len(s.argBytes)); k > room {
+		k = room
+	}
+	if k > n {
+		k = n
+	}
+	from := len(s.argBytes)
+	for left := k; left > 0; {
+		if s.rp == s.wp {
+			if s.eof || s.rerr != nil {
+				return false
+			}
+			s.base += int64(s.rp)
+			s.rp, s.wp = 0, 0
+			s.fill()
+			continue
+		}
+		c := uint64(s.wp - s.rp)
+		if c > left {
+			c = left
+		}
+		chunk := s.buf[s.rp : s.rp+int(c)]
+		s.lines += int64(bytes.Count(chunk, nl))
+		s.argBytes = append(s.argBytes, chunk...)
+		s.rp += int(c)
+		left -= c
+	}
+	s.args = append(s.args, Arg{Data: s.argBytes[from:len(s.argBytes):len(s.argBytes)], Len: n})
+	return s.skip(n - k)
+}
+
 // remaining is what is left of the file when its size is known, else -1.
 func (s *Scanner) remaining() int64 {
 	if s.opt.Size < 0 {
@@ -423,6 +536,10 @@ func (s *Scanner) Next() bool {
 	if !canonicalHeader(line, st) {
 		c.OddHeaders, c.FirstOddHeader = 1, start
 	}
+	keepArgs := int32(s.argLim.MaxArgs)
+	if keepArgs > 0 {
+		s.argBytes, s.args = s.argBytes[:0], s.args[:0]
+	}
 	var nameN int
 	isSelect := false
 	for j := int32(0); j < argc; j++ {
@@ -465,9 +582,15 @@ func (s *Scanner) Next() bool {
 			if rem := s.remaining(); rem >= 0 && ulen > uint64(rem) {
 				return s.fail(ErrTruncated, start, startLine, s.Offset(), fmt.Sprintf("%d bytes of argument %d", ulen, j+1), fmt.Sprintf("%d bytes before end of file", rem))
 			}
-			if !s.skip(ulen) {
+			if j < keepArgs {
+				if !s.keep(ulen) {
+					return s.fail(ErrTruncated, start, startLine, s.Offset(), fmt.Sprintf("%d bytes of argument %d", ulen, j+1), "end of file")
+				}
+			} else if !s.skip(ulen) {
 				return s.fail(ErrTruncated, start, startLine, s.Offset(), fmt.Sprintf("%d bytes of argument %d", ulen, j+1), "end of file")
 			}
+		} else if j < keepArgs {
+			s.args = append(s.args, Arg{Data: s.argBytes[len(s.argBytes):len(s.argBytes):len(s.argBytes)]})
 		}
 		// The server freads two bytes here and never looks at them.
 		t := s.peek(2)
@@ -485,6 +608,9 @@ func (s *Scanner) Next() bool {
 	}
 	c.End = s.Offset()
 	c.Name = s.name[:nameN]
+	if keepArgs > 0 {
+		c.Args = s.args
+	}
 	s.cmd = c
 	if s.resynced {
 		return true
