@@ -18,6 +18,7 @@ var allowed = map[string][]string{
 	"phase":              {"finding", "manifest", "rdbinspect", "aofinspect", "snapshot"},
 	"internal/check":     {"finding", "manifest", "rdbinspect", "aofinspect", "snapshot", "phase"},
 	"internal/redistest": {},
+	"internal/rdbdamage": {},
 	"internal/fsguard":   {},
 	"internal/ropen":     {},
 	"internal/hardening": {"internal/redistest", "internal/fsguard"},
