@@ -32,6 +32,8 @@ type fault struct {
 	dup bool
 	// empty: a stream listpack without entries.
 	empty bool
+	// count: the header's entry count is the only fault.
+	count bool
 }
 
 func faultAt(at uint64, shallow bool, format string, args ...any) *fault {
@@ -611,11 +613,13 @@ func (c *checker) listpack(r *blobReader, mode lpMode) (walkInfo, *fault) {
 		return info, faultAt(it.pos, false, "listpack end byte 0xFF at byte %d, before the last byte %d", it.pos, size-1)
 	}
 	info.complete = true
-	if numele != 0xffff && int64(numele) != it.n {
-		return info, faultAt(4, false, "listpack header counts %d entries, it holds %d", numele, it.n)
-	}
 	if dup != nil {
 		return info, dup
+	}
+	if numele != 0xffff && int64(numele) != it.n {
+		f := faultAt(4, false, "listpack header counts %d entries, it holds %d", numele, it.n)
+		f.count = true
+		return info, f
 	}
 	if mode.tuple > 1 && it.n%int64(mode.tuple) != 0 {
 		f := faultAt(4, false, "listpack of %d-entry tuples holds %d entries", mode.tuple, it.n)

@@ -12,15 +12,16 @@ import (
 	"github.com/aoftool/aoftool/finding"
 )
 
-// Conversion thresholds of the default configuration (hash-max-listpack-
-// entries, zset-max-listpack-entries, set-max-listpack-entries 128,
-// set-max-intset-entries 512, hash-max-listpack-value 64): the loader
-// converts a larger container to a hash table by iterating it, and that
-// iteration asserts on a broken layout or a duplicate.
+// Conversion thresholds of the default configuration (src/config.c): the
+// loader converts a larger container to a hash table or skiplist by
+// iterating it, and that iteration asserts on a broken layout or a
+// duplicate.
 const (
-	convertEntries       = 128
-	convertIntsetEntries = 512
-	convertValueBytes    = 64
+	convertHashEntries   = 512 // hash-max-listpack-entries
+	convertZSetEntries   = 128 // zset-max-listpack-entries
+	convertSetEntries    = 128 // set-max-listpack-entries (7.2)
+	convertIntsetEntries = 512 // set-max-intset-entries
+	convertValueBytes    = 64  // hash-max-listpack-value
 )
 
 // maxContentFindings bounds the findings listed for values; the refusals
@@ -53,6 +54,9 @@ type contentState struct {
 	faults   []contentFault
 	dropped  int64
 	refusals []Refusal
+	// skipped counts the keys the loader drops as empty, with
+	// sanitize-dump-payload no and yes.
+	skipped [2]int64
 
 	// current record
 	recAt       int64
@@ -176,6 +180,8 @@ func (w *walker) container(what string, endFF bool, check func(r *blobReader) (w
 }
 
 func (w *walker) emptyKey(what string) {
+	w.content.skipped[0]++
+	w.content.skipped[1]++
 	w.flag(ClassEmptyKey, finding.RDBEmptyKey, verdictEmptyKey, "%s holds no elements (rdbLoadObject skipping empty key)", what)
 }
 
@@ -246,15 +252,17 @@ func (w *walker) value(t int) {
 			}
 			w.flag(ClassIntsetOrder, finding.RDBIntsetUnsorted, v, "%s (%s)", f.msg, where(r, f.at))
 		}
-	case typeHashListpack, typeZSetListpack:
-		w.listpackValue(t, what, lpMode{tuple: 2}, convertEntries)
+	case typeHashListpack:
+		w.listpackValue(t, what, lpMode{tuple: 2}, convertHashEntries)
+	case typeZSetListpack:
+		w.listpackValue(t, what, lpMode{tuple: 2}, convertZSetEntries)
 	case typeSetListpack:
-		w.listpackValue(t, what, lpMode{tuple: 1}, convertEntries)
+		w.listpackValue(t, what, lpMode{tuple: 1}, convertSetEntries)
 	case typeHashLPExPreGA:
-		w.listpackValue(t, what, lpMode{tuple: 3, ttl: true}, convertEntries)
+		w.listpackValue(t, what, lpMode{tuple: 3, ttl: true}, convertHashEntries)
 	case typeHashLPEx:
 		w.fixed(8, "hash minimum expire time")
-		w.listpackValue(t, what, lpMode{tuple: 3, ttl: true}, convertEntries)
+		w.listpackValue(t, what, lpMode{tuple: 3, ttl: true}, convertHashEntries)
 	case typeListQuicklist, typeListQuicklist2:
 		w.quicklist(t)
 	case typeStreamLP, typeStreamLP2, typeStreamLP3:
@@ -349,15 +357,32 @@ func (w *walker) listpackValue(t int, what string, mode lpMode, convertAbove int
 	if count < 0 && info.complete {
 		count = info.entries
 	}
+	convert := count/tuple > convertAbove
 	switch {
 	case count < 0:
 		v.Default = Crashes // lpLength walks the entries with assertions
 	case count/tuple == 0:
 		v.Default = LoadsChanged // skipped as an empty key
-	case count/tuple > convertAbove && (!info.complete || f.dup):
+		w.content.skipped[0]++
+	case convert && (!info.complete || f.dup):
 		v.Default = Crashes // the conversion iterates with assertions
+	case f.count && !convert:
+		v.Default = LoadsChanged // lengths come from the wrong header count
 	}
-	w.flag(ClassListpack, finding.RDBListpackCorrupt, v, "%s (%s)", f.msg, where(r, f.at))
+	w.flag(ClassListpack, finding.RDBListpackCorrupt, v, "%s (%s)%s", f.msg, where(r, f.at), afterLoad(v, info, f))
+}
+
+// afterLoad says what a listpack loaded without sanitization does later.
+func afterLoad(v LoadVerdict, info walkInfo, f *fault) string {
+	switch {
+	case v.Default != Loads && v.Default != LoadsChanged:
+		return ""
+	case !info.complete:
+		return "; loaded as is, the first command that walks the value asserts and crashes the server"
+	case f.count:
+		return "; lengths the server reports for it come from the wrong count"
+	}
+	return ""
 }
 
 // quicklist walks a list of ziplist (v1) or listpack (v2) nodes.
@@ -424,20 +449,26 @@ func (w *walker) quicklist(t int) {
 				kept++
 			}
 		case t == typeListQuicklist:
+			kept++ // the start stops on it anyway
 			w.flag(ClassZiplist, finding.RDBZiplistCorrupt, verdictAllRefuse, "node %d: %s (%s); ziplists are always checked in full because the loader converts them", i, f.msg, where(r, f.at))
 		case f.shallow:
+			kept++
 			w.flag(ClassListpackHeader, finding.RDBListpackHeader, verdictAllRefuse, "node %d: %s (%s)", i, f.msg, where(r, f.at))
 		default:
 			v := verdictSanitizeOnly
 			switch {
 			case info.header < 0:
 				v.Default = Crashes // lpLength walks the node with assertions
+				kept++
 			case info.header == 0:
 				v.Default = LoadsChanged // the node is dropped as empty
+			case f.count:
+				v.Default = LoadsChanged // the list length counts the header
+				kept++
 			default:
 				kept++
 			}
-			w.flag(ClassListpack, finding.RDBListpackCorrupt, v, "node %d: %s (%s)", i, f.msg, where(r, f.at))
+			w.flag(ClassListpack, finding.RDBListpackCorrupt, v, "node %d: %s (%s)%s", i, f.msg, where(r, f.at), afterLoad(v, info, f))
 		}
 	}
 	if w.err == nil && kept == 0 {
@@ -615,7 +646,7 @@ func (w *walker) plainHash(t int) {
 	set := &w.chk.set
 	set.reset()
 	dupAt, convertAt := int64(-1), int64(-1)
-	if n > convertEntries {
+	if n > convertHashEntries {
 		convertAt = 0
 	}
 	for i := uint64(0); i < n && w.err == nil; i++ {

@@ -116,3 +116,9 @@ type Refusal struct {
 	Records int64 `json:"records"`
 	First   int64 `json:"first_offset"`
 }
+
+// LoadedKeys counts the keys a start that loads the file ends up with.
+type LoadedKeys struct {
+	Default     int64 `json:"default"`
+	SanitizeYes int64 `json:"sanitize_yes"`
+}

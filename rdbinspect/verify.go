@@ -168,10 +168,14 @@ type Report struct {
 	Load *LoadVerdict `json:"load,omitempty"`
 	// Refusals lists, per class of content check, the records at fault and
 	// which setting refuses them.
-	Refusals []Refusal    `json:"refusals,omitempty"`
-	Keys     KeyStats     `json:"keys"`
-	Findings finding.List `json:"findings"`
-	Verdict  string       `json:"verdict"`
+	Refusals []Refusal `json:"refusals,omitempty"`
+	// LoadedKeys is how many keys the target holds after a start that
+	// loads the file, per setting: the file's keys less those it skips as
+	// empty (absent when the file is not walked).
+	LoadedKeys *LoadedKeys  `json:"loaded_keys,omitempty"`
+	Keys       KeyStats     `json:"keys"`
+	Findings   finding.List `json:"findings"`
+	Verdict    string       `json:"verdict"`
 
 	// Err is set when the file could not be read (an I/O error, not
 	// corruption); the CLI maps it to exit 2.
@@ -304,6 +308,7 @@ func Verify(ctx context.Context, r io.ReaderAt, size int64, opt Options) *Report
 			add(finding.RDBContentCapped, -1, "%d more findings about values are not listed; the refusals count every record", w.content.dropped)
 		}
 		rep.Refusals = w.content.refusals
+		rep.LoadedKeys = &LoadedKeys{Default: rep.Keys.Keys - w.content.skipped[0], SanitizeYes: rep.Keys.Keys - w.content.skipped[1]}
 		if eofEnd >= 0 && hasCRC && size-eofEnd >= 8 && eofEnd != crcEnd {
 			sum, sumErr = p.prefixCRC(w.s.cur, eofEnd)
 			haveSum = true

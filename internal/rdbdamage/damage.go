@@ -396,7 +396,7 @@ func DuplicateElement(b []byte, key string) ([]byte, error) {
 			return nil, fmt.Errorf("rdbdamage: too few elements")
 		}
 		return ReplaceString(b, r.Strings[1], r.Strings[0].Plain), nil
-	case 4:
+	case 4, 22, 24:
 		if len(r.Strings) < 4 {
 			return nil, fmt.Errorf("rdbdamage: too few fields")
 		}
@@ -549,4 +549,25 @@ func StreamEmptyNode(b []byte, key string) ([]byte, error) {
 		return nil, fmt.Errorf("rdbdamage: stream %q has no nodes", key)
 	}
 	return ReplaceString(b, r.Stream.Nodes[1], Listpack()), nil
+}
+
+// AsListpack rewrites a plain-encoded hash (type 4) as a listpack-encoded
+// one (type 16) of the same fields and values: a hash above the loader's
+// conversion threshold, which no server writes but a torn write or an old
+// configuration can leave.
+func AsListpack(b []byte, key string) ([]byte, error) {
+	_, r, err := record(b, key)
+	if err != nil {
+		return nil, err
+	}
+	if r.Type != 4 {
+		return nil, fmt.Errorf("rdbdamage: key %q is type %d, not a plain hash", key, r.Type)
+	}
+	el := make([]string, len(r.Strings))
+	for i, s := range r.Strings {
+		el[i] = string(s.Plain)
+	}
+	rec := append([]byte{16}, String([]byte(key))...)
+	rec = append(rec, String(Listpack(el...))...)
+	return Splice(b, r.TypeAt, r.End, rec), nil
 }

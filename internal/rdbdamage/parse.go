@@ -390,8 +390,32 @@ func (r *reader) value(rec *Record, version int) error {
 			return err
 		}
 		return r.strings(rec, 2*n)
-	case 9, 10, 11, 12, 13, 16, 17, 20:
+	case 9, 10, 11, 12, 13, 16, 17, 20, 23:
 		return r.strings(rec, 1)
+	case 25:
+		if err := r.skip(8); err != nil {
+			return err
+		}
+		return r.strings(rec, 1)
+	case 22, 24:
+		if rec.Type == 24 {
+			if err := r.skip(8); err != nil {
+				return err
+			}
+		}
+		n, _, err := r.length()
+		if err != nil {
+			return err
+		}
+		for i := uint64(0); i < n; i++ {
+			if _, _, err := r.length(); err != nil {
+				return err
+			}
+			if err := r.strings(rec, 2); err != nil {
+				return err
+			}
+		}
+		return nil
 	case 14, 18:
 		n, _, err := r.length()
 		if err != nil {
