@@ -45,6 +45,8 @@ type blobReader struct {
 	lzEnd   int64
 	op      uint64
 	flushed uint64
+	// count: decode without producing output, for a string only checked.
+	count bool
 }
 
 // openString reads the header of the string at the scanner and sets r up
@@ -186,9 +188,13 @@ func (r *blobReader) decode() bool {
 			if !w.need(int(run), r.what) {
 				return false
 			}
-			for _, c := range w.s.buf[w.s.i : w.s.i+int(run)] {
-				w.ring[int(op)&mask] = c
-				op++
+			if r.count {
+				op += run
+			} else {
+				for _, c := range w.s.buf[w.s.i : w.s.i+int(run)] {
+					w.ring[int(op)&mask] = c
+					op++
+				}
 			}
 			w.s.i += int(run)
 			continue
@@ -216,6 +222,10 @@ func (r *blobReader) decode() bool {
 		}
 		if dist > op {
 			return bad("back-reference before the start of the output")
+		}
+		if r.count {
+			op += l + 2
+			continue
 		}
 		for range l + 2 {
 			w.ring[int(op)&mask] = w.ring[int(op-dist)&mask]
@@ -285,6 +295,25 @@ func (r *blobReader) skip(n uint64) bool {
 	return true
 }
 
+// check consumes a string nobody reads: an LZF block is decoded without
+// output, only to check it; false when the string is broken.
+func (r *blobReader) check() bool {
+	if r.enc == strLZF && r.got == 0 {
+		r.count = true
+		for r.op < r.size || r.w.s.off() < r.lzEnd {
+			r.flushed = r.op
+			if !r.decode() {
+				r.failed = true
+				return false
+			}
+		}
+		r.got = r.size
+		return true
+	}
+	_, ok := r.drain()
+	return ok
+}
+
 // drain consumes the rest of the string and returns its last byte; false
 // when the string itself is broken (a cut file, bad LZF).
 func (r *blobReader) drain() (last byte, ok bool) {
@@ -310,16 +339,23 @@ func (r *blobReader) fileOffset(p uint64) int64 {
 // near 2^-93, far below anything a disk can do to a file.
 type fingerprint struct{ a, b uint64 }
 
-// hasher computes fingerprints of elements delivered in pieces.
+// hasher computes fingerprints of elements delivered whole (of) or in
+// pieces (reset, write, sum); both give the same fingerprint for the same
+// bytes (maphash.Bytes equals Write then Sum64 under one seed).
 type hasher struct {
+	s1, s2 maphash.Seed
 	h1, h2 maphash.Hash
 }
 
 func newHasher() *hasher {
-	h := &hasher{}
-	h.h1.SetSeed(maphash.MakeSeed())
-	h.h2.SetSeed(maphash.MakeSeed())
+	h := &hasher{s1: maphash.MakeSeed(), s2: maphash.MakeSeed()}
+	h.h1.SetSeed(h.s1)
+	h.h2.SetSeed(h.s2)
 	return h
+}
+
+func (h *hasher) of(p []byte) fingerprint {
+	return fingerprint{maphash.Bytes(h.s1, p), maphash.Bytes(h.s2, p)}
 }
 
 func (h *hasher) reset() { h.h1.Reset(); h.h2.Reset() }

@@ -64,6 +64,8 @@ type checker struct {
 	hist [8]byte
 	// text is a short element kept whole (stream integers as strings).
 	text [24]byte
+	// fp is the fingerprint of the element just read.
+	fp fingerprint
 }
 
 func (c *checker) hasher() *hasher {
@@ -88,9 +90,10 @@ func (c *checker) hashBytes(r *blobReader, n uint64) bool {
 	return true
 }
 
-// dupCheck adds the element just hashed to the set; true on a duplicate.
+// dupCheck adds the element just fingerprinted (c.fp) to the set; true on
+// a duplicate.
 func (c *checker) dupCheck(info *walkInfo) bool {
-	dup := c.set.add(c.h.sum())
+	dup := c.set.add(c.fp)
 	if c.set.full {
 		info.dupUnchecked = true
 	}
@@ -217,14 +220,17 @@ func (c *checker) ziplist(r *blobReader, pairs bool) (walkInfo, *fault) {
 			return info, faultAt(pos, false, "ziplist entry %d at byte %d: previous-entry length %d, but the entry before is %d bytes", n, pos, prevLen, prevRaw)
 		}
 		if pairs && n%2 == 0 {
-			c.h.reset()
 			if isInt {
 				if !r.read(h[:dataLen]) {
 					return info, nil
 				}
-				c.h.write(strconv.AppendInt(c.text[:0], ziplistInt(enc, h[:dataLen]), 10))
-			} else if !c.hashBytes(r, dataLen) {
-				return info, nil
+				c.fp = c.h.of(strconv.AppendInt(c.text[:0], ziplistInt(enc, h[:dataLen]), 10))
+			} else {
+				c.h.reset()
+				if !c.hashBytes(r, dataLen) {
+					return info, nil
+				}
+				c.fp = c.h.sum()
 			}
 			if c.dupCheck(&info) {
 				info.entries = n
@@ -300,6 +306,8 @@ type lpIter struct {
 	hash bool
 	// keep: keep short strings whole (stream fields parsed as integers).
 	keep bool
+	// e is the entry next decoded.
+	e lpEntry
 }
 
 // lpEncodedSizeBytes is lpCurrentEncodedSizeBytes: bytes of encoding and
@@ -366,33 +374,40 @@ func (c *checker) backlen() uint64 {
 
 // next validates the entry at it.pos (lpValidateNext) and decodes it. A
 // false ok with a nil fault means the string itself ended or broke.
-func (it *lpIter) next() (e lpEntry, f *fault, ok bool) {
+func (it *lpIter) next() (f *fault, ok bool) {
 	c, r := it.c, it.r
+	e := &it.e
+	*e = lpEntry{}
 	last := it.size - 1
 	at := it.pos
 	if at > last {
-		return e, faultAt(at, false, "listpack entry %d at byte %d starts past the end byte", it.n, at), false
+		return faultAt(at, false, "listpack entry %d at byte %d starts past the end byte", it.n, at), false
+	}
+	if len(r.cur) >= 6 && !lpSlowOnly {
+		if f, done := it.nextInChunk(); done {
+			return f, f == nil
+		}
 	}
 	b0, ok := r.u8()
 	if !ok {
-		return e, nil, false
+		return nil, false
 	}
 	c.push([]byte{b0})
 	if b0 == 0xff {
 		e.eof = true
-		return e, nil, true
+		return nil, true
 	}
 	lenBytes := lpEncodedSizeBytes(b0)
 	if lenBytes == 0 {
-		return e, faultAt(at, false, "listpack entry %d at byte %d: invalid encoding byte 0x%02x", it.n, at, b0), false
+		return faultAt(at, false, "listpack entry %d at byte %d: invalid encoding byte 0x%02x", it.n, at, b0), false
 	}
 	if at+lenBytes > last {
-		return e, faultAt(at, false, "listpack entry %d at byte %d: its length field runs into the end byte", it.n, at), false
+		return faultAt(at, false, "listpack entry %d at byte %d: its length field runs into the end byte", it.n, at), false
 	}
 	var h [8]byte
 	if lenBytes > 1 {
 		if !r.read(h[:lenBytes-1]) {
-			return e, nil, false
+			return nil, false
 		}
 		c.push(h[:lenBytes-1])
 	}
@@ -425,21 +440,20 @@ func (it *lpIter) next() (e lpEntry, f *fault, ok bool) {
 	back := lpBacklenSize(entryLen)
 	total := entryLen + back
 	if at+total > last {
-		return e, faultAt(at, false, "listpack entry %d at byte %d: %d bytes run past the end byte at %d", it.n, at, total, last), false
+		return faultAt(at, false, "listpack entry %d at byte %d: %d bytes run past the end byte at %d", it.n, at, total, last), false
 	}
 	data := entryLen - lenBytes
 	if e.isInt {
 		var p [8]byte
 		if data > 0 {
 			if !r.read(p[:data]) {
-				return e, nil, false
+				return nil, false
 			}
 			c.push(p[:data])
 		}
 		e.ival = lpInt(b0, p[:data])
 		if it.hash {
-			c.h.reset()
-			c.h.write(strconv.AppendInt(c.text[:0], e.ival, 10))
+			c.fp = c.h.of(strconv.AppendInt(c.text[:0], e.ival, 10))
 		}
 	} else {
 		if it.hash {
@@ -449,7 +463,7 @@ func (it *lpIter) next() (e lpEntry, f *fault, ok bool) {
 		switch {
 		case e.short:
 			if !r.read(c.text[:data]) {
-				return e, nil, false
+				return nil, false
 			}
 			c.push(c.text[:data])
 			if it.hash {
@@ -460,36 +474,139 @@ func (it *lpIter) next() (e lpEntry, f *fault, ok bool) {
 			// history: the back-length decode may need it.
 			k := min(data, uint64(len(c.hist)))
 			if !c.hashBytes(r, data-k) {
-				return e, nil, false
+				return nil, false
 			}
 			if !r.read(h[:k]) {
-				return e, nil, false
+				return nil, false
 			}
 			c.h.write(h[:k])
 			c.push(h[:k])
 		default:
 			k := min(data, uint64(len(c.hist)))
 			if !r.skip(data - k) {
-				return e, nil, false
+				return nil, false
 			}
 			if !r.read(h[:k]) {
-				return e, nil, false
+				return nil, false
 			}
 			c.push(h[:k])
 		}
 	}
+	if it.hash && !e.isInt {
+		c.fp = c.h.sum()
+	}
 	if !r.read(h[:back]) {
-		return e, nil, false
+		return nil, false
 	}
 	c.push(h[:back])
 	if got := c.backlen(); got+back != total {
 		f := faultAt(at+total-1, false, "listpack entry %d at byte %d: back-length says %d bytes, the entry has %d", it.n, at, int64(got), entryLen)
 		f.firstEntry = it.n == 0
-		return e, f, false
+		return f, false
 	}
 	it.pos += total
 	it.n++
-	return e, nil, true
+	return nil, true
+}
+
+// lpSlowOnly makes every entry go through the piecewise path; tests set
+// it to compare both paths.
+var lpSlowOnly = false
+
+// nextInChunk is next for an entry that lies whole in the reader's current
+// chunk (the usual case): the same checks on one slice, without per-piece
+// calls. done is false when the entry does not fit the chunk (or is the
+// end byte); nothing was consumed then.
+func (it *lpIter) nextInChunk() (f *fault, done bool) {
+	c, r := it.c, it.r
+	e := &it.e
+	cur := r.cur
+	last := it.size - 1
+	at := it.pos
+	b0 := cur[0]
+	if b0 == 0xff {
+		return nil, false
+	}
+	lenBytes := lpEncodedSizeBytes(b0)
+	if lenBytes == 0 || at+lenBytes > last {
+		return nil, false // the piecewise path reports it
+	}
+	var entryLen uint64
+	e.isInt = true
+	switch {
+	case b0&0x80 == 0:
+		entryLen = 1
+	case b0&0xc0 == 0x80:
+		e.isInt, e.slen = false, uint64(b0&0x3f)
+		entryLen = 1 + e.slen
+	case b0&0xe0 == 0xc0:
+		entryLen = 2
+	case b0 == 0xf1:
+		entryLen = 3
+	case b0 == 0xf2:
+		entryLen = 4
+	case b0 == 0xf3:
+		entryLen = 5
+	case b0 == 0xf4:
+		entryLen = 9
+	case b0&0xf0 == 0xe0:
+		e.isInt, e.slen = false, uint64(b0&0x0f)<<8|uint64(cur[1])
+		entryLen = 2 + e.slen
+	case b0 == 0xf0:
+		e.isInt, e.slen = false, uint64(binary.LittleEndian.Uint32(cur[1:5]))
+		entryLen = 5 + e.slen
+	}
+	back := lpBacklenSize(entryLen)
+	total := entryLen + back
+	if at+total > last || total > uint64(len(cur)) {
+		return nil, false
+	}
+	ent := cur[:total]
+	data := ent[lenBytes:entryLen]
+	if e.isInt {
+		e.ival = lpInt(b0, data)
+		if it.hash {
+			c.fp = c.h.of(strconv.AppendInt(c.text[:0], e.ival, 10))
+		}
+	} else {
+		if it.keep && e.slen <= uint64(len(c.text)) {
+			e.short = true
+			copy(c.text[:], data)
+		}
+		if it.hash {
+			c.fp = c.h.of(data)
+		}
+	}
+	// lpDecodeBacklen reads backwards from the entry's last byte, into the
+	// bytes before the entry when the entry is shorter than 5 bytes.
+	var val, shift uint64
+	for i := int(total) - 1; ; i-- {
+		var b byte
+		if i >= 0 {
+			b = ent[i]
+		} else {
+			b = c.hist[len(c.hist)+i]
+		}
+		val |= uint64(b&127) << shift
+		if b&128 == 0 {
+			break
+		}
+		shift += 7
+		if shift > 28 {
+			val = ^uint64(0)
+			break
+		}
+	}
+	c.push(ent)
+	r.cur = cur[total:]
+	if val+back != total {
+		f = faultAt(at+total-1, false, "listpack entry %d at byte %d: back-length says %d bytes, the entry has %d", it.n, at, int64(val), entryLen)
+		f.firstEntry = it.n == 0
+		return f, true
+	}
+	it.pos += total
+	it.n++
+	return nil, true
 }
 
 // lpInt decodes an integer entry as lpGetWithSize does.
@@ -563,7 +680,8 @@ func (c *checker) listpack(r *blobReader, mode lpMode) (walkInfo, *fault) {
 	lastExpire := int64(-1)
 	for {
 		k, start := it.n, it.pos
-		e, f, ok := it.next()
+		f, ok := it.next()
+		e := &it.e
 		if f != nil {
 			f.firstEntry = k == 0
 			info.entries = it.n
@@ -706,7 +824,7 @@ func (c *checker) streamListpack(r *blobReader) (info walkInfo, entries int64, f
 			// lpValidateNext on the NULL that followed the end byte.
 			return faultAt(it.pos, false, "stream listpack ends before the entries its master entry declares")
 		}
-		e, f, ok := it.next()
+		f, ok := it.next()
 		if f != nil {
 			return f
 		}
@@ -714,8 +832,8 @@ func (c *checker) streamListpack(r *blobReader) (info walkInfo, entries int64, f
 			broken = true
 			return nil
 		}
-		cur = e
-		atEOF = e.eof
+		cur = it.e
+		atEOF = cur.eof
 		return nil
 	}
 	integer := func(what string) (int64, *fault) {
@@ -946,6 +1064,7 @@ func (c *checker) zipmap(r *blobReader) (walkInfo, *fault) {
 		if !c.hashBytes(r, l) {
 			return info, nil
 		}
+		c.fp = c.h.sum()
 		if c.dupCheck(&info) {
 			info.entries = n
 			f := faultAt(fieldAt, false, "zipmap field %d at byte %d repeats an earlier field (Hash zipmap with dup elements)", n, fieldAt)

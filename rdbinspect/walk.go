@@ -289,7 +289,7 @@ func (w *walker) str(what string, capture bool) {
 	}
 	w.ulen = r.size
 	if !capture {
-		r.drain()
+		r.check()
 		return
 	}
 	for r.more() {
