@@ -273,20 +273,18 @@ func (r *blobReader) skip(n uint64) bool {
 			n -= k
 			continue
 		}
-		if r.enc == strRaw && !r.failed && r.got+n <= r.size && n > uint64(r.w.s.n-r.w.s.i) {
-			// Keep the last byte right: it is the one before the target.
+		if r.enc == strRaw && !r.failed && r.got+n <= r.size && n > 1 && n > uint64(r.w.s.n-r.w.s.i) {
+			// Jump to the last byte to skip, so the last byte handed out
+			// stays right.
 			s := r.w.s
-			if n > 1 {
-				s.skip(n - 1)
-				r.got += n - 1
-				n = 1
-			}
+			s.skip(n - 1)
+			r.got += n - 1
+			n = 1
 			if s.ioErr != nil {
 				r.w.fail(errIO{s.ioErr}, s.off(), "%v", s.ioErr)
 				r.failed = true
 				return false
 			}
-			continue
 		}
 		if !r.more() {
 			return false
