@@ -33,6 +33,7 @@ var (
 	RDBStreamCorrupt         = define("rdb-stream-corrupt", Error, "a stream's node keys, consumer groups, pending entries or consumers break a rule every load checks: the start is refused")
 	RDBStreamPELUnowned      = define("rdb-stream-pel-unowned", Error, "a consumer group's pending entry has no consumer: refused with sanitize-dump-payload yes and by redis-check-rdb")
 	RDBDuplicateElement      = define("rdb-duplicate-element", Error, "a set, sorted set or hash lists an element twice")
+	RDBHashFieldTTL          = define("rdb-hash-field-ttl", Error, "a hash field's expire time (Redis 7.4) is beyond what the loader accepts: the start is refused")
 	RDBZSetScore             = define("rdb-zset-score", Error, "a sorted set score is NaN or unreadable: the start is refused")
 	RDBEmptyKey              = define("rdb-empty-key", Error, "a collection holds no elements: the server skips the key (fewer keys than the file lists), redis-check-rdb refuses the file")
 	RDBQuicklistNodeEmpty    = define("rdb-quicklist-node-empty", Error, "a list node is an empty string: the start is refused")

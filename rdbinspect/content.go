@@ -627,8 +627,13 @@ func isRange(err error) bool {
 // hash table, which refuses a duplicate, and a listpack already holding one
 // makes the conversion panic ("Listpack corruption detected").
 func (w *walker) plainHash(t int) {
+	var minExpire uint64
 	if t == typeHashMeta {
-		w.fixed(8, "hash minimum expire time")
+		if !w.need(8, "hash minimum expire time") {
+			return
+		}
+		minExpire = binary.LittleEndian.Uint64(w.s.buf[w.s.i:])
+		w.s.i += 8
 	}
 	unit := uint64(2)
 	if t != typeHash {
@@ -649,9 +654,21 @@ func (w *walker) plainHash(t int) {
 	if n > convertHashEntries {
 		convertAt = 0
 	}
+	badTTL := false
 	for i := uint64(0); i < n && w.err == nil; i++ {
 		if t != typeHash {
-			w.length("hash field TTL")
+			// A field's expire time: absolute (pre-GA), or relative to the
+			// hash's minimum (+1, 0 meaning none); above 2^48-1 the loader
+			// refuses it ("invalid expireAt time").
+			ttl, _ := w.length("hash field TTL")
+			at := ttl
+			if t == typeHashMeta && ttl != 0 {
+				at = ttl + minExpire - 1
+			}
+			if at > ebExpireTimeMax && !badTTL && w.err == nil {
+				badTTL = true
+				w.flag(ClassHashTTL, finding.RDBHashFieldTTL, verdictAllRefuse, "field %d expires at %d, beyond 2^48-1 (invalid expireAt time)", i, at)
+			}
 		}
 		dup, flen, ok := w.hashedString("hash field", set)
 		if !ok {

@@ -98,6 +98,7 @@ const (
 	ClassStreamPEL      CheckClass = "stream-pel-consumer" // deep-only: a PEL entry no consumer owns
 	ClassDuplicate      CheckClass = "duplicate"           // duplicate members or fields in plain-encoded sets, zsets, hashes
 	ClassScore          CheckClass = "zset-score"          // a NaN or unreadable score
+	ClassHashTTL        CheckClass = "hash-field-ttl"      // a hash field expire time beyond 2^48-1 (7.4)
 	ClassEmptyKey       CheckClass = "empty-key"           // collections with no elements
 	ClassQuicklist      CheckClass = "quicklist-node"      // a packed node left out because its header says it is empty
 	ClassExpire         CheckClass = "expire"              // an expire the server reads as "no expiry"
