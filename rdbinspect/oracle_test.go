@@ -190,6 +190,23 @@ func damageCases() []damageCase {
 		{name: "listpack hash of 600 fields: duplicate field", base: "redis-7.0", damage: both(key(rdbdamage.AsListpack, "hash:600"), key(rdbdamage.DuplicateElement, "hash:600")), class: ClassListpack},
 		{name: "listpack hash of 600 fields: header count 1100", base: "redis-7.0", damage: both(key(rdbdamage.AsListpack, "hash:600"), count("hash:600", 0, 1100)), class: ClassListpack, lenCmd: []string{"HLEN", "hash:600"}, lenWant: 600},
 		{name: "hashtable hash: duplicate field", base: "redis-7.0", damage: key(rdbdamage.DuplicateElement, "hash:600"), class: ClassDuplicate},
+		{name: "small plain hash: duplicate field", base: "redis-7.0", damage: func(b []byte) ([]byte, error) {
+			return rdbdamage.AsPlainHash(b, "hash:small", func(el []string) []string { el[2] = el[0]; return el })
+		}, class: ClassDuplicate},
+		{name: "small plain hash: duplicate field, then a long value", base: "redis-7.0", damage: func(b []byte) ([]byte, error) {
+			return rdbdamage.AsPlainHash(b, "hash:small", func(el []string) []string {
+				el[2] = el[0]
+				el[5] = strings.Repeat("v", 100)
+				return el
+			})
+		}, class: ClassDuplicate},
+		{name: "small plain hash: a long value, then a duplicate field", base: "redis-7.0", damage: func(b []byte) ([]byte, error) {
+			return rdbdamage.AsPlainHash(b, "hash:small", func(el []string) []string {
+				el[1] = strings.Repeat("v", 100)
+				el[4] = el[0]
+				return el
+			})
+		}, class: ClassDuplicate},
 		{name: "listpack hash: duplicate field", base: "redis-7.0-raw", damage: key(rdbdamage.DuplicateElement, "hash:small"), class: ClassListpack},
 		{name: "listpack hash of 200 fields: duplicate field", base: "redis-7.0-raw", damage: key(rdbdamage.DuplicateElement, "hash:big"), class: ClassListpack},
 		{name: "listpack zset: duplicate member", base: "redis-7.0", damage: key(rdbdamage.DuplicateElement, "zset:small"), class: ClassListpack},

@@ -571,3 +571,29 @@ func AsListpack(b []byte, key string) ([]byte, error) {
 	rec = append(rec, String(Listpack(el...))...)
 	return Splice(b, r.TypeAt, r.End, rec), nil
 }
+
+// AsPlainHash rewrites a listpack-encoded hash (type 16) as a plain one
+// (type 4) of the same fields and values, as a server that held it in a
+// hash table writes it; edit, when set, changes the field/value list first.
+func AsPlainHash(b []byte, key string, edit func(el []string) []string) ([]byte, error) {
+	_, r, err := record(b, key)
+	if err != nil {
+		return nil, err
+	}
+	if r.Type != 16 {
+		return nil, fmt.Errorf("rdbdamage: key %q is type %d, not a listpack hash", key, r.Type)
+	}
+	el, err := ListpackElements(r.Strings[0].Plain)
+	if err != nil {
+		return nil, err
+	}
+	if edit != nil {
+		el = edit(el)
+	}
+	rec := append([]byte{4}, String([]byte(key))...)
+	rec = append(rec, Length(uint64(len(el)/2))...)
+	for _, s := range el {
+		rec = append(rec, String([]byte(s))...)
+	}
+	return Splice(b, r.TypeAt, r.End, rec), nil
+}
