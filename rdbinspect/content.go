@@ -63,12 +63,11 @@ type contentState struct {
 	expireAllFF bool
 
 	// RESIZEDB of the current database section
-	resize       int64 // offset, -1 when none
-	resizeKeys   uint64
-	resizeExp    uint64
-	sectionKeys  int64
-	sectionExp   int64
-	sectionStart [2]int64
+	resize      int64 // offset, -1 when none
+	resizeKeys  uint64
+	resizeExp   uint64
+	sectionKeys int64
+	sectionExp  int64
 
 	// stream checks
 	nodeKeys, groupNames, consumerNames dupSet
