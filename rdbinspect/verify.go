@@ -201,6 +201,10 @@ func Verify(ctx context.Context, r io.ReaderAt, size int64, opt Options) *Report
 	}
 	defer func() {
 		rep.Load = loadVerdict(rep)
+		if rep.Load == nil || structureFailed(rep) {
+			// Counts of a walk that stopped early predict nothing.
+			rep.LoadedKeys = nil
+		}
 		rep.Verdict = verdict(rep)
 	}()
 
