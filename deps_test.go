@@ -21,6 +21,7 @@ var allowed = map[string][]string{
 	"internal/datadir":   {"finding", "manifest", "rdbinspect", "aofinspect", "snapshot", "internal/ropen"},
 	"internal/check":     {"finding", "manifest", "rdbinspect", "aofinspect", "snapshot", "phase", "internal/datadir"},
 	"internal/redistest": {},
+	"internal/rdbdamage": {},
 	"internal/fsguard":   {},
 	"internal/ropen":     {},
 	"internal/wopen":     {},

@@ -16,8 +16,11 @@ import (
 	"fmt"
 	"math/rand"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
+
+	"github.com/aoftool/aoftool/internal/rdbdamage"
 )
 
 var (
@@ -37,9 +40,10 @@ func benchRDB(size int) []byte {
 	r := rand.New(rand.NewSource(1))
 	w := newBuilder(10).aux("redis-ver", "7.0.15").aux("redis-bits", "64").raw(opSelectDB, 0)
 	val := make([]byte, 200)
-	lp := make([]byte, 120)
-	copy(lp, []byte{120, 0, 0, 0, 4, 0})
-	lp[len(lp)-1] = 0xff
+	// A 120-byte hash or zset listpack of four short pairs, as a cache
+	// holds many of.
+	lp := rdbdamage.Listpack("name", "a-value-of-some-length", "count", "12345", "tags", "red,green,blue,yellow", "ts", "1764000000000")
+	lp = rdbdamage.Listpack("name", "a-value-of-some-length", "count", "12345", "tags", "red,green,blue,yellow", "ts", "1764000000000"+strings.Repeat("x", 120-len(lp)))
 	for i := 0; len(w.b) < size; i++ {
 		key := "key:" + strconv.Itoa(i)
 		switch i % 8 {
@@ -109,6 +113,9 @@ func BenchmarkVerify(b *testing.B) {
 
 func TestBenchFileIsIntact(t *testing.T) {
 	data := benchRDB(1 << 20)
+	if lp := rdbdamage.Listpack("name", "a-value-of-some-length", "count", "12345", "tags", "red,green,blue,yellow", "ts", "1764000000000"); len(lp) > 120 {
+		t.Fatalf("the benchmark listpack no longer fits 120 bytes: %d", len(lp))
+	}
 	rep := verifyBytes(t, data, Options{Keys: true})
 	if rep.Findings.HasError() || !rep.Complete || rep.Checksum.Status != ChecksumOK || rep.Keys.Keys == 0 {
 		t.Fatalf("%v %+v", rep.Findings, rep.Checksum)

@@ -28,9 +28,44 @@
 // scores, 7 module, 9 zipmap, 10 list ziplist, 11 intset, 12 zset ziplist,
 // 13 hash ziplist, 14 quicklist, 15/19/21 stream listpacks v1/v2/v3,
 // 16 hash listpack, 17 zset listpack, 18 quicklist v2, 20 set listpack,
-// 22..25 hash with field TTLs (7.4). Encoded containers are walked as
-// length-checked blobs whose ziplist, listpack and intset headers are checked
-// against the blob length.
+// 22..25 hash with field TTLs (7.4).
+//
+// # What the server checks inside values
+//
+// Each value is checked as rdbLoadObject checks it, and each fault carries
+// the verdict of the target server (Options.Target, by default the writer)
+// under sanitize-dump-payload no and yes, and of redis-check-rdb, which
+// always sanitizes deeply (LoadVerdict, Report.Load, Report.Refusals):
+//
+//	ziplist     every entry, prev-length, tail, count, and for hashes and
+//	            zsets duplicates and pairs, on every load: the loader
+//	            converts ziplists to listpacks (ziplistValidateIntegrity)
+//	listpack    byte count and end byte on every load; entries,
+//	            back-lengths, count and duplicates only when sanitizing
+//	            (lpValidateIntegrity, lpValidateIntegrityAndDups); without
+//	            sanitization a count of 0 skips the key, an unknown count
+//	            (0xFFFF) or a container above the conversion threshold is
+//	            walked with assertions that crash the server
+//	intset      encoding, size and count on every load; order and
+//	            duplicates only when sanitizing (intsetValidateIntegrity)
+//	zipmap      everything, and duplicate fields, on every load
+//	stream      node keys, empty nodes, duplicate node keys, groups, PEL
+//	            entries and consumers on every load; the listpack layout
+//	            (streamValidateListpackIntegrity) and PEL entries without a
+//	            consumer only when sanitizing
+//	plain sets  duplicates and NaN scores refuse; hash duplicates refuse
+//	            only once the hash is a hash table
+//	empty keys  a collection without elements is skipped at load
+//	            ("rdbLoadObject skipping empty key"); redis-check-rdb refuses
+//	expire      all ones reads as "no expire": the key loses its TTL
+//	module      module data without the module loaded refuses
+//	            (Options.Modules lists the loaded module type names)
+//
+// Container bytes are pulled through a blobReader as the walk streams them
+// (raw strings straight from the blocks, LZF strings through the 16 KiB
+// window), so a container of any size is checked in constant memory.
+// Duplicate tests keep 128-bit fingerprints of at most 2^18 elements per
+// collection (8 MiB); a larger collection is reported as not checked.
 //
 // Files: dump.rdb, temp-<pid>.rdb (BGSAVE), temp-<time>.<pid>.rdb (a replica
 // receiving a full sync), appendonly.aof.<n>.base.rdb (7.x AOF base, aux
@@ -52,8 +87,13 @@
 // src/rdb.h (opcodes, types, rdbIsObjectType), src/rdb.c (rdbLoadLenByRef,
 // rdbGenericLoadStringObject, rdbLoadObject, rdbLoadRioWithLoadingCtx,
 // rdbLoadCheckModuleValue), src/lzf_d.c (LZF), src/crc64.c (checksum),
-// src/ziplist.c, src/listpack.c and src/intset.c (container headers),
-// src/redis-check-rdb.c (what the official checker reports).
+// src/ziplist.c (ziplistValidateIntegrity, zipEntrySafe), src/listpack.c
+// (lpValidateIntegrity, lpValidateNext, lpGet), src/intset.c
+// (intsetValidateIntegrity), src/zipmap.c (zipmapValidateIntegrity),
+// src/t_stream.c (streamValidateListpackIntegrity), src/util.c (string2ll),
+// src/config.c (conversion thresholds), src/redis-check-rdb.c (what the
+// official checker reports), all at tag 7.0.15; 7.2.6 and 7.4.1 for set
+// listpacks and hash field TTLs.
 //
 // # Security
 //

@@ -3,22 +3,52 @@ package rdbinspect
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/aoftool/aoftool/internal/rdbdamage"
 )
 
-// fuzzSeeds are the real dumps in testdata plus built encodings that reach
-// the rarer branches (LZF, 64-bit lengths, module values, streams).
+// maxFuzzInput bounds the inputs the targets take. Go's minimizer tries
+// every pair of cut points of an interesting input, so its cost grows with
+// the square of the input: large inputs would spend the whole run being
+// minimized. RDB records are small; these sizes cover every structure.
+const maxFuzzInput = 1 << 10
+
+// fuzzSeeds are the small real dumps in testdata, every record of the
+// payload fixtures as a one-record dump, and built encodings that reach the
+// rarer branches (LZF, 64-bit lengths, module values, streams).
 func fuzzSeeds(f *testing.F) {
 	paths, _ := filepath.Glob(filepath.Join(fixtures, "*", "*"))
 	for _, p := range paths {
 		if filepath.Ext(p) == ".sh" || filepath.Ext(p) == ".md" {
 			continue
 		}
-		if b, err := os.ReadFile(p); err == nil && len(b) <= 64<<10 {
+		if b, err := os.ReadFile(p); err == nil && len(b) <= maxFuzzInput {
 			f.Add(b)
+		}
+	}
+	payload, _ := filepath.Glob(filepath.Join("testdata", "payload", "*.rdb"))
+	for _, p := range payload {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			continue
+		}
+		file, err := rdbdamage.Parse(b)
+		if err != nil {
+			f.Fatalf("%s: %v", p, err)
+		}
+		for _, r := range file.Records {
+			one := append([]byte(nil), b[:9]...)
+			one = append(one, opSelectDB, 0)
+			one = append(one, b[r.Start:r.End]...)
+			one = append(one, opEOF)
+			if len(one)+8 <= maxFuzzInput {
+				f.Add(binary.LittleEndian.AppendUint64(one, CRC64Update(0, one)))
+			}
 		}
 	}
 	seeds, _ := filepath.Glob(filepath.Join("testdata", "seeds", "*.rdb"))
@@ -71,7 +101,7 @@ func FuzzHeader(f *testing.F) {
 func FuzzWalk(f *testing.F) {
 	fuzzSeeds(f)
 	f.Fuzz(func(t *testing.T, b []byte) {
-		if len(b) > 1<<20 {
+		if len(b) > maxFuzzInput {
 			t.Skip()
 		}
 		size := int64(len(b))
@@ -110,6 +140,105 @@ func FuzzWalk(f *testing.F) {
 			if !cut.Findings.HasError() {
 				t.Fatalf("a dump cut by one byte passes: %v", cut.Findings)
 			}
+		}
+	})
+}
+
+// payloadSeeds are containers of every kind: valid ones as Redis encodes
+// them, the containers of the payload fixtures, and damaged variants.
+func payloadSeeds(f *testing.F) {
+	add := func(kind int, b []byte) {
+		if len(b) <= maxFuzzInput {
+			f.Add(byte(kind), b, false)
+			f.Add(byte(kind), b, true)
+		}
+	}
+	add(kindZiplist, rdbdamage.Ziplist("a", "12", "-70000", "1099511627776", string(bytes.Repeat([]byte("x"), 70))))
+	add(kindZiplistPairs, rdbdamage.Ziplist("f", "v", "1", "2"))
+	add(kindZiplistPairs, rdbdamage.Ziplist("f", "v", "f", "w"))
+	add(kindListpack, rdbdamage.Listpack("a", "127", "-4096", "32767", "-8388608", "2147483647", "-9223372036854775808", string(bytes.Repeat([]byte("y"), 70))))
+	add(kindListpackPairs, rdbdamage.Listpack("f", "v", "g", "w"))
+	add(kindListpackSet, rdbdamage.Listpack("a", "b", "a"))
+	add(kindListpackTTL, rdbdamage.Listpack("g", "w", "1764000000000", "f", "v", "0"))
+	add(kindStream, rdbdamage.Listpack("1", "0", "1", "f", "0", "2", "0", "0", "v", "4"))
+	add(kindStream, rdbdamage.Listpack("2", "1", "1", "f", "0", "0", "5", "1", "2", "g", "h", "x", "y", "6", "3", "0", "1", "z", "4"))
+	add(kindIntset, rdbdamage.Intset(1, 2, 70000))
+	add(kindIntset, rdbdamage.Intset(5, 1))
+	add(kindZipmap, rdbdamage.Zipmap("f1", "v1", "f2", string(bytes.Repeat([]byte("z"), 300))))
+	payload, _ := filepath.Glob(filepath.Join("testdata", "payload", "*.rdb"))
+	for _, p := range payload {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			continue
+		}
+		file, err := rdbdamage.Parse(b)
+		if err != nil {
+			f.Fatalf("%s: %v", p, err)
+		}
+		for _, r := range file.Records {
+			kind := -1
+			switch r.Type {
+			case typeListZiplist, typeListQuicklist:
+				kind = kindZiplist
+			case typeZSetZiplist, typeHashZiplist:
+				kind = kindZiplistPairs
+			case typeListQuicklist2:
+				kind = kindListpack
+			case typeHashListpack, typeZSetListpack:
+				kind = kindListpackPairs
+			case typeSetListpack:
+				kind = kindListpackSet
+			case typeHashLPEx:
+				kind = kindListpackTTL
+			case typeSetIntset:
+				kind = kindIntset
+			}
+			if kind >= 0 {
+				add(kind, r.Strings[0].Plain)
+			}
+			if r.Stream != nil && len(r.Stream.Nodes) > 1 {
+				add(kindStream, r.Stream.Nodes[1].Plain)
+			}
+		}
+	}
+}
+
+// FuzzPayload runs every container check on arbitrary bytes, stored plain
+// or LZF-compressed, and compares it with the in-memory translation of the
+// server's validator: the same verdict, and the same split between faults
+// the server always catches and those only sanitization catches.
+func FuzzPayload(f *testing.F) {
+	payloadSeeds(f)
+	f.Fuzz(func(t *testing.T, kindByte byte, blob []byte, lzf bool) {
+		if len(blob) > maxFuzzInput {
+			t.Skip()
+		}
+		kind := int(kindByte) % numKinds
+		info, fault, good := checkBlob(kind, blob, lzf)
+		if !good {
+			t.Fatalf("the string holding the container failed to read")
+		}
+		lpSlowOnly = true
+		sinfo, sfault, _ := checkBlob(kind, blob, lzf)
+		lpSlowOnly = false
+		if (fault == nil) != (sfault == nil) || (fault != nil && *fault != *sfault) || info != sinfo {
+			t.Fatalf("kind %d: the whole-entry path gives %+v %+v, the piecewise path %+v %+v", kind, info, fault, sinfo, sfault)
+		}
+		refOK, refShallow := reference(kind, blob)
+		if (fault == nil) != refOK {
+			t.Fatalf("kind %d: streaming check says fault %+v, the server's validator ok=%v", kind, fault, refOK)
+		}
+		if fault != nil {
+			if fault.shallow != refShallow {
+				t.Fatalf("kind %d: fault %+v shallow=%v, the server's header check failing=%v", kind, fault, fault.shallow, refShallow)
+			}
+			if fault.at > uint64(len(blob)) {
+				t.Fatalf("fault at %d past %d bytes", fault.at, len(blob))
+			}
+			return
+		}
+		if info.entries < 0 || info.entries > int64(len(blob)) {
+			t.Fatalf("%d entries in %d bytes", info.entries, len(blob))
 		}
 	})
 }

@@ -54,6 +54,12 @@ type pipeline struct {
 	op      *[64]uint64
 	done    bool
 	readErr error
+
+	// single is the one block of a file no larger than a block, read on
+	// the caller's goroutine: no goroutines start, so a small file (and a
+	// fuzz input) costs one read and behaves the same on every run.
+	single   *block
+	progress func(int64)
 }
 
 func newPipeline(ctx context.Context, r io.ReaderAt, size, crcEnd int64, workers int, progress func(int64)) *pipeline {
@@ -72,6 +78,16 @@ func newPipeline(ctx context.Context, r io.ReaderAt, size, crcEnd int64, workers
 		cancel: cancel,
 	}
 	bufSize := carryRoom + int(min(bs, max(size, 1)))
+	if nblocks <= 1 {
+		cancel()
+		p.order, p.pool = nil, nil
+		p.single = &block{mem: make([]byte, bufSize)}
+		p.progress = progress
+		if nblocks == 0 {
+			p.done = true
+		}
+		return p
+	}
 	// A fixed set of blocks circulates: pool -> worker -> walk -> pool, so
 	// nothing is allocated per block.
 	for range nbuf {
@@ -111,16 +127,7 @@ func newPipeline(ctx context.Context, r io.ReaderAt, size, crcEnd int64, workers
 			defer p.wg.Done()
 			for b := range jobs {
 				n := int64(b.n)
-				m, err := r.ReadAt(b.data(), b.off)
-				if m < b.n {
-					if err == nil || errors.Is(err, io.EOF) {
-						err = fmt.Errorf("file shrank below the %d bytes it had when reading started: %w", size, io.ErrUnexpectedEOF)
-					}
-					b.err = err
-				} else if b.off < crcEnd {
-					b.crcLen = min(int64(b.n), crcEnd-b.off)
-					b.crc = CRC64Update(0, b.data()[:b.crcLen])
-				}
+				p.fill(b)
 				b.res <- b
 				if progress != nil {
 					progress(n)
@@ -131,10 +138,37 @@ func newPipeline(ctx context.Context, r io.ReaderAt, size, crcEnd int64, workers
 	return p
 }
 
+// fill reads a block and checksums the part of it below crcEnd.
+func (p *pipeline) fill(b *block) {
+	m, err := p.r.ReadAt(b.data(), b.off)
+	if m < b.n {
+		if err == nil || errors.Is(err, io.EOF) {
+			err = fmt.Errorf("file shrank below the %d bytes it had when reading started: %w", p.size, io.ErrUnexpectedEOF)
+		}
+		b.err = err
+	} else if b.off < p.crcEnd {
+		b.crcLen = min(int64(b.n), p.crcEnd-b.off)
+		b.crc = CRC64Update(0, b.data()[:b.crcLen])
+	}
+}
+
 // next returns the next block in file order, or nil after the last one.
 func (p *pipeline) next() *block {
 	if p.done {
 		return nil
+	}
+	if p.single != nil {
+		p.done = true
+		b := p.single
+		b.off, b.n, b.crc, b.crcLen, b.err = 0, int(p.size), 0, 0, nil
+		p.fill(b)
+		if b.err != nil {
+			p.readErr = b.err
+		}
+		if p.progress != nil {
+			p.progress(int64(b.n))
+		}
+		return b
 	}
 	res, ok := <-p.order
 	if !ok {
@@ -159,7 +193,9 @@ func (p *pipeline) release(b *block) {
 	}
 	p.last = block{off: b.off, n: b.n, crc: b.crc, crcLen: b.crcLen}
 	p.hasLast = true
-	p.pool <- b
+	if p.single == nil {
+		p.pool <- b
+	}
 }
 
 func (p *pipeline) fold(sum uint64, n int64) {
@@ -217,6 +253,9 @@ func (p *pipeline) drain(cur *block) uint64 {
 // close stops the readers and waits for them.
 func (p *pipeline) close() {
 	p.cancel()
+	if p.single != nil {
+		return
+	}
 	// Unblock a dispatcher waiting to queue a block nobody will consume.
 	go func() {
 		for range p.order {

@@ -1,9 +1,6 @@
 package rdbinspect
 
-import (
-	"errors"
-	"io"
-)
+import "io"
 
 // scanner is the walk's forward reader over the pipeline's blocks. buf is a
 // view of the current block (with the unread tail of the previous block
@@ -98,18 +95,4 @@ func (s *scanner) u8() byte {
 	v := s.buf[s.i]
 	s.i++
 	return v
-}
-
-// readAtSmall reads a few bytes at off without moving the scanner; used for
-// the last byte of a blob that ends in a later block.
-func (s *scanner) readAtSmall(p []byte, off int64) bool {
-	m, err := s.r.ReadAt(p, off)
-	if m < len(p) {
-		if err == nil || errors.Is(err, io.EOF) {
-			err = io.ErrUnexpectedEOF
-		}
-		s.ioErr = err
-		return false
-	}
-	return true
 }

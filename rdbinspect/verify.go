@@ -49,6 +49,19 @@ type Options struct {
 	// goroutines as the check advances.
 	Progress func(n int64)
 	Limits   Limits
+
+	// Target is the server the verdicts are for: which RDB versions and
+	// object types it reads. By default the one that wrote the file (its
+	// redis-ver or valkey-ver aux field), else the newest release of the
+	// file's RDB version.
+	Target *Server
+	// Databases is the target's `databases` setting; 0 when unknown, which
+	// judges SELECTDB against the default 16 as a warning only.
+	Databases int
+	// Modules lists the module type names (the 9-character names module
+	// ids encode, e.g. "ReJSON-RL") the target has loaded. Module data of
+	// any other type makes the server refuse the file.
+	Modules []string
 }
 
 func (o Options) top() int {
@@ -146,10 +159,23 @@ type Report struct {
 	StoppedKey string `json:"stopped_key,omitempty"`
 	StoppedIn  string `json:"stopped_in,omitempty"`
 	// StructureChecked is false for versions newer than the walk knows.
-	StructureChecked bool         `json:"structure_checked"`
-	Keys             KeyStats     `json:"keys"`
-	Findings         finding.List `json:"findings"`
-	Verdict          string       `json:"verdict"`
+	StructureChecked bool `json:"structure_checked"`
+	// Target is the server the verdicts below are for.
+	Target *Server `json:"target,omitempty"`
+	// Load is what the target does with the file at start-up under each
+	// sanitize-dump-payload setting, and redis-check-rdb's verdict; absent
+	// when the file is not an RDB the walk reads.
+	Load *LoadVerdict `json:"load,omitempty"`
+	// Refusals lists, per class of content check, the records at fault and
+	// which setting refuses them.
+	Refusals []Refusal `json:"refusals,omitempty"`
+	// LoadedKeys is how many keys the target holds after a start that
+	// loads the file, per setting: the file's keys less those it skips as
+	// empty (absent when the file is not walked).
+	LoadedKeys *LoadedKeys  `json:"loaded_keys,omitempty"`
+	Keys       KeyStats     `json:"keys"`
+	Findings   finding.List `json:"findings"`
+	Verdict    string       `json:"verdict"`
 
 	// Err is set when the file could not be read (an I/O error, not
 	// corruption); the CLI maps it to exit 2.
@@ -173,7 +199,14 @@ func Verify(ctx context.Context, r io.ReaderAt, size int64, opt Options) *Report
 		rep.Findings = append(rep.Findings, f)
 		return &rep.Findings[len(rep.Findings)-1]
 	}
-	defer func() { rep.Verdict = verdict(rep) }()
+	defer func() {
+		rep.Load = loadVerdict(rep)
+		if rep.Load == nil || structureFailed(rep) {
+			// Counts of a walk that stopped early predict nothing.
+			rep.LoadedKeys = nil
+		}
+		rep.Verdict = verdict(rep)
+	}()
 
 	h, err := ReadHeader(r, size)
 	var ce *CorruptionError
@@ -238,22 +271,48 @@ func Verify(ctx context.Context, r io.ReaderAt, size int64, opt Options) *Report
 	var sumErr error
 	if walkable {
 		w = newWalker(ctx, p, r, 9, size, h.Version, opt)
+		target, limits, known := targetFor(opt, h)
+		rep.Target = &target
+		w.content.target, w.content.limits, w.content.targetKnown = target, limits, known
+		w.content.databases = uint64(max(opt.Databases, 0))
+		if known && h.Version > limits.maxRDB {
+			add(finding.RDBUnsupportedVersion, 0, "Can't handle RDB format version %d: %s reads RDB versions up to %d (the file's format is %s)", h.Version, target, limits.maxRDB, h.Releases).Hint = "load it on a server of the release that wrote it, or newer"
+			w.content.refusals = append(w.content.refusals, Refusal{Class: ClassVersion, Verdict: verdictAllRefuse, Records: 1, First: 0})
+		}
 		// A file still being written ends anywhere; only a finished-looking
 		// one makes an overlong length a lie rather than a cut.
 		w.lengthsLie = h.Tail.LooksComplete && !opt.InProgress
 		eofEnd = w.run()
 		rep.Keys = w.finish(opt.Keys)
 		for _, sel := range w.dbRange {
-			// The server exits on a database number at or above its
-			// `databases` setting, whose largest value is INT_MAX: beyond
-			// that no configuration loads the file.
-			if sel.db >= math.MaxInt32 {
+			switch {
+			case opt.Databases > 0:
+				if sel.db < uint64(opt.Databases) {
+					continue
+				}
+				// The server exits on a database number at or above its
+				// `databases` setting; redis-check-rdb does not check it.
+				add(finding.RDBDBOutOfRange, sel.at, "SELECTDB names database %d; %s with databases %d refuses the file (FATAL: Data file was created with a Redis server configured to handle more than %d databases)", sel.db, target, opt.Databases, opt.Databases).Severity = finding.Error
+				w.content.recAt = sel.at
+				w.flagAt(ClassDatabase, sel.at, verdictServerOnly)
+			case sel.db >= math.MaxInt32:
+				// Beyond INT_MAX no `databases` setting loads the file.
 				f := add(finding.RDBDBOutOfRange, sel.at, "SELECTDB names database %d, beyond the largest `databases` setting (%d); no server can load this file", sel.db, math.MaxInt32)
 				f.Severity = finding.Error
-				continue
+				w.flagAt(ClassDatabase, sel.at, verdictServerOnly)
+			default:
+				add(finding.RDBDBOutOfRange, sel.at, "SELECTDB names database %d; a server with the default 16 databases refuses the file", sel.db).Hint = fmt.Sprintf("load it only on a server started with databases %d or more", sel.db+1)
 			}
-			add(finding.RDBDBOutOfRange, sel.at, "SELECTDB names database %d; a server with the default 16 databases refuses the file", sel.db).Hint = fmt.Sprintf("load it only on a server started with databases %d or more", sel.db+1)
 		}
+		for _, cf := range w.content.faults {
+			f := add(cf.code, cf.at, "%s", cf.detail)
+			f.Severity = cf.sev
+		}
+		if w.content.dropped > 0 {
+			add(finding.RDBContentCapped, -1, "%d more findings about values are not listed; the refusals count every record", w.content.dropped)
+		}
+		rep.Refusals = w.content.refusals
+		rep.LoadedKeys = &LoadedKeys{Default: rep.Keys.Keys - w.content.skipped[0], SanitizeYes: rep.Keys.Keys - w.content.skipped[1]}
 		if eofEnd >= 0 && hasCRC && size-eofEnd >= 8 && eofEnd != crcEnd {
 			sum, sumErr = p.prefixCRC(w.s.cur, eofEnd)
 			haveSum = true
@@ -351,14 +410,14 @@ func Verify(ctx context.Context, r io.ReaderAt, size int64, opt Options) *Report
 		if preamble {
 			add(finding.RDBAOFTail, rep.RDBEnd, "%d bytes of AOF commands follow the RDB preamble", extra)
 		} else {
-			add(finding.RDBTrailingBytes, rep.RDBEnd, "%d bytes follow the checksum of a standalone RDB (Redis stops reading at the EOF opcode and ignores them)", extra)
+			add(finding.RDBTrailingBytes, rep.RDBEnd, "%d bytes from offset %d follow the checksum of a standalone RDB; Redis never writes them, stops reading at the EOF opcode and loads the same data", extra, rep.RDBEnd)
 		}
 	}
 	if rep.Complete && rep.StoppedAt == nil && rep.Keys.Keys == 0 && walkable {
 		rep.Empty = true
 		add(finding.RDBEmpty, -1, "empty RDB: no keys%s", emptyExtra(rep.Keys))
 	}
-	if opt.Keys && rep.Findings.HasError() {
+	if opt.Keys && structureFailed(rep) {
 		// Per-type counts and the biggest keys of a damaged file would
 		// describe only part of it, or garbage read as records: refuse them.
 		// The plain key counts stay, as how far the walk got.
@@ -366,6 +425,38 @@ func Verify(ctx context.Context, r io.ReaderAt, size int64, opt Options) *Report
 		add(finding.RDBKeysRefused, -1, "key statistics by type and the biggest keys are not reported: the file failed verification (the counts shown cover only the records before the damage)")
 	}
 	return rep
+}
+
+// loadVerdict is what the target server does with the whole file: the
+// worst of the content refusals and of the structure and checksum, which
+// every setting and redis-check-rdb refuse. A SELECTDB beyond 15 with an
+// unknown `databases` setting is left to its warning.
+func loadVerdict(rep *Report) *LoadVerdict {
+	if rep.Header == nil || rep.Header.Envelope != "" || !rep.StructureChecked || rep.Err != nil {
+		return nil
+	}
+	v := verdictAllLoad
+	for _, r := range rep.Refusals {
+		v = v.merge(r.Verdict)
+	}
+	if structureFailed(rep) {
+		v = v.merge(verdictAllRefuse)
+	}
+	return &v
+}
+
+// structureFailed: the walk or the checksum says the bytes are not the
+// records a server wrote (cut, damaged, garbage), as opposed to records a
+// server reads and judges.
+func structureFailed(rep *Report) bool {
+	for _, f := range rep.Findings {
+		switch f.Code {
+		case finding.RDBTruncated, finding.RDBNoTrailer, finding.RDBIncomplete, finding.RDBChecksumMismatch,
+			finding.RDBInvalidLength, finding.RDBInvalidType, finding.RDBInvalidOpcode, finding.RDBInvalidEncoding, finding.RDBBadMagic:
+			return true
+		}
+	}
+	return false
 }
 
 func nonNil(a []AuxField) []AuxField {

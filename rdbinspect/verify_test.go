@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/aoftool/aoftool/finding"
+	"github.com/aoftool/aoftool/internal/rdbdamage"
 )
 
 const fixtures = "../testdata/rdb"
@@ -106,7 +107,7 @@ func TestFixtures(t *testing.T) {
 		{file: "empty/dump.rdb", status: ChecksumOK, complete: true, empty: true, aofBase: &no, codes: []string{"rdb-empty"}},
 		{file: "aof-base/appendonly.aof.*.base.rdb", status: ChecksumOK, complete: true, keys: 23, expires: 4, dbs: []uint64{0, 1, 5}, functions: 1, aofBase: &yes},
 		{file: "preamble/appendonly.aof", opt: Options{AOFPreamble: true}, status: ChecksumOK, complete: true, keys: 23, expires: 4, dbs: []uint64{0, 1, 5}, functions: 1, aofBase: &yes, tail: -1, codes: []string{"rdb-aof-tail"}},
-		{file: "preamble/appendonly.aof", status: ChecksumOK, complete: true, keys: 23, expires: 4, dbs: []uint64{0, 1, 5}, functions: 1, aofBase: &yes, tail: -1, codes: []string{"rdb-trailing-bytes"}, hasError: true},
+		{file: "preamble/appendonly.aof", status: ChecksumOK, complete: true, keys: 23, expires: 4, dbs: []uint64{0, 1, 5}, functions: 1, aofBase: &yes, tail: -1, codes: []string{"rdb-trailing-bytes"}},
 		{file: "replica/dump.rdb", status: ChecksumOK, complete: true, keys: 23, expires: 4, dbs: []uint64{0, 1, 5}, functions: 1, aofBase: &no, repl: true},
 		{file: "sized/dump.rdb", status: ChecksumOK, complete: true, keys: 5000, expires: 1000, dbs: []uint64{0}, aofBase: &no},
 		{file: "in-progress/temp-*.rdb", opt: Options{InProgress: true}, status: ChecksumAbsent, keys: -1, dbs: []uint64{0}, aofBase: &no, codes: []string{"rdb-incomplete"}},
@@ -339,7 +340,7 @@ func TestLyingLengths(t *testing.T) {
 			return w.length(n).str("a").eof(true), off
 		},
 		"stream listpacks": func(n uint64) ([]byte, int) {
-			w := base().raw(typeStreamLP3).str("k")
+			w := base().raw(typeStreamLP2).str("k")
 			off := len(w.b)
 			return w.length(n).eof(true), off
 		},
@@ -551,21 +552,19 @@ func TestFileShrinksWhileRead(t *testing.T) {
 	}
 }
 
-// lp returns a minimal valid listpack of n bytes (header says n, ends FF).
-func lp(n int) string {
-	b := make([]byte, n)
-	binary.LittleEndian.PutUint32(b, uint32(n))
-	b[n-1] = 0xff
-	return string(b)
-}
+// lp returns a listpack of the elements, as Redis encodes it.
+func lp(elems ...string) string { return string(rdbdamage.Listpack(elems...)) }
+
+// zl returns a ziplist of the elements, as Redis encodes it.
+func zl(elems ...string) string { return string(rdbdamage.Ziplist(elems...)) }
+
+// streamLP is a stream node listpack holding one entry "f" = "v" with the
+// master entry's fields (flag SAMEFIELDS).
+func streamLP() string { return lp("1", "0", "1", "f", "0", "2", "0", "0", "v", "4") }
 
 // TestBuiltRecords walks records real Redis 7.0 does not write (7.2/7.4
 // types, modules, older encodings) built byte by byte from src/rdb.c.
 func TestBuiltRecords(t *testing.T) {
-	zl := func() string { // empty ziplist: zlbytes 11, zltail 10, zllen 0, FF
-		b := []byte{11, 0, 0, 0, 10, 0, 0, 0, 0, 0, 0xff}
-		return string(b)
-	}
 	intset := string([]byte{2, 0, 0, 0, 2, 0, 0, 0, 1, 0, 2, 0})
 	id := string(make([]byte, 16))
 	cases := []struct {
@@ -575,81 +574,88 @@ func TestBuiltRecords(t *testing.T) {
 		keys    int64
 		expires int64
 		code    finding.Code // expected finding, "" for none
+		opt     Options
 	}{
 		{"string int8/16/32", 10, func(w *rdbBuilder) {
 			w.raw(typeString).str("a").raw(0xc0, 5)
 			w.raw(typeString).str("b").raw(0xc1, 1, 2)
 			w.raw(typeString).str("c").raw(0xc2, 1, 2, 3, 4)
-		}, 3, 0, ""},
+		}, 3, 0, "", Options{}},
 		{"expire seconds, idle, freq", 9, func(w *rdbBuilder) {
 			w.raw(opExpireTime, 1, 2, 3, 4).raw(opIdle).length(100).raw(typeString).str("a").str("v")
 			w.raw(opFreq, 5).raw(typeString).str("b").str("v")
-		}, 2, 1, ""},
+		}, 2, 1, "", Options{}},
 		{"zset with text scores", 7, func(w *rdbBuilder) {
-			w.raw(typeZSet).str("z").length(3).str("a").raw(3, '1', '.', '5').str("b").raw(253).str("c").raw(255)
-		}, 1, 0, ""},
+			w.raw(typeZSet).str("z").length(3).str("a").raw(3, '1', '.', '5').str("b").raw(254).str("c").raw(255)
+		}, 1, 0, "", Options{}},
+		{"zset with a NaN text score", 7, func(w *rdbBuilder) {
+			w.raw(typeZSet).str("z").length(2).str("a").raw(3, '1', '.', '5').str("b").raw(253)
+		}, 1, 0, finding.RDBZSetScore, Options{}},
 		{"ziplist, zipmap, intset, quicklist v1", 8, func(w *rdbBuilder) {
-			w.raw(typeListZiplist).str("l").str(zl())
-			w.raw(typeHashZipmap).str("h").str("\x00\xff")
+			w.raw(typeListZiplist).str("l").str(zl("a", "1"))
+			w.raw(typeHashZipmap).str("h").str(string(rdbdamage.Zipmap("f", "v")))
 			w.raw(typeSetIntset).str("s").str(intset)
-			w.raw(typeListQuicklist).str("q").length(2).str(zl()).str(zl())
-			w.raw(typeZSetZiplist).str("z").str(zl())
-			w.raw(typeHashZiplist).str("h2").str(zl())
-		}, 6, 0, ""},
+			w.raw(typeListQuicklist).str("q").length(2).str(zl("x")).str(zl("y", "-70000"))
+			w.raw(typeZSetZiplist).str("z").str(zl("m", "1.5"))
+			w.raw(typeHashZiplist).str("h2").str(zl("f", "v"))
+		}, 6, 0, "", Options{}},
 		{"7.2 set listpack, quicklist v2 plain node", 11, func(w *rdbBuilder) {
-			w.raw(typeSetListpack).str("s").str(lp(7))
-			w.raw(typeListQuicklist2).str("q").length(2).length(2).str(lp(7)).length(1).str("a plain element")
-		}, 2, 0, ""},
+			w.raw(typeSetListpack).str("s").str(lp("a", "b"))
+			w.raw(typeListQuicklist2).str("q").length(2).length(2).str(lp("x", "-5000")).length(1).str("a plain element")
+		}, 2, 0, "", Options{}},
 		{"7.4 hash with field TTLs", 12, func(w *rdbBuilder) {
 			w.raw(typeHashMeta).str("h").raw(1, 0, 0, 0, 0, 0, 0, 0).length(2).length(0).str("f").str("v").length(5).str("g").str("w")
-			w.raw(typeHashLPEx).str("h2").raw(1, 0, 0, 0, 0, 0, 0, 0).str(lp(7))
+			w.raw(typeHashLPEx).str("h2").raw(1, 0, 0, 0, 0, 0, 0, 0).str(lp("f", "v", "0"))
 			w.raw(typeHashMetaPreGA).str("h3").length(1).length(9).str("f").str("v")
-			w.raw(typeHashLPExPreGA).str("h4").str(lp(7))
-		}, 4, 0, ""},
+			w.raw(typeHashLPExPreGA).str("h4").str(lp("g", "w", "1764000000000", "f", "v", "0"))
+		}, 4, 0, "", Options{}},
 		{"stream v3 with group, PEL and consumer", 11, func(w *rdbBuilder) {
-			w.raw(typeStreamLP3).str("s").length(1).str(id).str(lp(7))
+			w.raw(typeStreamLP3).str("s").length(1).str(id).str(streamLP())
 			w.length(1).length(5).length(0)                     // length, last id
 			w.length(1).length(0).length(0).length(0).length(1) // first id, max deleted, entries added
 			w.length(1).str("g").length(5).length(0).length(1)  // group, id, offset
 			w.length(1).raw([]byte(id)...).raw(1, 2, 3, 4, 5, 6, 7, 8).length(1)
 			w.length(1).str("alice").raw(1, 2, 3, 4, 5, 6, 7, 8).raw(1, 2, 3, 4, 5, 6, 7, 8).length(1).raw([]byte(id)...)
-		}, 1, 0, ""},
+		}, 1, 0, "", Options{}},
 		{"stream v1", 9, func(w *rdbBuilder) {
-			w.raw(typeStreamLP).str("s").length(1).str(id).str(lp(7)).length(1).length(5).length(0).length(0)
-		}, 1, 0, ""},
+			w.raw(typeStreamLP).str("s").length(1).str(id).str(streamLP()).length(1).length(5).length(0).length(0)
+		}, 1, 0, "", Options{}},
 		{"module value and module aux", 10, func(w *rdbBuilder) {
 			w.raw(opModuleAux).length(12345).length(2).length(1).raw(2).length(7).raw(5).str("x").raw(0)
 			w.raw(typeModule2).str("m").length(12345).raw(1).length(3).raw(3, 1, 2, 3, 4).raw(4, 1, 2, 3, 4, 5, 6, 7, 8).raw(0)
-		}, 1, 0, ""},
+		}, 1, 0, "", Options{Modules: []string{"AAAAAAAAM"}}},
+		{"module value of a module not loaded", 10, func(w *rdbBuilder) {
+			w.raw(typeModule2).str("m").length(12345).raw(1).length(3).raw(0)
+		}, 1, 0, finding.RDBModuleNotLoaded, Options{}},
 		{"function and slot info", 12, func(w *rdbBuilder) {
 			w.raw(opFunction2).str("#!lua name=x\n")
 			w.raw(opSlotInfo).length(100).length(1).length(0)
 			w.raw(typeString).str("k").str("v")
-		}, 1, 0, ""},
+		}, 1, 0, "", Options{}},
 		{"db beyond 15", 10, func(w *rdbBuilder) {
 			w.raw(opSelectDB).length(1 << 62).raw(typeString).str("k").str("v")
-		}, 1, 0, finding.RDBDBOutOfRange},
+		}, 1, 0, finding.RDBDBOutOfRange, Options{}},
 		{"bad ziplist header", 8, func(w *rdbBuilder) {
 			w.raw(typeListZiplist).str("l").str("\x05\x00\x00\x00\x0a\x00\x00\x00\x00\x00\xff")
-		}, 0, 0, finding.RDBInvalidEncoding},
-		{"bad intset encoding", 8, func(w *rdbBuilder) { w.raw(typeSetIntset).str("s").str("\x03\x00\x00\x00\x01\x00\x00\x00\x01\x00\x00") }, 0, 0, finding.RDBInvalidEncoding},
-		{"listpack without end byte", 11, func(w *rdbBuilder) { w.raw(typeSetListpack).str("s").str("\x07\x00\x00\x00\x00\x00\x00") }, 0, 0, finding.RDBInvalidEncoding},
-		{"quicklist container 3", 10, func(w *rdbBuilder) { w.raw(typeListQuicklist2).str("q").length(1).length(3).str(lp(7)) }, 0, 0, finding.RDBInvalidOpcode},
-		{"module aux bad when-opcode", 10, func(w *rdbBuilder) { w.raw(opModuleAux).length(1).length(1).length(1).raw(0) }, 0, 0, finding.RDBInvalidOpcode},
-		{"module unknown opcode", 10, func(w *rdbBuilder) { w.raw(typeModule2).str("m").length(1).raw(9).raw(0) }, 0, 0, finding.RDBInvalidOpcode},
-		{"pre-GA module type", 10, func(w *rdbBuilder) { w.raw(typeModulePreGA).str("m") }, 0, 0, finding.RDBInvalidType},
-		{"pre-GA functions", 10, func(w *rdbBuilder) { w.raw(opFunctionPreGA).str("x") }, 0, 0, finding.RDBInvalidOpcode},
-		{"type 8", 10, func(w *rdbBuilder) { w.raw(8).str("k").str("v") }, 0, 0, finding.RDBInvalidType},
-		{"opcode 0xF3", 10, func(w *rdbBuilder) { w.raw(0xf3).str("k") }, 0, 0, finding.RDBInvalidType},
-		{"LZF output too long", 10, func(w *rdbBuilder) { w.raw(typeString).str("k").raw(0xc3).length(4).length(2).raw(2, 'a', 'b', 'c') }, 0, 0, finding.RDBInvalidEncoding},
+		}, 1, 0, finding.RDBZiplistCorrupt, Options{}},
+		{"bad intset encoding", 8, func(w *rdbBuilder) { w.raw(typeSetIntset).str("s").str("\x03\x00\x00\x00\x01\x00\x00\x00\x01\x00\x00") }, 1, 0, finding.RDBIntsetCorrupt, Options{}},
+		{"listpack without end byte", 11, func(w *rdbBuilder) { w.raw(typeSetListpack).str("s").str("\x07\x00\x00\x00\x00\x00\x00") }, 1, 0, finding.RDBListpackHeader, Options{}},
+		{"quicklist container 3", 10, func(w *rdbBuilder) { w.raw(typeListQuicklist2).str("q").length(1).length(3).str(lp("a")) }, 0, 0, finding.RDBInvalidOpcode, Options{}},
+		{"module aux bad when-opcode", 10, func(w *rdbBuilder) { w.raw(opModuleAux).length(1).length(1).length(1).raw(0) }, 0, 0, finding.RDBInvalidOpcode, Options{}},
+		{"module unknown opcode", 10, func(w *rdbBuilder) { w.raw(typeModule2).str("m").length(1).raw(9).raw(0) }, 0, 0, finding.RDBInvalidOpcode, Options{}},
+		{"pre-GA module type", 10, func(w *rdbBuilder) { w.raw(typeModulePreGA).str("m") }, 0, 0, finding.RDBInvalidType, Options{}},
+		{"pre-GA functions", 10, func(w *rdbBuilder) { w.raw(opFunctionPreGA).str("x") }, 0, 0, finding.RDBInvalidOpcode, Options{}},
+		{"type 8", 10, func(w *rdbBuilder) { w.raw(8).str("k").str("v") }, 0, 0, finding.RDBInvalidType, Options{}},
+		{"opcode 0xF3", 10, func(w *rdbBuilder) { w.raw(0xf3).str("k") }, 0, 0, finding.RDBInvalidType, Options{}},
+		{"LZF output too long", 10, func(w *rdbBuilder) { w.raw(typeString).str("k").raw(0xc3).length(4).length(2).raw(2, 'a', 'b', 'c') }, 0, 0, finding.RDBInvalidEncoding, Options{}},
 		{"LZF back-reference before start", 10, func(w *rdbBuilder) {
 			w.raw(typeString).str("k").raw(0xc3).length(4).length(10).raw(0, 'a', 0x20, 5)
-		}, 0, 0, finding.RDBInvalidEncoding},
+		}, 0, 0, finding.RDBInvalidEncoding, Options{}},
 		{"LZF key captured", 10, func(w *rdbBuilder) {
 			w.raw(typeString).raw(0xc3).length(10).length(300).raw(2, 'a', 'b', 'c', 0xe0, 247, 2, 0xe0, 32, 2).str("v")
-		}, 1, 0, ""},
-		{"unknown length encoding", 10, func(w *rdbBuilder) { w.raw(typeString).str("k").raw(0x82) }, 0, 0, finding.RDBInvalidEncoding},
-		{"expire then EOF", 10, func(w *rdbBuilder) { w.raw(opExpireTimeMS, 1, 2, 3, 4, 5, 6, 7, 8) }, 0, 0, finding.RDBInvalidType},
+		}, 1, 0, "", Options{}},
+		{"unknown length encoding", 10, func(w *rdbBuilder) { w.raw(typeString).str("k").raw(0x82) }, 0, 0, finding.RDBInvalidEncoding, Options{}},
+		{"expire then EOF", 10, func(w *rdbBuilder) { w.raw(opExpireTimeMS, 1, 2, 3, 4, 5, 6, 7, 8) }, 0, 0, finding.RDBInvalidType, Options{}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -662,7 +668,8 @@ func TestBuiltRecords(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			rep := verifyBytes(t, b, Options{Keys: true})
+			c.opt.Keys = true
+			rep := verifyBytes(t, b, c.opt)
 			if c.code == "" {
 				if len(rep.Findings) != 0 || !rep.Complete || rep.Checksum.Status != ChecksumOK {
 					t.Fatalf("findings %v complete %v checksum %+v", rep.Findings, rep.Complete, rep.Checksum)

@@ -9,6 +9,8 @@ import (
 	"sort"
 	"strconv"
 	"unicode/utf8"
+
+	"github.com/aoftool/aoftool/finding"
 )
 
 // Object types, src/rdb.h.
@@ -90,16 +92,6 @@ func TypeName(t int) string {
 	return "unknown"
 }
 
-// blob kinds whose header is checked against the blob's length.
-const (
-	blobNone = iota
-	blobZiplist
-	blobListpack
-	blobIntset
-	blobZipmap
-	blobStreamID
-)
-
 // headCap bytes of a string are kept when a caller needs them: key names
 // (up to the key-name cap) and container headers.
 const headCap = 256
@@ -127,6 +119,7 @@ type walker struct {
 	// current record, for error messages and stats
 	curType  int
 	curKey   []byte
+	keyLen   uint64
 	keyStart int64
 	inKey    bool
 
@@ -136,9 +129,13 @@ type walker struct {
 	ulen    uint64
 
 	ring [1 << 14]byte // LZF back-reference window
+	br   blobReader    // the string being read through the window or blocks
+	chk  checker
 
-	blobCount int64 // entries in the last blob, -1 when its header does not say
-	elems     int64 // elements of the last value, -1 when unknown
+	elems int64 // elements of the last value, -1 when unknown
+
+	// content holds what the server's load-time checks find in values.
+	content contentState
 
 	db    uint64
 	stats KeyStats
@@ -273,255 +270,41 @@ func (w *walker) count(unit uint64, what string) uint64 {
 func (w *walker) str(what string, capture bool) {
 	w.headLen = 0
 	w.ulen = 0
-	at := w.s.off()
-	n, enc := w.length(what)
-	if w.err != nil {
+	if !w.need(1, what) {
 		return
 	}
-	if !enc {
-		if !w.claim(n, 1, at, what) {
-			return
+	if b0 := w.s.buf[w.s.i]; b0>>6 != 3 && !capture {
+		// A raw string nobody reads is skipped by offset.
+		at := w.s.off()
+		n, _ := w.length(what)
+		if w.err == nil && w.claim(n, 1, at, what) {
+			w.ulen = n
+			w.s.skip(n)
 		}
-		w.ulen = n
-		if capture && n > 0 {
-			k := int(min(n, headCap))
-			if !w.need(k, what) {
-				return
-			}
-			w.headLen = copy(w.head[:], w.s.buf[w.s.i:w.s.i+k])
-			if n <= uint64(w.s.n-w.s.i) {
-				w.lastB = w.s.buf[w.s.i+int(n)-1]
-			} else {
-				var b [1]byte
-				if !w.s.readAtSmall(b[:], w.s.off()+int64(n)-1) {
-					w.fail(errIO{w.s.ioErr}, w.s.off(), "%v", w.s.ioErr)
-					return
-				}
-				w.lastB = b[0]
-			}
-		}
-		w.s.skip(n)
 		return
 	}
-	switch n {
-	case 0, 1, 2:
-		size := 1 << n
-		if !w.need(size, what) {
-			return
-		}
-		if capture {
-			var v int64
-			switch n {
-			case 0:
-				v = int64(int8(w.s.buf[w.s.i]))
-			case 1:
-				v = int64(int16(binary.LittleEndian.Uint16(w.s.buf[w.s.i:])))
-			case 2:
-				v = int64(int32(binary.LittleEndian.Uint32(w.s.buf[w.s.i:])))
-			}
-			d := strconv.AppendInt(w.head[:0], v, 10)
-			w.headLen = len(d)
-			w.ulen = uint64(len(d))
-			w.lastB = d[len(d)-1]
-		}
-		w.s.i += size
-		return
-	case 3:
-		cat := w.s.off()
-		clen, _ := w.length("LZF compressed length")
-		ulen, _ := w.length("LZF plain length")
-		if w.err != nil || !w.claim(clen, 1, at, what) {
-			return
-		}
-		if clen == 0 || ulen == 0 {
-			w.fail(ErrInvalidEncoding, cat, "%s: LZF string with %d compressed and %d plain bytes", what, clen, ulen)
-			return
-		}
-		w.lzf(clen, ulen, capture, what)
-		w.ulen = ulen
+	r := &w.br
+	if !w.openString(r, what) {
 		return
 	}
-	w.fail(ErrInvalidEncoding, at, "%s: unknown string encoding %d", what, n)
-}
-
-// lzf checks an LZF block by streaming through it with a 16 KiB window
-// (LZF back-references reach at most 8 KiB): the block must decode to
-// exactly ulen bytes using exactly clen input bytes, as src/lzf_d.c and
-// rdbLoadLzfStringObject require. Nothing proportional to ulen is allocated.
-func (w *walker) lzf(clen, ulen uint64, capture bool, what string) {
-	start := w.s.off()
-	end := start + int64(clen)
-	var op uint64
-	const mask = len(w.ring) - 1
-	bad := func(why string) {
-		w.fail(ErrInvalidEncoding, w.s.off(), "%s: invalid LZF compressed string (%s)", what, why)
-	}
-	for w.s.off() < end {
-		if w.err != nil {
-			return
-		}
-		if !w.need(1, what) {
-			return
-		}
-		ctrl := uint64(w.s.u8())
-		if ctrl < 32 {
-			run := ctrl + 1
-			if op+run > ulen {
-				bad("output longer than declared")
-				return
-			}
-			if w.s.off()+int64(run) > end {
-				bad("literal run past the end of the block")
-				return
-			}
-			if !w.need(int(run), what) {
-				return
-			}
-			if capture {
-				for _, c := range w.s.buf[w.s.i : w.s.i+int(run)] {
-					if op < headCap {
-						w.head[op] = c
-					}
-					w.ring[int(op)&mask] = c
-					op++
-				}
-				w.lastB = w.s.buf[w.s.i+int(run)-1]
-			} else {
-				op += run
-			}
-			w.s.i += int(run)
-			continue
-		}
-		l := ctrl >> 5
-		dist := (ctrl&0x1f)<<8 + 1
-		if w.s.off() >= end {
-			bad("back-reference cut at the end of the block")
-			return
-		}
-		if l == 7 {
-			if !w.need(1, what) {
-				return
-			}
-			l += uint64(w.s.u8())
-			if w.s.off() >= end {
-				bad("back-reference cut at the end of the block")
-				return
-			}
-		}
-		if !w.need(1, what) {
-			return
-		}
-		dist += uint64(w.s.u8())
-		if op+l+2 > ulen {
-			bad("output longer than declared")
-			return
-		}
-		if dist > op {
-			bad("back-reference before the start of the output")
-			return
-		}
-		if capture {
-			for range l + 2 {
-				c := w.ring[int(op-dist)&mask]
-				if op < headCap {
-					w.head[op] = c
-				}
-				w.ring[int(op)&mask] = c
-				w.lastB = c
-				op++
-			}
-		} else {
-			op += l + 2
-		}
-	}
-	if op != ulen {
-		w.fail(ErrInvalidEncoding, start, "%s: invalid LZF compressed string (decodes to %d bytes, %d declared)", what, op, ulen)
+	w.ulen = r.size
+	if !capture {
+		r.check()
 		return
 	}
-	if capture {
-		w.headLen = int(min(op, headCap))
+	for r.more() {
+		if w.headLen < headCap {
+			w.headLen += copy(w.head[w.headLen:], r.cur)
+		}
+		if r.enc == strRaw && r.left() > uint64(len(r.cur)) && w.headLen == headCap {
+			// Only the last byte is still needed.
+			r.cur = r.cur[:0]
+			r.drain()
+			break
+		}
+		r.cur = r.cur[:0]
 	}
-}
-
-// blob skips a string holding an encoded container and checks its header
-// against its length, as the server's integrity checks would on load.
-func (w *walker) blob(kind int, what string) {
-	at := w.s.off()
-	w.str(what, kind != blobNone)
-	if w.err != nil || kind == blobNone {
-		return
-	}
-	h := w.head[:w.headLen]
-	n := w.ulen
-	w.blobCount = -1
-	defer func() {
-		if w.err != nil {
-			w.blobCount = -1
-		}
-	}()
-	badf := func(format string, args ...any) {
-		w.fail(ErrInvalidEncoding, at, what+": "+format, args...)
-	}
-	switch kind {
-	case blobZiplist:
-		if n < 11 || len(h) < 10 {
-			badf("ziplist of %d bytes is shorter than its header", n)
-		} else if zl := binary.LittleEndian.Uint32(h); uint64(zl) != n {
-			badf("ziplist header says %d bytes, the string holds %d", zl, n)
-		} else if tail := binary.LittleEndian.Uint32(h[4:]); uint64(tail) >= n {
-			badf("ziplist tail offset %d is outside its %d bytes", tail, n)
-		} else if w.lastB != 0xff {
-			badf("ziplist does not end with 0xFF")
-		} else if c := binary.LittleEndian.Uint16(h[8:]); c != 0xffff {
-			w.blobCount = int64(c)
-		}
-	case blobListpack:
-		if n < 7 || len(h) < 6 {
-			badf("listpack of %d bytes is shorter than its header", n)
-		} else if lp := binary.LittleEndian.Uint32(h); uint64(lp) != n {
-			badf("listpack header says %d bytes, the string holds %d", lp, n)
-		} else if w.lastB != 0xff {
-			badf("listpack does not end with 0xFF")
-		} else if c := binary.LittleEndian.Uint16(h[4:]); c != 0xffff {
-			w.blobCount = int64(c)
-		}
-	case blobIntset:
-		if n < 8 || len(h) < 8 {
-			badf("intset of %d bytes is shorter than its header", n)
-			return
-		}
-		enc := uint64(binary.LittleEndian.Uint32(h))
-		cnt := uint64(binary.LittleEndian.Uint32(h[4:]))
-		if enc != 2 && enc != 4 && enc != 8 {
-			badf("intset encoding %d is not 2, 4 or 8", enc)
-		} else if 8+enc*cnt != n {
-			badf("intset of %d %d-byte integers needs %d bytes, the string holds %d", cnt, enc, 8+enc*cnt, n)
-		} else {
-			w.blobCount = int64(cnt)
-		}
-	case blobZipmap:
-		if n < 2 || w.lastB != 0xff {
-			badf("zipmap does not end with 0xFF")
-		} else if h[0] < 254 {
-			w.blobCount = int64(h[0])
-		}
-	case blobStreamID:
-		if n != 16 {
-			badf("stream node key is %d bytes, not a 16-byte ID", n)
-		}
-	}
-}
-
-// double skips a score written by rdbSaveDoubleValue (RDB < 8 zsets).
-func (w *walker) double(what string) {
-	n := w.byte1(what)
-	if w.err != nil || n >= 253 {
-		return
-	}
-	at := w.s.off()
-	if w.claim(uint64(n), 1, at, what) && w.need(int(n), what) {
-		w.s.i += int(n)
-	}
+	w.lastB = r.last
 }
 
 // moduleValue skips a module value until its EOF opcode, as
@@ -553,183 +336,6 @@ func (w *walker) moduleValue(what string) {
 	}
 }
 
-// blobElems converts the entry count of the last blob into elements.
-func (w *walker) blobElems(t int) int64 {
-	if w.blobCount < 0 {
-		return -1
-	}
-	return w.blobCount / perBlob(t)
-}
-
-// perBlob is how many blob entries make one element: hashes and zsets
-// store two per field or member, hashes with field TTLs three.
-func perBlob(t int) int64 {
-	switch t {
-	case typeZSetZiplist, typeHashZiplist, typeHashListpack, typeZSetListpack:
-		return 2
-	case typeHashLPExPreGA, typeHashLPEx:
-		return 3
-	}
-	return 1
-}
-
-// value skips the value of one record of type t and sets w.elems to its
-// number of elements (list items, set members, hash fields, stream
-// entries), or -1 when the encoding does not say.
-func (w *walker) value(t int) {
-	w.elems = -1
-	what := valueWhat[t]
-	switch t {
-	case typeString:
-		w.str(what, false)
-	case typeList, typeSet:
-		n := w.count(1, "list or set length")
-		w.elems = int64(n)
-		for i := uint64(0); i < n && w.err == nil; i++ {
-			w.str("element", false)
-		}
-	case typeZSet, typeZSet2:
-		n := w.count(2, "zset length")
-		w.elems = int64(n)
-		for i := uint64(0); i < n && w.err == nil; i++ {
-			w.str("zset member", false)
-			if t == typeZSet2 {
-				w.fixed(8, "zset score")
-			} else {
-				w.double("zset score")
-			}
-		}
-	case typeHash:
-		n := w.count(2, "hash length")
-		w.elems = int64(n)
-		for i := uint64(0); i < n && w.err == nil; i++ {
-			w.str("hash field", false)
-			w.str("hash value", false)
-		}
-	case typeHashMeta, typeHashMetaPreGA:
-		if t == typeHashMeta {
-			w.fixed(8, "hash minimum expire time")
-		}
-		n := w.count(3, "hash length")
-		w.elems = int64(n)
-		for i := uint64(0); i < n && w.err == nil; i++ {
-			w.length("hash field TTL")
-			w.str("hash field", false)
-			w.str("hash value", false)
-		}
-	case typeHashZipmap:
-		w.blob(blobZipmap, what)
-		w.elems = w.blobCount
-	case typeListZiplist, typeZSetZiplist, typeHashZiplist:
-		w.blob(blobZiplist, what)
-		w.elems = w.blobElems(t)
-	case typeSetIntset:
-		w.blob(blobIntset, what)
-		w.elems = w.blobCount
-	case typeHashListpack, typeZSetListpack, typeSetListpack, typeHashLPExPreGA:
-		w.blob(blobListpack, what)
-		w.elems = w.blobElems(t)
-	case typeHashLPEx:
-		w.fixed(8, "hash minimum expire time")
-		w.blob(blobListpack, what)
-		w.elems = w.blobElems(t)
-	case typeListQuicklist:
-		n := w.count(1, "quicklist node count")
-		total := int64(0)
-		for i := uint64(0); i < n && w.err == nil; i++ {
-			w.blob(blobZiplist, "quicklist node")
-			if total >= 0 && w.blobCount >= 0 {
-				total += w.blobCount
-			} else {
-				total = -1
-			}
-		}
-		w.elems = total
-	case typeListQuicklist2:
-		n := w.count(2, "quicklist node count")
-		total := int64(0)
-		defer func() { w.elems = total }()
-		for i := uint64(0); i < n && w.err == nil; i++ {
-			at := w.s.off()
-			c, _ := w.length("quicklist container")
-			if w.err != nil {
-				return
-			}
-			switch c {
-			case 1: // plain node: one large element
-				w.str("quicklist plain node", false)
-				if total >= 0 {
-					total++
-				}
-			case 2:
-				w.blob(blobListpack, "quicklist node")
-				if total >= 0 && w.blobCount >= 0 {
-					total += w.blobCount
-				} else {
-					total = -1
-				}
-			default:
-				w.fail(ErrInvalidOpcode, at, "quicklist node container %d is neither 1 (plain) nor 2 (packed)", c)
-			}
-			if w.err == nil && w.ulen == 0 {
-				w.fail(ErrInvalidEncoding, at, "empty quicklist node")
-			}
-		}
-	case typeStreamLP, typeStreamLP2, typeStreamLP3:
-		w.stream(t)
-	case typeModule2:
-		w.length("module id")
-		w.moduleValue("module value")
-	}
-}
-
-func (w *walker) stream(t int) {
-	n := w.count(2, "stream listpack count")
-	for i := uint64(0); i < n && w.err == nil; i++ {
-		w.blob(blobStreamID, "stream node key")
-		w.blob(blobListpack, "stream listpack")
-	}
-	length, _ := w.length("stream length")
-	w.elems = int64(length)
-	if length > 1<<62 {
-		w.elems = -1
-	}
-	w.length("stream last ID")
-	w.length("stream last ID")
-	if t >= typeStreamLP2 {
-		for range 5 {
-			w.length("stream first/max-deleted ID or entries added")
-		}
-	}
-	groups := w.count(3, "stream consumer group count")
-	for g := uint64(0); g < groups && w.err == nil; g++ {
-		w.str("consumer group name", false)
-		w.length("consumer group ID")
-		w.length("consumer group ID")
-		if t >= typeStreamLP2 {
-			w.length("consumer group offset")
-		}
-		pel := w.count(17, "consumer group PEL size")
-		for p := uint64(0); p < pel && w.err == nil; p++ {
-			w.fixed(16, "PEL entry ID")
-			w.fixed(8, "PEL delivery time")
-			w.length("PEL delivery count")
-		}
-		consumers := w.count(10, "consumer count")
-		for c := uint64(0); c < consumers && w.err == nil; c++ {
-			w.str("consumer name", false)
-			w.fixed(8, "consumer seen time")
-			if t >= typeStreamLP3 {
-				w.fixed(8, "consumer active time")
-			}
-			cp := w.count(16, "consumer PEL size")
-			for p := uint64(0); p < cp && w.err == nil; p++ {
-				w.fixed(16, "consumer PEL entry ID")
-			}
-		}
-	}
-}
-
 // run walks records from just after the signature until EOF or the first
 // problem. It returns the offset just past the EOF opcode, or -1.
 func (w *walker) run() int64 {
@@ -757,18 +363,22 @@ func (w *walker) run() int64 {
 				w.fail(ErrInvalidType, at, "EOF opcode after an expire or LRU/LFU prefix that belongs to a key")
 				return -1
 			}
+			w.endSection()
 			return w.s.off()
 		case opSelectDB:
+			w.endSection()
 			w.db, _ = w.length("SELECTDB database number")
 			w.dbStats()
-			if w.db > 15 {
+			if w.db > 15 || (w.content.databases > 0 && w.db >= w.content.databases) {
 				w.dbRange = append(w.dbRange, selectedDB{db: w.db, at: at})
 			}
 			recStart = -1
 			continue
 		case opResizeDB:
-			w.length("RESIZEDB key count")
-			w.length("RESIZEDB expires count")
+			w.endSection()
+			keys, _ := w.length("RESIZEDB key count")
+			exp, _ := w.length("RESIZEDB expires count")
+			w.content.resize, w.content.resizeKeys, w.content.resizeExp = at, keys, exp
 			recStart = -1
 			continue
 		case opSlotInfo:
@@ -783,7 +393,8 @@ func (w *walker) run() int64 {
 			recStart = -1
 			continue
 		case opModuleAux:
-			w.length("module id")
+			idAt := w.s.off()
+			id, _ := w.length("module id")
 			wat := w.s.off()
 			when, _ := w.length("module aux when-opcode")
 			if w.err == nil && when != 2 {
@@ -792,6 +403,10 @@ func (w *walker) run() int64 {
 			}
 			w.length("module aux when")
 			w.moduleValue("module aux value")
+			if w.err == nil {
+				w.content.recAt = at
+				w.module(id, idAt, "module aux data")
+			}
 			w.stats.ModuleAux++
 			recStart = -1
 			continue
@@ -808,7 +423,12 @@ func (w *walker) run() int64 {
 			expires = true
 			continue
 		case opExpireTimeMS:
-			w.fixed(8, "expire time")
+			if w.need(8, "expire time") {
+				// rdbLoadMillisecondTime returns -1 for all ones, which the
+				// loader takes for "no expire".
+				w.content.expireAllFF = binary.LittleEndian.Uint64(w.s.buf[w.s.i:]) == ^uint64(0)
+				w.s.i += 8
+			}
 			expires = true
 			continue
 		case opFreq:
@@ -835,13 +455,21 @@ func (w *walker) run() int64 {
 			return -1
 		}
 		w.curKey = append(w.curKey[:0], w.head[:min(w.headLen, w.keyCap)]...)
-		keyLen := w.ulen
+		w.keyLen = w.ulen
+		w.content.recAt = recStart
+		if w.content.targetKnown && !w.content.limits.acceptsType(t) {
+			w.flag(ClassObjectType, finding.RDBTypeUnsupported, verdictAllRefuse, "object type %s is unknown to %s (Unknown RDB encoding type)", typeDescription(t), w.content.target)
+		}
+		if w.content.expireAllFF {
+			w.flag(ClassExpire, finding.RDBExpireLost, verdictChanged, "its expire time is all ones, which the loader reads as \"no expire\": the key loads without its TTL")
+			w.content.expireAllFF = false
+		}
 		w.value(t)
 		if w.err != nil {
 			return -1
 		}
 		w.inKey = false
-		w.record(t, expires, w.s.off()-recStart, recStart, keyLen)
+		w.record(t, expires, w.s.off()-recStart, recStart, w.keyLen)
 		expires = false
 		recStart = -1
 	}
@@ -860,6 +488,10 @@ func (w *walker) dbStats() *DBStats {
 
 func (w *walker) record(t int, expires bool, size, at int64, keyLen uint64) {
 	w.stats.Keys++
+	w.content.sectionKeys++
+	if expires {
+		w.content.sectionExp++
+	}
 	d := w.dbStats()
 	d.Keys++
 	d.Bytes += size
@@ -967,6 +599,13 @@ func newWalker(ctx context.Context, p *pipeline, r io.ReaderAt, start, size int6
 	if opt.Keys {
 		w.types = new([len(typeInfos)]TypeStats)
 		w.topN = opt.top()
+	}
+	w.content.resize = -1
+	if len(opt.Modules) > 0 {
+		w.content.modules = map[string]bool{}
+		for _, m := range opt.Modules {
+			w.content.modules[m] = true
+		}
 	}
 	return w
 }

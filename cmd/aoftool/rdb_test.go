@@ -110,7 +110,7 @@ func TestRDBGolden(t *testing.T) {
 		{"cut-crc", []string{"cut-crc.rdb"}, 1, true},
 		{"flipped-body", []string{"flipped-body.rdb"}, 1, true},
 		{"bad-crc", []string{"bad-crc.rdb"}, 1, true},
-		{"trailing", []string{"trailing.rdb"}, 1, true},
+		{"trailing", []string{"trailing.rdb"}, 0, true},
 		{"not-rdb", []string{"not-rdb.rdb"}, 2, true},
 		{"garbage", []string{"garbage.rdb"}, 1, true},
 		{"future", []string{"future.rdb"}, 0, true},
