@@ -21,6 +21,7 @@ type checkOptions struct {
 	markdown    bool
 	markdownOut string
 	serverConfig
+	server serverFlag
 }
 
 func newCheckCmd(g *globalOptions) *cobra.Command {
@@ -55,10 +56,16 @@ reported as incomplete, not corrupt).`,
 	f.BoolVar(&o.markdown, "markdown", false, "print the report as Markdown")
 	f.StringVar(&o.markdownOut, "markdown-out", "", "also write the Markdown report to FILE (outside DIR)")
 	o.serverConfig.flags(cmd, true, true)
+	o.server.declare(cmd)
 	return cmd
 }
 
 func runCheck(ctx context.Context, g *globalOptions, o checkOptions, arg string, out io.Writer) error {
+	target, err := o.server.target()
+	if err != nil {
+		return err
+	}
+	copt := check.Options{Target: target}
 	d, err := o.serverConfig.open(g, arg, false)
 	if err != nil {
 		return err
@@ -70,12 +77,12 @@ func runCheck(ctx context.Context, g *globalOptions, o checkOptions, arg string,
 			return usageError{err}
 		}
 	}
-	rep, err := check.Run(ctx, d, check.Options{})
+	rep, err := check.Run(ctx, d, copt)
 	// A live server that installs a rewrite while the directory is read
 	// leaves a listing that names gone files: read it again.
 	for retry := 0; errors.Is(err, check.ErrMoved) && retry < 3; retry++ {
 		if d, err = o.serverConfig.open(g, arg, false); err == nil {
-			rep, err = check.Run(ctx, d, check.Options{})
+			rep, err = check.Run(ctx, d, copt)
 		}
 	}
 	if err != nil {
@@ -125,6 +132,20 @@ func manifestLine(rep *check.Report) string {
 		return "refused by Redis: " + m.Verdict.Reason
 	}
 	return fmt.Sprintf("%s accepted: base seq %d, incr seq %d, %d file(s) loaded", m.ManifestPath, m.Manifest.BaseSeq, m.Manifest.IncrSeq, len(m.Verdict.Files))
+}
+
+// judgedLine says which start the exit code follows, and for which server.
+func judgedLine(rep *check.Report) string {
+	j := rep.Start.Judged
+	mode := "appendonly yes"
+	if j.Mode == check.AOFOff {
+		mode = "appendonly no"
+	}
+	s := fmt.Sprintf("%s (%s)", mode, j.Why)
+	if rep.Target != nil {
+		s += "; " + rep.Target.String()
+	}
+	return s
 }
 
 // rdbRows and aofRows are shared by the table and Markdown renderings.
@@ -200,6 +221,7 @@ func printCheck(w io.Writer, rep *check.Report, colour bool) error {
 		{"Checked", rep.TakenAt.UTC().Format(time.RFC3339)},
 		{"Phase", phaseLine(rep.Phase)},
 		{"Manifest", manifestLine(rep)},
+		{"Judged with", judgedLine(rep)},
 	}); err != nil {
 		return err
 	}
@@ -282,6 +304,7 @@ func printCheckMarkdown(w io.Writer, rep *check.Report) error {
 	fmt.Fprintf(w, "Checked %s. **%s** (%d error(s), %d warning(s), %d info).\n\n", rep.TakenAt.UTC().Format(time.RFC3339), mdCell(rep.Verdict), c[finding.Error], c[finding.Warning], c[finding.Info])
 	fmt.Fprintf(w, "- **Phase:** %s\n", mdCell(phaseLine(rep.Phase)))
 	fmt.Fprintf(w, "- **Manifest:** %s\n", mdCell(manifestLine(rep)))
+	fmt.Fprintf(w, "- **Judged with:** %s\n", mdCell(judgedLine(rep)))
 	fmt.Fprintln(w, "\n## Next start")
 	for _, s := range []struct {
 		label string

@@ -6,6 +6,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/aoftool/aoftool/internal/datadir"
+	"github.com/aoftool/aoftool/rdbinspect"
 	"github.com/aoftool/aoftool/snapshot"
 )
 
@@ -114,6 +115,29 @@ func dirArg(args []string) string {
 		return ""
 	}
 	return args[0]
+}
+
+// serverFlag is --server: the release a prediction is for.
+type serverFlag struct{ v string }
+
+func (f *serverFlag) declare(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&f.v, "server", "", "the server release the prediction is for, as redis-7.0.15, valkey-8.0.1 or 7.2.6 (default: the release that wrote each file, from its redis-ver or valkey-ver)")
+}
+
+// target parses --server; nil when not given.
+func (f *serverFlag) target() (*rdbinspect.Server, error) {
+	if f.v == "" {
+		return nil, nil
+	}
+	name, ver, ok := strings.Cut(f.v, "-")
+	if !ok {
+		name, ver = "redis", f.v
+	}
+	name = strings.ToLower(name)
+	if name != "redis" && name != "valkey" || ver == "" || strings.Trim(ver, "0123456789.") != "" {
+		return nil, usagef("--server %q: give redis-X.Y.Z or valkey-X.Y.Z", f.v)
+	}
+	return &rdbinspect.Server{Name: name, Version: ver}, nil
 }
 
 // listingNames are the configured names a pasted listing is decoded with.

@@ -24,6 +24,8 @@ type rdbOptions struct {
 	top            int
 	followSymlinks bool
 	now            time.Time
+	server         serverFlag
+	target         *rdbinspect.Server
 }
 
 // progressThreshold is the size above which a terminal gets a progress bar.
@@ -74,6 +76,7 @@ had when reading started.`,
 	f.BoolVar(&o.keys, "keys", false, "add key statistics: keys per database, type and encoding, and the biggest keys")
 	f.IntVar(&o.top, "top", 10, "with --keys, how many of the biggest keys to list")
 	f.BoolVar(&o.followSymlinks, "follow-symlinks", false, "read files through symbolic links (by default a symlink is reported, not followed)")
+	o.server.declare(cmd)
 	return cmd
 }
 
@@ -84,7 +87,9 @@ func (o *rdbOptions) validate(cmd *cobra.Command) error {
 	if cmd.Flags().Changed("top") && !o.keys {
 		o.keys = true
 	}
-	return nil
+	t, err := o.server.target()
+	o.target = t
+	return err
 }
 
 // tempRDB matches the names of RDB files a live job is still writing:
@@ -157,6 +162,7 @@ func inspectRDB(ctx context.Context, g *globalOptions, o rdbOptions, path string
 		Top:         o.top,
 		InProgress:  tempRDB.MatchString(filepath.Base(path)),
 		AOFPreamble: strings.HasSuffix(path, ".aof"),
+		Target:      o.target,
 	}
 	var bar *progressbar.ProgressBar
 	if size > progressThreshold && isTerminal(g.stderr) {

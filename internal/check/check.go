@@ -31,6 +31,9 @@ const SchemaVersion = 1
 // Options tune the post-mortem; how the server is configured and how the
 // directory is read are the datadir.Dir's.
 type Options struct {
+	// Target is the server the prediction is for; by default each file's
+	// writer (its redis-ver or valkey-ver).
+	Target *rdbinspect.Server
 	// Workers bounds the checksum goroutines per RDB (default GOMAXPROCS).
 	Workers int
 	// Phase tunes the classifier.
@@ -42,6 +45,9 @@ type Report struct {
 	Schema  int       `json:"schema"`
 	Dir     string    `json:"dir"`
 	TakenAt time.Time `json:"taken_at"`
+	// Target is the server the start is predicted for: given (--server),
+	// or the release that wrote the data the start reads.
+	Target *rdbinspect.Server `json:"target,omitempty"`
 	// Phase is the classifier's answer for the directory as it is.
 	Phase *phase.Result `json:"phase"`
 	// Manifest is the manifest inspector's report; nil when the directory
@@ -109,7 +115,7 @@ func Run(ctx context.Context, d *datadir.Dir, opt Options) (*Report, error) {
 		default:
 			continue
 		}
-		ro := rdbinspect.Options{Path: e.Path, Workers: opt.Workers,
+		ro := rdbinspect.Options{Path: e.Path, Workers: opt.Workers, Target: opt.Target, Databases: d.Config.Databases,
 			InProgress:  e.Kind.IsTemp(),
 			AOFPreamble: e.Kind == snapshot.KindBaseRDB || e.Kind == snapshot.KindBaseAOF || e.Kind == snapshot.KindLegacyAOF}
 		rep, err := verifyRDB(ctx, d, e.Path, ro)
@@ -188,6 +194,12 @@ func Run(ctx context.Context, d *datadir.Dir, opt Options) (*Report, error) {
 			continue
 		}
 		all = append(all, f)
+	}
+	r.Target = opt.Target
+	for _, rep := range r.RDBs {
+		if r.Target == nil && rep.Target != nil && (rep == dump || baseRDB[rep.Path] == rep) {
+			r.Target = rep.Target
+		}
 	}
 	st := &start{r: r, d: d, snap: snap, cfg: d.Config, dump: dump, baseRDB: baseRDB, legacy: legacy, now: d.Opt.Now}
 	r.Start.Judged = st.judge()

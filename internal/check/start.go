@@ -285,6 +285,20 @@ func (s *start) loadSet(o *Outcome) {
 			cutFile = f
 		}
 	}
+	// An RDB base is loaded by the RDB loader, with its checks inside
+	// values: it may stop the start before any command is read.
+	for _, f := range set.Files {
+		b := s.baseRDB[f.Path]
+		if b == nil || f.RDB == nil || f.RDB.End == 0 {
+			continue
+		}
+		if out := s.rdbOutcome(b); out != rdbinspect.Loads {
+			s.loadRDB(o, b, f.Path)
+			if o.Result != Starts {
+				return
+			}
+		}
+	}
 	switch set.Server.Verdict {
 	case aofinspect.Refuses:
 		c := Cause{Code: finding.AOFBadFormat, Path: set.StopsAt, Detail: set.Server.LoadTruncatedYes}
@@ -457,7 +471,9 @@ func (s *start) keysOnAOF(o *Outcome, empty bool) {
 	known := false
 	for _, p := range o.Loads {
 		if b := s.baseRDB[p]; b != nil && b.StructureChecked && b.StoppedAt == nil {
-			keys, known = keys+b.Keys.Keys, true
+			if k := s.rdbKeys(b); k != nil {
+				keys, known = keys+*k, true
+			}
 		}
 	}
 	var cmds int64
@@ -536,22 +552,69 @@ func (s *start) loadDump(o *Outcome) {
 	}
 	o.Loads = append(o.Loads, name)
 	dump := s.dump
-	switch {
-	case dump == nil:
+	if dump == nil {
 		o.refuse(Refuses, Cause{Code: finding.RDBBadMagic, Path: name, Offset: i64(0), Detail: "Wrong signature trying to load DB from file (or a short read of an empty file)"})
-	case dump.Complete && dump.Checksum.Status != rdbinspect.ChecksumMismatch && dump.StoppedAt == nil && dump.Err == nil:
-		k := dump.Keys.Keys
-		o.Keys = &k
-	default:
-		c := Cause{Code: finding.RDBTruncated, Path: name, Detail: dump.Verdict}
-		for _, f := range dump.Findings {
-			if f.Severity == finding.Error {
-				c.Code, c.Offset = f.Code, f.Offset
-				break
-			}
-		}
-		o.refuse(Refuses, c)
+		return
 	}
+	s.loadRDB(o, dump, name)
+}
+
+// loadRDB applies what the target does with an RDB it loads (dump.rdb, or
+// an AOF base), under the configured sanitize-dump-payload.
+func (s *start) loadRDB(o *Outcome, rep *rdbinspect.Report, path string) {
+	switch s.rdbOutcome(rep) {
+	case rdbinspect.Refuses:
+		o.refuse(Refuses, s.rdbCause(rep, path))
+		return
+	case rdbinspect.Crashes:
+		o.refuse(Crashes, s.rdbCause(rep, path))
+		return
+	case rdbinspect.LoadsChanged:
+		o.lose(Loss{Path: path, Detail: fmt.Sprintf("the server holds other data than %s: %s", path, s.rdbCause(rep, path).Detail)})
+	}
+	if k := s.rdbKeys(rep); k != nil && path == s.cfg.DBFilename {
+		o.Keys = k
+	}
+}
+
+// rdbOutcome is the target's verdict on an RDB under the configured
+// sanitize-dump-payload ("clients" does not sanitize files it loads).
+func (s *start) rdbOutcome(rep *rdbinspect.Report) rdbinspect.Outcome {
+	if rep.Load == nil || rep.Err != nil || !rep.Complete && rep.StructureChecked || rep.Checksum.Status == rdbinspect.ChecksumMismatch || rep.StoppedAt != nil {
+		if rep.Load != nil && rep.Load.Default == rdbinspect.Crashes {
+			return rdbinspect.Crashes
+		}
+		return rdbinspect.Refuses
+	}
+	if s.cfg.SanitizeDumpPayload == "yes" {
+		return rep.Load.SanitizeYes
+	}
+	return rep.Load.Default
+}
+
+func (s *start) rdbKeys(rep *rdbinspect.Report) *int64 {
+	if rep.LoadedKeys == nil {
+		if rep.StructureChecked {
+			return i64(rep.Keys.Keys)
+		}
+		return nil
+	}
+	if s.cfg.SanitizeDumpPayload == "yes" {
+		return i64(rep.LoadedKeys.SanitizeYes)
+	}
+	return i64(rep.LoadedKeys.Default)
+}
+
+// rdbCause is the first error finding of an RDB, as the cause of a stop.
+func (s *start) rdbCause(rep *rdbinspect.Report, path string) Cause {
+	c := Cause{Code: finding.RDBTruncated, Path: path, Detail: rep.Verdict}
+	for _, f := range rep.Findings {
+		if f.Severity == finding.Error {
+			c.Code, c.Offset, c.Detail = f.Code, f.Offset, f.Message
+			break
+		}
+	}
+	return c
 }
 
 // word fills the sentences of an outcome from its typed fields.
