@@ -20,7 +20,10 @@ var allowed = map[string][]string{
 	"internal/redistest": {},
 	"internal/fsguard":   {},
 	"internal/ropen":     {},
-	"internal/hardening": {"internal/redistest", "internal/fsguard"},
+	"internal/hardening": {"internal/redistest", "internal/fsguard", "internal/damage"},
+	"internal/oracle":    {"internal/redistest", "internal/fsguard"},
+	"internal/damage":    {"internal/redistest", "internal/fsguard"},
+	"internal/crash":     {"internal/redistest", "internal/fsguard", "internal/scenario", "internal/damage"},
 	"internal/scenario":  {"internal/redistest"},
 	"internal/watch":     {"snapshot", "github.com/fsnotify/fsnotify"},
 }
