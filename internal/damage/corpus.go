@@ -303,6 +303,20 @@ func (g *gen) serverCatches() {
 		BuildRDB(map[int][]Record{0: {plain, {Type: 12, Key: "z", Value: RDBBlob(Ziplist([]string{"a", "1", "b", "2"}, 6))}}}), false)
 	g.rdbCase(Case{Name: "catch/ziplist-list-count", Class: ServerCatches, Description: "a list ziplist whose header counts 1 entry for 3"},
 		BuildRDB(map[int][]Record{0: {plain, {Type: 10, Key: "l", Value: RDBBlob(Ziplist([]string{"a", "b", "c"}, 1))}}}), false)
+	if g.src.Legacy62 != "" {
+		d62 := g.read(g.src.Legacy62, "dump.rdb")
+		if at := bytes.Index(d62, []byte{13, 1, 'h'}); at > 0 && d62[at+3] < 64 {
+			// The 6.2 dump's hash "h" is a ziplist; its entry count is at
+			// offset 8 of the blob, after the blob's 1-byte length.
+			zl := at + 4
+			patched := append([]byte{}, d62...)
+			patched[zl+8]--
+			g.rdbCase(Case{Name: "catch/ziplist-hash-count/dump62", Class: ServerCatches, Description: "Redis 6.2.16's dump.rdb with the entry count of its hash ziplist lowered by one (checksum fixed)"}, Resum(patched), false)
+			g.rdbCase(Case{Name: "unusual/dump62", Class: Unusual, Description: "Redis 6.2.16's dump.rdb (RDB 9, ziplist encodings) alone"}, d62, false)
+		} else {
+			g.t.Errorf("no ziplist hash \"h\" found in the 6.2 dump")
+		}
+	}
 	g.rdbCase(Case{Name: "unusual/ziplist-hash-valid", Class: Unusual, Description: "a well-formed hash ziplist (6.2 writes them; 7.0 converts on load)"}, BuildRDB(map[int][]Record{0: hashZL(-1)}), false)
 	hashLP := func(count int) []Record {
 		return []Record{plain, {Type: 16, Key: "h", Value: RDBBlob(Listpack([]string{"f1", "v1", "f2", "v2"}, count))}}
@@ -559,6 +573,12 @@ func (g *gen) startupTraps() {
 			func(dir string) {
 				fsguard.CopyTree(g.t, g.src.Legacy62, dir)
 				g.write(dir, "appendonly.aof", torn(aof, cut))
+			})
+		first := rdbEnd(g.t, aof) + 9
+		g.add(Case{Name: "trap/legacy62-torn-first-command", Class: StartupTrap, Description: "Redis 6.2.16's appendonly.aof cut inside the first RESP command after its preamble"},
+			func(dir string) {
+				fsguard.CopyTree(g.t, g.src.Legacy62, dir)
+				g.write(dir, "appendonly.aof", torn(aof, first))
 			})
 		g.add(Case{Name: "trap/legacy62-beside-appendonlydir", Class: Unusual, Description: "6.2's appendonly.aof beside set7's appendonlydir: the inner set is loaded"},
 			func(dir string) {
