@@ -62,6 +62,9 @@ const (
 // refusal. At least 95 % must agree exactly, and every other prediction must
 // be a range containing the truth.
 func TestCrashKeyAgreement(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts about a thousand servers; skipped with -short")
+	}
 	redistest.Binary(t)
 	start := time.Now()
 	dirs := crash.Build(t, filepath.Join(t.TempDir(), "corpus"))

@@ -60,6 +60,9 @@ type caseResult struct {
 // corrupt), whether the start succeeds, and the files the start changes.
 // Every mismatch is listed in one table.
 func TestDamageAgreement(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts about a thousand servers; skipped with -short")
+	}
 	redistest.Binary(t)
 	start := time.Now()
 	root := t.TempDir()

@@ -207,11 +207,17 @@ func Start(t testing.TB, dir string, cfg Config) Outcome {
 		t.Fatalf("oracle: marker write after a start: %v\n%s", err, s.Log())
 	}
 	if err := save(s); err != nil {
-		// A server stuck in SAVE cannot shut down; what it would do next
-		// is moot.
+		// A server whose save fails is not worth a second start: a
+		// directory as dump.rdb fails every save, a save stuck walking a
+		// huge table cannot even shut down.
 		o.SaveErr = err.Error()
 		s.Kill()
 		o.First.Log = readLog(s.LogPath)
+		for _, r := range reasons(o.First.Log) {
+			if strings.Contains(r, "temp DB file") || strings.Contains(r, "temp RDB file") {
+				o.SaveErr += ": " + r
+			}
+		}
 		return o
 	}
 	o.First.Log = stop(s)
@@ -243,8 +249,8 @@ func launch(t testing.TB, dir string, cfg Config) (*redistest.Server, Run) {
 	var r Run
 	deadline := time.Now().Add(cfg.HangAfter)
 	limit := time.Now().Add(cfg.HangAfter + 10*time.Minute)
-	var crashSeen time.Time
-	for i := 0; ; i++ {
+	var crashSeen, logChecked time.Time
+	for {
 		if s.Exited() {
 			r.Elapsed = time.Since(start)
 			r.Log = readLog(s.LogPath)
@@ -258,8 +264,11 @@ func launch(t testing.TB, dir string, cfg Config) (*redistest.Server, Run) {
 			r.Reasons = reasons(r.Log)
 			return nil, r
 		}
-		if i%20 == 19 && crashSeen.IsZero() && crashMarked(readLog(s.LogPath)) {
-			crashSeen = time.Now()
+		if crashSeen.IsZero() && time.Since(logChecked) > 200*time.Millisecond {
+			logChecked = time.Now()
+			if crashMarked(readLog(s.LogPath)) {
+				crashSeen = time.Now()
+			}
 		}
 		if !crashSeen.IsZero() && time.Since(crashSeen) > time.Second {
 			// A crash report that never ends: 7.0.15 can loop in it

@@ -110,7 +110,7 @@ func crashMarked(log string) bool {
 // Reason is the most telling reason of a run: the first line about a
 // refusal, a cut or a skipped key, else the first reason.
 func (r *Run) Reason() string {
-	for _, key := range []string{"FATAL", "Bad file format", "Unknown command", "Unexpected end of file", "not the last file",
+	for _, key := range []string{"Guru Meditation", "crashed by signal", "FATAL", "Bad file format", "Unknown command", "Unexpected end of file", "not the last file",
 		"Short read", "Can't handle", "Wrong RDB", "Wrong signature", "Internal error", "integrity", "module data",
 		"more than", "Unable to obtain", "Can't open", "Unrecoverable", "Duplicated", "ASSERTION", "==>", "Truncating", "Revert incomplete",
 		"skipping empty key", "Error moving", "Fatal error", "Creating AOF base", "migrated"} {
