@@ -49,14 +49,22 @@ func Harms(o, intact, other *Outcome) []Harm {
 		}
 	}
 	if f.State == Started && intact != nil && intact.First.State == Started {
+		fewer := false
 		for _, db := range Databases(intact.First.Keys) {
 			if f.Keys[db] < intact.First.Keys[db] {
 				add(false, "db%d holds %d keys, the intact files %d", db, f.Keys[db], intact.First.Keys[db])
+				fewer = true
 			}
+		}
+		if !fewer && f.Digest != "" && f.Digest != intact.First.Digest {
+			add(false, "holds other data than the intact files load (DEBUG DIGEST differs)")
 		}
 	}
 	if f.State == Started && other != nil && other.First.State == Started && f.TotalKeys() == 0 && other.First.TotalKeys() > 0 {
 		add(true, "starts empty while appendonly %s loads %d keys", yesNo(other.Config.AppendOnly), other.First.TotalKeys())
+	}
+	if f.Stalled != "" {
+		add(false, "stalls: %s", f.Stalled)
 	}
 	if o.SaveErr != "" {
 		add(false, "SAVE fails: %s", o.SaveErr)
@@ -127,6 +135,9 @@ func (o *Outcome) Summary() string {
 	}
 	if len(ch) > 0 {
 		s += "; changes: " + strings.Join(ch, ", ")
+	}
+	if f.Stalled != "" {
+		s += "; stalls: " + f.Stalled
 	}
 	if o.SaveErr != "" {
 		s += "; SAVE fails"

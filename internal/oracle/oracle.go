@@ -139,6 +139,13 @@ type Run struct {
 	// keys with a TTL per INFO keyspace.
 	Keys    map[int]int64
 	Expires map[int]int64
+	// Digest is DEBUG DIGEST of the dataset once expired keys are gone:
+	// equal digests mean equal data, values and TTLs included.
+	Digest string
+	// Stalled says why a started server was given up: a walk of its
+	// keyspace (DEBUG DIGEST) did not finish in time, as after a RESIZEDB
+	// hint of 2^32 buckets.
+	Stalled string
 	// Changes is what the start changed on disk, before anything was
 	// written to the server.
 	Changes []Change
@@ -199,6 +206,7 @@ func Start(t testing.TB, dir string, cfg Config) Outcome {
 	s, first := launch(t, scratch, cfg)
 	o.First = first
 	if s == nil {
+		// Refused, crashed, hung, or started and then given up.
 		o.First.Changes = diffTrees(before, snapshotTree(t, scratch), o.First.Log)
 		return o
 	}
@@ -303,7 +311,12 @@ func launch(t testing.TB, dir string, cfg Config) (*redistest.Server, Run) {
 	r.Elapsed = time.Since(start)
 	r.State = Started
 	r.Keys, r.Expires = countKeys(t, s)
+	r.Digest, r.Stalled = digest(s)
 	r.Log = readLog(s.LogPath)
+	if r.Stalled != "" {
+		s.Kill()
+		return nil, r
+	}
 	r.Reasons = reasons(r.Log)
 	return s, r
 }
@@ -370,6 +383,27 @@ func countKeys(t testing.TB, s *redistest.Server) (keys, expires map[int]int64) 
 		}
 	}
 	return keys, expires
+}
+
+// walkTimeout bounds DEBUG DIGEST, which walks every bucket of the
+// keyspace: tiny for the corpora's datasets, minutes for a table a hint
+// blew up.
+const walkTimeout = 5 * time.Second
+
+func digest(s *redistest.Server) (sum, stalled string) {
+	c, err := s.Dial(walkTimeout)
+	if err != nil {
+		return "", ""
+	}
+	defer c.Close()
+	d, err := c.Do("DEBUG", "DIGEST")
+	if err != nil {
+		if ne, ok := err.(interface{ Timeout() bool }); ok && ne.Timeout() {
+			return "", fmt.Sprintf("DEBUG DIGEST did not finish within %v", walkTimeout)
+		}
+		return "", ""
+	}
+	return d.Str, ""
 }
 
 // saveTimeout bounds SAVE: a dump.rdb whose RESIZEDB hint made the server

@@ -44,6 +44,9 @@ func TestIntactStartKeepsEverything(t *testing.T) {
 	if len(o.First.Changes) != 0 {
 		t.Errorf("an intact start changed %v", o.First.Changes)
 	}
+	if len(o.First.Digest) != 40 {
+		t.Errorf("no dataset digest: %q", o.First.Digest)
+	}
 	if o.After == nil || o.After.State != oracle.Started || !o.MarkerKept || o.After.TotalKeys() != 3 {
 		t.Errorf("the start after should hold the 2 keys and the marker: %+v marker %v", o.After, o.MarkerKept)
 	}
