@@ -78,8 +78,10 @@ func sortDirs(d []Dir) {
 	}
 }
 
-// settings keep each slowed job to about a second.
-var settings = scenario.Settings{Keys: 800, ValueBytes: 100, DelayMicro: 1500}
+// settings are the scenarios' own defaults (each slowed job lasts about
+// five seconds, which their freezes are timed for on a busy machine) with
+// small values, to keep the copies small.
+var settings = scenario.Settings{ValueBytes: 100}
 
 // moments copies a scenario's frozen moments out of the driver's test.
 func moments(t *testing.T, root, prefix string, ms []*scenario.Moment) []Dir {
@@ -118,7 +120,7 @@ func drivers() []driver {
 			return moments(t, root, "server-killed-mid-rewrite", scenario.ServerKilledMidRewrite(t, settings))
 		}},
 		{"replica-rebuild-disk", func(t *testing.T, root string) []Dir {
-			return moments(t, root, "replica-rebuild-disk", scenario.ReplicaRebuild(t, scenario.Settings{Keys: 800, ValueBytes: 100, DelayMicro: 2500}, false))
+			return moments(t, root, "replica-rebuild-disk", scenario.ReplicaRebuild(t, settings, false))
 		}},
 		{"replica-killed-mid-transfer", func(t *testing.T, root string) []Dir {
 			return moments(t, root, "replica-killed-mid-transfer", scenario.ReplicaKilledMidTransfer(t, settings))
