@@ -13,6 +13,7 @@ var reasonPatterns = []*regexp.Regexp{
 	regexp.MustCompile(`^>>> '`),
 	regexp.MustCompile(`Reading the manifest file, at line`),
 	regexp.MustCompile(`(?i)manifest`),
+	regexp.MustCompile(`File can't be a path|Found duplicate base file|non-monotonic sequence|Unknown AOF file type`),
 	regexp.MustCompile(`Bad file format reading the append only file`),
 	regexp.MustCompile(`Unknown command '.*' reading the append only file`),
 	regexp.MustCompile(`Unexpected end of file reading the append only file`),
