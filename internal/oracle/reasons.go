@@ -111,10 +111,14 @@ func crashMarked(log string) bool {
 // Reason is the most telling reason of a run: the first line about a
 // refusal, a cut or a skipped key, else the first reason.
 func (r *Run) Reason() string {
-	for _, key := range []string{"Guru Meditation", "crashed by signal", "FATAL", "Bad file format", "Unknown command", "Unexpected end of file", "not the last file",
-		"Short read", "Can't handle", "Wrong RDB", "Wrong signature", "Internal error", "integrity", "module data",
-		"more than", "Unable to obtain", "Can't open", "Unrecoverable", "Duplicated", "ASSERTION", "==>", "Truncating", "Revert incomplete",
-		"skipping empty key", "Error moving", "Fatal error", "Creating AOF base", "migrated"} {
+	keys := []string{"Guru Meditation", "crashed by signal", "FATAL", "Bad file format", "Unknown command", "Unexpected end of file",
+		"not the last file", "Short read", "Can't handle", "Wrong RDB", "Wrong signature", "Internal error", "integrity", "module data",
+		"more than", "Unable to obtain", "Can't open", "Unrecoverable", "Error trying", "Duplicated", "ASSERTION", "==>",
+		"Truncating", "Revert incomplete", "skipping empty key", "Error moving", "Fatal error"}
+	if r.State == Started {
+		keys = append(keys, "Creating AOF base", "migrated")
+	}
+	for _, key := range keys {
 		for _, m := range r.Reasons {
 			if strings.Contains(m, key) {
 				if key == "FATAL" && strings.Contains(m, "MANIFEST") {
