@@ -26,6 +26,9 @@ var allowed = map[string][]string{
 	"internal/ropen":     {},
 	"internal/wopen":     {},
 	"internal/hardening": {},
+	"internal/oracle":    {"internal/redistest", "internal/fsguard"},
+	"internal/damage":    {"internal/redistest", "internal/fsguard"},
+	"internal/crash":     {"internal/redistest", "internal/fsguard", "internal/scenario", "internal/damage"},
 	"internal/scenario":  {"internal/redistest"},
 	"internal/watch":     {"snapshot", "github.com/fsnotify/fsnotify"},
 }

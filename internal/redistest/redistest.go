@@ -18,6 +18,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -52,14 +53,30 @@ func SharedServer(t testing.TB, name string) string {
 	return ""
 }
 
+// FindShared is SharedServer for callers that go on without the build:
+// the path and true when ../shared/servers holds it.
+func FindShared(name string) (string, bool) { return sharedServerPath(name) }
+
 // versionOf is the server's --version line ("Redis server v=7.0.15 ...").
+// Tests that start hundreds of servers ask each binary once.
 func versionOf(bin string) string {
+	versionsMu.Lock()
+	defer versionsMu.Unlock()
+	if v, ok := versions[bin]; ok {
+		return v
+	}
 	out, err := exec.Command(bin, "--version").Output()
 	if err != nil {
 		return ""
 	}
+	versions[bin] = string(out)
 	return string(out)
 }
+
+var (
+	versionsMu sync.Mutex
+	versions   = map[string]string{}
+)
 
 func sharedServerPath(name string) (string, bool) {
 	dir, err := os.Getwd()
@@ -110,6 +127,10 @@ type Options struct {
 	// Binary is the server to run; redis-server from PATH when empty. Use
 	// SharedServer for the other Redis and Valkey builds.
 	Binary string
+	// NoWait returns as soon as the process runs; the caller decides what
+	// readiness means (Ping with its own deadline), as a test telling a
+	// hung start from a slow one must.
+	NoWait bool
 }
 
 // Server is a running (or exited) redis-server.
@@ -191,6 +212,9 @@ func Launch(t testing.TB, o Options) (*Server, error) {
 	}
 	go func() { s.waitErr = s.cmd.Wait(); close(s.done) }()
 	t.Cleanup(s.Stop)
+	if o.NoWait {
+		return s, nil
+	}
 
 	deadline := time.Now().Add(o.StartTimeout)
 	for time.Now().Before(deadline) {
@@ -243,6 +267,18 @@ func (s *Server) ExitCode() int {
 		return -1
 	}
 	return s.cmd.ProcessState.ExitCode()
+}
+
+// ExitSignal names the signal that ended the server ("segmentation
+// fault", "aborted"), or "" while it runs or when it exited on its own.
+func (s *Server) ExitSignal() string {
+	if !s.Exited() || s.cmd.ProcessState == nil {
+		return ""
+	}
+	if ws, ok := s.cmd.ProcessState.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+		return ws.Signal().String()
+	}
+	return ""
 }
 
 // Wait blocks until the server exits or the timeout passes.
@@ -373,6 +409,50 @@ func (s *Server) Do(args ...string) (Reply, error) {
 	}
 	return readReply(bufio.NewReader(conn))
 }
+
+// Ping sends PING and waits at most timeout for the answer: a server
+// blocked in its start (reading a FIFO) accepts the connection but never
+// answers, which Do would wait a minute for.
+func (s *Server) Ping(timeout time.Duration) error {
+	c, err := s.Dial(timeout)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	_, err = c.Do("PING")
+	return err
+}
+
+// Conn is one connection to the server, for commands whose meaning depends
+// on the connection (SELECT then SCAN).
+type Conn struct {
+	conn    net.Conn
+	r       *bufio.Reader
+	timeout time.Duration
+}
+
+// Dial connects over the unix socket; every command on the connection must
+// be answered within timeout.
+func (s *Server) Dial(timeout time.Duration) (*Conn, error) {
+	conn, err := net.DialTimeout("unix", s.Socket, timeout)
+	if err != nil {
+		return nil, err
+	}
+	return &Conn{conn: conn, r: bufio.NewReader(conn), timeout: timeout}, nil
+}
+
+// Do sends one command and reads its reply; an error reply is an error
+// whose text is the server's.
+func (c *Conn) Do(args ...string) (Reply, error) {
+	_ = c.conn.SetDeadline(time.Now().Add(c.timeout))
+	if _, err := c.conn.Write(EncodeCommand(args...)); err != nil {
+		return Reply{}, err
+	}
+	return readReply(c.r)
+}
+
+// Close closes the connection.
+func (c *Conn) Close() error { return c.conn.Close() }
 
 // MustDo is Do that fails the test on any error.
 func (s *Server) MustDo(args ...string) Reply {

@@ -1,0 +1,153 @@
+package oracle
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+)
+
+// BuildAoftool builds cmd/aoftool into dir, as a release is built; for a
+// TestMain.
+func BuildAoftool(dir string) (string, error) {
+	bin := filepath.Join(dir, "aoftool")
+	build := exec.Command("go", "build", "-trimpath", "-o", bin, "github.com/aoftool/aoftool/cmd/aoftool")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("build aoftool: %v\n%s", err, out)
+	}
+	return bin, nil
+}
+
+// CheckReport is the part of `aoftool check --json` the agreement tests
+// read.
+type CheckReport struct {
+	Start struct {
+		AOFOn  Prediction `json:"aof_on"`
+		AOFOff Prediction `json:"aof_off"`
+	} `json:"start"`
+	Findings []Finding `json:"findings"`
+	Verdict  string    `json:"verdict"`
+}
+
+// Prediction is aoftool's answer for one start.
+type Prediction struct {
+	Starts   bool     `json:"starts"`
+	Loads    []string `json:"loads"`
+	Keys     *int64   `json:"keys"`
+	KeysMin  *int64   `json:"keys_min"`
+	KeysMax  *int64   `json:"keys_max"`
+	KeysNote string   `json:"keys_note"`
+	Dataset  string   `json:"dataset"`
+	Modifies []string `json:"modifies"`
+	Loses    []string `json:"loses"`
+}
+
+// Finding is one finding of the report.
+type Finding struct {
+	Severity string `json:"severity"`
+	Code     string `json:"code"`
+	Path     string `json:"path"`
+	Offset   *int64 `json:"offset"`
+	Message  string `json:"message"`
+}
+
+// Checked is one run of aoftool check.
+type Checked struct {
+	Args     []string
+	ExitCode int
+	Report   *CheckReport // nil when no JSON came out
+	Stderr   string
+	// WithConfig says the run was given the configuration through
+	// --config; otherwise aoftool judged the mode the directory shows.
+	WithConfig bool
+}
+
+// For returns the prediction for the start in cfg's mode, nil without a
+// report.
+func (c *Checked) For(cfg Config) *Prediction {
+	if c.Report == nil {
+		return nil
+	}
+	if cfg.AppendOnly {
+		return &c.Report.Start.AOFOn
+	}
+	return &c.Report.Start.AOFOff
+}
+
+// Errors lists the codes of the error findings.
+func (c *Checked) Errors() []string {
+	if c.Report == nil {
+		return nil
+	}
+	var out []string
+	for _, f := range c.Report.Findings {
+		if f.Severity == "error" {
+			out = append(out, f.Code)
+		}
+	}
+	return out
+}
+
+var (
+	configFlagOnce sync.Once
+	configFlag     bool
+)
+
+// SupportsConfig reports whether check takes --config redis.conf.
+func SupportsConfig(bin string) bool {
+	configFlagOnce.Do(func() {
+		out, _ := exec.Command(bin, "check", "--help").CombinedOutput()
+		configFlag = strings.Contains(string(out), "--config")
+	})
+	return configFlag
+}
+
+// Check runs `aoftool check --json` on dir. With withConfig (and a binary
+// that takes --config) cfg is given as a redis.conf written in scratch;
+// the name flags are given whenever cfg sets names.
+func Check(bin, dir string, cfg Config, withConfig bool, scratch string) Checked {
+	args := []string{"check", "--json"}
+	c := Checked{}
+	if withConfig && SupportsConfig(bin) {
+		conf := filepath.Join(scratch, "redis.conf")
+		if err := os.WriteFile(conf, []byte(strings.Join(cfg.Lines(), "\n")+"\n"), 0o644); err == nil {
+			args = append(args, "--config", conf)
+			c.WithConfig = true
+		}
+	}
+	if cfg.DBFilename != "" {
+		args = append(args, "--dbfilename", cfg.DBFilename)
+	}
+	if cfg.AppendDirName != "" {
+		args = append(args, "--appenddirname", cfg.AppendDirName)
+	}
+	if cfg.AppendFilename != "" {
+		args = append(args, "--appendfilename", cfg.AppendFilename)
+	}
+	args = append(args, dir)
+	c.Args = args
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, args...)
+	cmd.Env = append(os.Environ(), "NO_COLOR=1")
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	_ = cmd.Run()
+	c.ExitCode = -1
+	if cmd.ProcessState != nil {
+		c.ExitCode = cmd.ProcessState.ExitCode()
+	}
+	c.Stderr = errb.String()
+	var rep CheckReport
+	if json.Unmarshal(out.Bytes(), &rep) == nil && out.Len() > 0 {
+		c.Report = &rep
+	}
+	return c
+}
