@@ -676,43 +676,19 @@ var manifestRefusals = map[finding.Code]bool{
 	finding.ManifestEmpty: true,
 }
 
-// reads says which starts read what a finding is about: the AOF files only
-// with appendonly yes, dbfilename only with no; the manifest's parse and its
-// history clean-up with either.
-func (s *start) reads(f finding.Finding) (on, off bool) {
-	adir := s.cfg.AppendDirName
-	switch {
-	case manifestRefusals[f.Code] || f.Code == finding.ManifestHNamesLiveFile:
-		return true, true
-	case f.Code == finding.DumpIgnoredAOFOn || f.Code == finding.StaleAOFAfterSync:
-		return true, false
-	case f.Code == finding.DumpNotAFile:
-		return false, true
-	case f.Path == s.cfg.DBFilename:
-		return false, true
-	case f.Path == adir || strings.HasPrefix(f.Path, adir+"/") || s.legacy != nil && f.Path == s.legacy.Path,
-		strings.HasPrefix(string(f.Code), "aof-"), strings.HasPrefix(string(f.Code), "manifest-"):
-		return true, false
-	}
-	return true, true
-}
-
-// modeFindings lowers the errors about what the judged start does not read
-// to warnings: a torn AOF does not stop a start with appendonly no, a
-// corrupt dump.rdb does not stop one with yes.
+// modeFindings keeps every error: damage to a file either start reads is
+// an error whatever the mode, since the other start meets it. Only the
+// risks that exist in one mode alone follow the judged mode: a dump.rdb the
+// AOF start ignores is no loss to a start that loads it.
 func (s *start) modeFindings(all finding.List) finding.List {
-	j := s.r.Start.Judged
+	if s.r.Start.Judged.Mode == AOFOn {
+		return all
+	}
 	out := make(finding.List, 0, len(all))
 	for _, f := range all {
-		if f.Severity == finding.Error {
-			on, off := s.reads(f)
-			if j.Mode == AOFOn && !on {
-				f = f.As(finding.Warning)
-				f.Message += " (not read by a start with appendonly yes)"
-			} else if j.Mode == AOFOff && !off {
-				f = f.As(finding.Warning)
-				f.Message += " (not read by a start with appendonly no)"
-			}
+		if f.Severity == finding.Error && (f.Code == finding.DumpIgnoredAOFOn || f.Code == finding.StaleAOFAfterSync) {
+			f = f.As(finding.Warning)
+			f.Message += " (a start with appendonly no loads the dump)"
 		}
 		out = append(out, f)
 	}
@@ -735,20 +711,32 @@ func (s *start) startFindings(have finding.List) finding.List {
 			out = append(out, f)
 		}
 	}
-	if !o.Starts && o.Cause != nil {
-		f := finding.New(o.Cause.Code, o.Cause.Path, "%s: %s", resultWords(o.Result), o.Cause.Detail).As(finding.Error)
-		f.Offset = o.Cause.Offset
-		out = append(out, f)
-	}
-	if o.Starts && j.Mode == AOFOn && !have.Has(finding.DumpIgnoredAOFOn) {
-		if d := s.dump; d != nil && d.StructureChecked && d.Keys.Keys > 0 && o.Keys != nil && *o.Keys == 0 && o.KeysNote == "" {
-			out = append(out, finding.New(finding.StartLosesData, s.cfg.DBFilename, "%s holds %s, but the start with AOF on loads an AOF that holds none and ignores %s", s.cfg.DBFilename, plural(d.Keys.Keys, "key", "keys"), s.cfg.DBFilename).
-				WithHint("start with appendonly no once to load %s, then CONFIG SET appendonly yes, which rebuilds the AOF from the dataset", s.cfg.DBFilename))
+	for _, x := range []Outcome{o, other} {
+		if !x.Starts && x.Cause != nil && !hasErrorOn(have, x.Cause.Path) {
+			f := finding.New(x.Cause.Code, x.Cause.Path, "%s: %s", resultWords(x.Result), x.Cause.Detail).As(finding.Error)
+			f.Offset = x.Cause.Offset
+			out = append(out, f)
 		}
 	}
-	if o.Then != nil && (o.Starts || len(o.Changes) > 0) {
-		out = append(out, finding.New(finding.StartLeavesTrap, "", "%s", o.Then.Detail).
-			WithHint("do not start Redis on this directory: repair a copy (aoftool aof --repair-to DIR) and start on the copy"))
+	// The judged start comes up empty while the other mode's files hold
+	// data: that data is what the operator loses.
+	if o.Starts && other.Starts && o.Keys != nil && *o.Keys == 0 && o.KeysNote == "" && other.Keys != nil && *other.Keys > 0 && !have.Has(finding.DumpIgnoredAOFOn) {
+		if j.Mode == AOFOn {
+			out = append(out, finding.New(finding.StartLosesData, s.cfg.DBFilename, "the start with appendonly yes comes up empty and ignores %s, which holds %s", s.cfg.DBFilename, plural(*other.Keys, "key", "keys")).
+				WithHint("start with appendonly no once to load %s, then CONFIG SET appendonly yes, which rebuilds the AOF from the dataset", s.cfg.DBFilename))
+		} else {
+			out = append(out, finding.New(finding.StartLosesData, s.cfg.AppendDirName, "the start with appendonly no comes up empty and ignores the AOF, which holds the data (%s with appendonly yes)", plural(*other.Keys, "key", "keys")).
+				WithHint("start with appendonly yes (the AOF is the only copy), or save a dump from a server that loaded it before switching AOF off"))
+		}
+	}
+	// A trap either start leaves is a risk whichever mode comes first.
+	seen := map[string]bool{}
+	for _, x := range []Outcome{o, other} {
+		if x.Then != nil && (x.Starts || len(x.Changes) > 0) && !seen[x.Then.Detail] {
+			seen[x.Then.Detail] = true
+			out = append(out, finding.New(finding.StartLeavesTrap, "", "%s", x.Then.Detail).
+				WithHint("do not start Redis on this directory: repair a copy (aoftool aof --repair-to DIR) and start on the copy"))
+		}
 	}
 	if o.Starts != other.Starts {
 		what := "starts"
@@ -790,6 +778,16 @@ func (s *start) dumpNotAFile(e *snapshot.Entry, mode Mode) (finding.Finding, boo
 	}
 	return finding.New(finding.DumpNotAFile, e.Path, msg, e.Path).As(sev).
 		WithHint("move it aside (in a copy) and restore %s from a backup", s.cfg.DBFilename), true
+}
+
+// hasErrorOn says whether an error finding is about path already.
+func hasErrorOn(l finding.List, path string) bool {
+	for _, f := range l {
+		if f.Severity == finding.Error && f.Path == path {
+			return true
+		}
+	}
+	return false
 }
 
 func resultWords(r Result) string { return "Redis " + resultVerb(r) }
