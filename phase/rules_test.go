@@ -134,7 +134,7 @@ const emptyBase, emptyAOF = 89, 0
 // have one.
 var ruleCases = map[string]ruleCase{
 	"server-stopped": {
-		snaps: []*dir{newDir(t0.Add(8 * 24 * time.Hour)).
+		snaps: []*dir{newDir(t0.Add(8*24*time.Hour)).
 			aof(1, emptyBase, 0, 1, emptyAOF).
 			file("dump.rdb", 6977924, 10).repl("dump.rdb", "8d3a").
 			file("appendonlydir/temp-appendonly.aof.incr", 1234, 39).
