@@ -267,7 +267,7 @@ func leftovers(f *facts, r *Result) {
 	for _, a := range all {
 		if a.state != stale {
 			if a.old {
-				r.Findings = append(r.Findings, finding.New(finding.PhaseTempOld, a.e.Path, "%s last written %s", a.e.Kind.Describe(), f.age(a.e.MTime)).
+				r.Findings = append(r.Findings, finding.New(finding.PhaseTempOld, a.e.Path, "%s: last written %s", a.e.Kind.Describe(), f.age(a.e.MTime)).
 					WithHint("take a second snapshot (aoftool phase --sample 5s DIR) to see whether it grows"))
 			}
 			continue
@@ -457,9 +457,12 @@ func next(f *facts, r *Result) []string {
 		out = append(out, fmt.Sprintf("the listing does not show inside %s: paste ls -l DIR DIR/%s", f.aofDirName(), f.aofDirName()))
 	}
 	if r.Confidence != High {
-		if f.copyClock() {
-			out = append(out, "files alone cannot settle this; on a live server compare two snapshots taken a few seconds apart (aoftool phase --sample 5s DIR), on a copy pass --server-stopped, or add the server's log (--log)")
-		} else {
+		switch {
+		case f.snap.Source == snapshot.SourceListing:
+			out = append(out, "files alone cannot settle this: paste a second listing taken a few seconds later (repeat --from-ls), or add the server's log (--log)")
+		case f.copyClock():
+			out = append(out, "files alone cannot settle this: if no server runs on the directory pass --server-stopped, else compare two snapshots taken a few seconds apart (aoftool phase --sample 5s DIR); or add the server's log (--log)")
+		default:
 			out = append(out, "files alone cannot settle this: compare two snapshots taken a few seconds apart (aoftool phase --sample 5s DIR), or add the server's log (--log)")
 		}
 	}

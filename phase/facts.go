@@ -176,9 +176,10 @@ type facts struct {
 	// nothing changed in for longer than Options.OldAge (frozen), where
 	// the distance to the wall clock says nothing and the order of the
 	// files is the clue.
-	latest *snapshot.Entry
-	clock  time.Time
-	frozen bool
+	latest   *snapshot.Entry
+	clock    time.Time
+	frozen   bool
+	ownClock bool
 	// serverPID is the replica pid the newest transfer file names: the
 	// pid of the server the directory belongs to now; serverSince the
 	// replica's clock when that sync started.
@@ -267,13 +268,13 @@ func (f *facts) setClock() {
 	}
 	f.frozen = s.Source == snapshot.SourceDir && s.TakenAt.Sub(f.latest.MTime) > f.opt.OldAge
 	if f.frozen || f.opt.ServerStopped || s.Source != snapshot.SourceDir {
-		f.clock = f.latest.MTime
+		f.clock, f.ownClock = f.latest.MTime, true
 	}
 }
 
 // copyClock reports that ages are measured against the directory's own
 // newest change rather than the snapshot's time.
-func (f *facts) copyClock() bool { return !f.clock.Equal(f.snap.TakenAt) }
+func (f *facts) copyClock() bool { return f.ownClock }
 
 // age is how long before the clock e was last written, in words that say
 // which clock.

@@ -48,7 +48,17 @@ proof that a job is alive. --sample takes two captures of one directory that far
 directories in one paste); '-' reads stdin.
 
 Files never prove a process is alive: when they cannot separate two phases, the answer says
-so with a lower confidence and the other reading in the alternatives.
+so with a lower confidence and the other reading in the alternatives. The names and times
+are clues: the pid of the server in a transfer file's name against the pid of a child in a
+rewrite or BGSAVE file (a fork child's pid is above its parent's), the order in which the
+files stopped changing, and the times of the directories themselves (a listing's '.' and
+appendonlydir lines). On a copy or a listing, ages are read against the directory's own
+newest change, not against the clock.
+
+--server-stopped says no server runs on the directory (a copy, a volume snapshot, a dead
+pod): then no job is running, every temp file is a leftover with whether it is safe to
+delete and what the next start does with it, and the answer says what was running when the
+server stopped or the copy was taken ("was: aof-rewrite, child 15506").
 
 --prometheus FILE writes the phase, artifact sizes, progress and finding counts in the
 Prometheus text format for node_exporter's textfile collector (written atomically; FILE
@@ -59,6 +69,7 @@ inspected directory, and it is safe to run against a live server.`,
 		Example: `  aoftool phase /var/lib/redis
   aoftool phase --sample 5s /var/lib/redis
   aoftool phase before.json after.json
+  aoftool phase --server-stopped /mnt/pvc-snapshot
   kubectl exec redis-0 -- ls -la /data /data/appendonlydir | aoftool phase --from-ls -
   aoftool phase --json --prometheus /var/lib/node_exporter/redis_phase.prom /var/lib/redis`,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -74,7 +85,7 @@ inspected directory, and it is safe to run against a live server.`,
 	f.StringVar(&o.prometheus, "prometheus", "", "also write Prometheus text-format metrics to FILE (outside the inspected directory)")
 	f.IntVar(&o.lsYear, "ls-year", 0, "year of listing dates printed without one (default: the last six months)")
 	f.DurationVar(&o.staleLag, "stale-lag", 0, "a temp file whose last write lags the server's other files by more than this is taken as abandoned (default 1s)")
-	o.serverConfig.flags(cmd, true, false)
+	o.serverConfig.flags(cmd, true, true)
 	return cmd
 }
 
@@ -217,7 +228,7 @@ func runPhase(ctx context.Context, g *globalOptions, o phaseOptions, args []stri
 			return usageError{err}
 		}
 	}
-	r := phase.Classify(snaps, phase.Options{StaleLag: o.staleLag})
+	r := phase.Classify(snaps, phase.Options{StaleLag: o.staleLag, ServerStopped: o.serverStopped})
 	if metricsOut != nil {
 		if err := writePhaseMetrics(metricsOut, r, snaps[len(snaps)-1]); err != nil {
 			return fmt.Errorf("--prometheus: %w", err)
@@ -232,6 +243,9 @@ func runPhase(ctx context.Context, g *globalOptions, o phaseOptions, args []stri
 // that goes with a yes.
 func safeToDeleteCell(l phase.Leftover) string {
 	if !l.SafeToDelete {
+		if l.Caveat != "" {
+			return "no: " + l.Caveat
+		}
 		return "no"
 	}
 	if l.Caveat != "" {
@@ -251,6 +265,9 @@ func printPhase(w io.Writer, r *phase.Result, colour bool) error {
 	}
 	fmt.Fprintln(w, ")")
 	fmt.Fprintln(w, r.Summary)
+	if r.Was != nil {
+		fmt.Fprintf(w, "Was running when the server stopped: %s\n", strings.TrimPrefix(r.Was.Summary, "was: "))
+	}
 	if len(r.Alternatives) > 0 {
 		alts := make([]string, len(r.Alternatives))
 		for i, a := range r.Alternatives {

@@ -95,6 +95,15 @@ func phRewritingDir(t *testing.T) string {
 	return d
 }
 
+// phFrozenCopyDir is a BGREWRITEAOF caught in the act, copied and read a
+// week later: nothing in it changed since.
+func phFrozenCopyDir(t *testing.T) string {
+	d := phCopyTree(t, "../../testdata/redis7-multi-incr", 7*24*time.Hour)
+	phWriteFile(t, filepath.Join(d, "temp-rewriteaof-4242.aof"), phReadFile(t, phBaseRDB)[:200], phNow.Add(-7*24*time.Hour+time.Second))
+	phTouch(t, d, phNow.Add(-7*24*time.Hour+time.Second))
+	return d
+}
+
 func phNormalise(s, dir string) string {
 	return strings.ReplaceAll(s, dir, "DIR")
 }
@@ -111,6 +120,8 @@ func TestPhaseGolden(t *testing.T) {
 		{"stale-transfer", phStaleTransferDir, nil, 0},
 		{"ignored-dump", phIgnoredDumpDir, nil, 1},
 		{"rewriting", phRewritingDir, nil, 0},
+		{"rewriting-stopped", phRewritingDir, []string{"--server-stopped"}, 0},
+		{"frozen-copy", phFrozenCopyDir, nil, 0},
 		{"multi-incr", func(t *testing.T) string { return phCopyTree(t, "../../testdata/redis7-multi-incr", time.Hour) }, nil, 0},
 		{"legacy", func(t *testing.T) string { return phCopyTree(t, "../../testdata/legacy-appendonly", time.Hour) }, nil, 0},
 		{"ls-1-transfer", nil, []string{"--ls-year", "2026", "--from-ls", listings + "replica-rebuild-disk_1-transfer.lh.txt"}, 0},

@@ -80,6 +80,7 @@ func Run(ctx context.Context, d *datadir.Dir, opt Options) (*Report, error) {
 	snap := d.Snapshot
 	r := &Report{Schema: SchemaVersion, Dir: d.Root, TakenAt: snap.TakenAt, RDBs: []*rdbinspect.Report{}, UnloadedAOFs: []*aofinspect.Report{}, Findings: finding.List{},
 		Start: Start{AOFOn: emptyOutcome(), AOFOff: emptyOutcome()}}
+	opt.Phase.ServerStopped = opt.Phase.ServerStopped || d.Opt.ServerStopped
 	r.Phase = phase.Classify([]*snapshot.Snapshot{snap}, opt.Phase)
 	stale := map[string]bool{}
 	for _, l := range r.Phase.Leftovers {
@@ -91,7 +92,8 @@ func Run(ctx context.Context, d *datadir.Dir, opt Options) (*Report, error) {
 	adir := snap.AppendDirName
 	if e := snap.Entry(adir); e != nil || snap.Entry(snap.AppendFilename) != nil || len(snap.AppendFilenames) > 0 {
 		r.Manifest = d.Manifest
-		all = append(all, d.Manifest.Findings...)
+		r.Manifest.Findings = phase.ExplainRunningRewrite(r.Manifest.Findings, r.Phase)
+		all = append(all, r.Manifest.Findings...)
 	}
 
 	// Every RDB-content file is verified; temp files may still be written,
@@ -121,6 +123,7 @@ func Run(ctx context.Context, d *datadir.Dir, opt Options) (*Report, error) {
 		if e.Kind.IsTemp() && stale[e.Path] {
 			// A dead job's partial file is a leftover, not corruption.
 			fs = demote(fs)
+			rep.Verdict = leftoverVerdict(rep)
 		}
 		all = append(all, fs...)
 		switch e.Kind {
