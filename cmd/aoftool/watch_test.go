@@ -20,16 +20,22 @@ func TestWatchUntilGolden(t *testing.T) {
 	withSnapshotClock(t, 0)
 	dir := snapDir(t, "redis7-writes")
 	guard := fsguard.Record(t, dir)
-	r := runCLIIn(t, filepath.Dir(dir), "watch", "data", "--until", "no-temp-files", "--text")
+	r := runCLIIn(t, filepath.Dir(dir), "watch", "data", "--until", "no-temp-files", "--accept-current", "--text")
 	if r.code != 0 {
 		t.Fatalf("exit %d, stderr %q", r.code, r.stderr)
 	}
 	golden(t, "watch/until-no-temp.txt", r.stdout)
-	r = runCLIIn(t, filepath.Dir(dir), "watch", "data", "--until", "steady", "--json")
+	r = runCLIIn(t, filepath.Dir(dir), "watch", "data", "--until", "steady", "--accept-current", "--json")
 	if r.code != 0 {
 		t.Fatalf("exit %d, stderr %q", r.code, r.stderr)
 	}
 	golden(t, "watch/until-steady.json", r.stdout)
+	// Without --accept-current a directory already steady must leave
+	// steady first; nothing happens here, so --timeout ends it.
+	r = runCLIIn(t, filepath.Dir(dir), "watch", "data", "--until", "steady", "--timeout", "300ms", "--text")
+	if r.code != exitFindings || !strings.Contains(r.stdout, "already steady when the watch started") {
+		t.Errorf("exit %d:\n%s", r.code, r.stdout)
+	}
 	guard.AssertUnchanged(t)
 }
 
