@@ -243,6 +243,9 @@ func matchTransfer(f *facts) (verdict, bool) {
 		v.evidence = append(v.evidence, ev(a.e, "replica %d receives the full-sync payload (%s%s): %s", a.e.NamePID, sizeText(a.e), started, stateFact(a)))
 	}
 	if a.state == assumed {
+		// One snapshot cannot tell a transfer from the file of a replica
+		// killed while receiving.
+		v.confidence = Medium
 		v.alternatives = addAlt(v.alternatives, Steady)
 	}
 	if a.old {

@@ -190,7 +190,7 @@ var ruleCases = map[string]ruleCase{
 	"transfer-file": {
 		snaps: []*dir{newDir(t0.Add(5*time.Second)).aof(1, emptyBase, 0, 1, emptyAOF).
 			file("temp-1795799000.25547.rdb", 0, 0.01)},
-		confidence: High, step: 1, alts: []Phase{Steady},
+		confidence: Medium, step: 1, alts: []Phase{Steady},
 		check: func(t *testing.T, r *Result) {
 			if r.Progress != nil {
 				t.Errorf("no estimate exists after a wipe, yet progress %+v", r.Progress)
