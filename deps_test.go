@@ -15,7 +15,7 @@ var allowed = map[string][]string{
 	"rdbinspect":         {"finding"},
 	"aofinspect":         {"finding", "rdbinspect"},
 	"snapshot":           {"finding", "manifest", "rdbinspect", "internal/ropen"},
-	"phase":              {"finding", "snapshot"},
+	"phase":              {"finding", "snapshot", "serverlog"},
 	"serverlog":          {},
 	"internal/datadir":   {"finding", "manifest", "rdbinspect", "aofinspect", "snapshot", "internal/ropen"},
 	"internal/check":     {"finding", "manifest", "rdbinspect", "aofinspect", "snapshot", "phase", "internal/datadir"},

@@ -24,6 +24,9 @@ const emptyBaseMax = 128
 // sorted by TakenAt) and the newest is "now". It does no I/O and never
 // reads the clock.
 func Classify(snaps []*snapshot.Snapshot, opt Options) *Result {
+	if opt.Log != nil && len(snaps) == 0 {
+		return classifyLog(opt)
+	}
 	f := newFacts(snaps, opt)
 	r := &Result{
 		Schema:       SchemaVersion,
@@ -39,6 +42,11 @@ func Classify(snaps []*snapshot.Snapshot, opt Options) *Result {
 		Source:       f.snap.Source,
 	}
 	if f.opt.ServerStopped {
+		f.stoppedBy = "no server runs on the directory (--server-stopped)"
+		r.Was = f.stopAll()
+	} else if why, ok := f.logStops(); ok {
+		f.stoppedBy = why
+		f.opt.ServerStopped = true
 		r.Was = f.stopAll()
 	}
 	v, rule := f.decide()
@@ -70,6 +78,7 @@ func Classify(snaps []*snapshot.Snapshot, opt Options) *Result {
 		r.RewriteIncr = f.aof.incrs[len(f.aof.incrs)-1].Path
 	}
 	r.Progress = progress(f, v.focus, r)
+	combineLog(f, r)
 	leftovers(f, r)
 	risks(f, r)
 	if f.frozen && !f.opt.ServerStopped && alive(f.jobs) != nil {
@@ -140,9 +149,9 @@ func (f *facts) stopAll() *Was {
 			continue
 		}
 		a.state, a.decisive = stale, true
-		a.why = "nothing writes it: no server runs on the directory (--server-stopped)"
+		a.why = "nothing writes it: " + f.stoppedBy
 		if a.wasRunning {
-			a.why = "its job was running when the server stopped or the copy was taken; nothing writes it now (--server-stopped)"
+			a.why = "its job was running when the server stopped or the copy was taken; nothing writes it now: " + f.stoppedBy
 		}
 	}
 	return w
@@ -458,6 +467,10 @@ func next(f *facts, r *Result) []string {
 	}
 	if r.Confidence != High {
 		switch {
+		case r.Source == SourceLog:
+			out = append(out, "the log alone cannot settle this: add the data directory or a listing of it (aoftool phase --log FILE DIR)")
+		case f.opt.Log != nil:
+			out = append(out, "files and log together cannot settle this: take the listing and the log at the same moment, or compare two snapshots (aoftool phase --sample 5s --log FILE DIR)")
 		case f.snap.Source == snapshot.SourceListing:
 			out = append(out, "files alone cannot settle this: paste a second listing taken a few seconds later (repeat --from-ls), or add the server's log (--log)")
 		case f.copyClock():

@@ -5,6 +5,8 @@ import (
 	"sort"
 	"time"
 
+	"github.com/aoftool/aoftool/finding"
+	"github.com/aoftool/aoftool/serverlog"
 	"github.com/aoftool/aoftool/snapshot"
 )
 
@@ -28,6 +30,12 @@ type Options struct {
 	// Result.Was says what was running when the server stopped or the
 	// copy was taken.
 	ServerStopped bool
+	// Log is what the server's log says (package serverlog), read by the
+	// caller: with snapshots it settles which temp files have a live
+	// writer and joins the files' answer into one verdict; alone it is
+	// the answer. LogName names it in evidence ("log" when empty).
+	Log     *serverlog.State
+	LogName string
 }
 
 func (o Options) withDefaults() Options {
@@ -74,6 +82,8 @@ type artifact struct {
 	// wasRunning: with Options.ServerStopped, the file of the job that
 	// was running when the server stopped.
 	wasRunning bool
+	// logged: the log, not the files, says it is alive.
+	logged bool
 }
 
 func (a *artifact) alive() bool { return a != nil && a.state != stale }
@@ -185,6 +195,11 @@ type facts struct {
 	// replica's clock when that sync started.
 	serverPID   int
 	serverSince time.Time
+
+	// logFindings are the disagreements between the files and the log;
+	// stoppedBy says why no job runs (--server-stopped, or the log).
+	logFindings finding.List
+	stoppedBy   string
 }
 
 func newFacts(snaps []*snapshot.Snapshot, opt Options) *facts {
@@ -246,6 +261,7 @@ func newFacts(snaps []*snapshot.Snapshot, opt Options) *facts {
 		}
 	}
 	f.judge()
+	f.logJudge()
 	return f
 }
 

@@ -39,6 +39,9 @@ const (
 type Evidence struct {
 	Path string `json:"path"`
 	Fact string `json:"fact"`
+	// Line is the line of the server's log the fact comes from (Path is
+	// then the log).
+	Line int `json:"line,omitempty"`
 }
 
 // Progress is the growing artifact of the running job and its estimated
@@ -125,6 +128,10 @@ type Result struct {
 	// the manifest lists it beside the previous incr until the rewrite is
 	// installed, which is no sign of a failed rewrite.
 	RewriteIncr string `json:"rewrite_incr,omitempty"`
+	// Log is what the server's log said (Options.Log), LogProgress its
+	// word on the running job's progress.
+	Log         *LogSummary  `json:"log,omitempty"`
+	LogProgress *LogProgress `json:"log_progress,omitempty"`
 	// Root and TakenAt describe the newest snapshot; Snapshots is how many
 	// were compared, SpanS the seconds between the first and the last.
 	Root      string    `json:"root"`

@@ -40,7 +40,7 @@ var rules = []Rule{
 	{
 		Name:  "server-stopped",
 		Phase: Steady,
-		Doc:   "--server-stopped: no server runs on the directory, so no job does; every temp file is a leftover and Result.Was says what was running",
+		Doc:   "--server-stopped, or a log ending with the server gone and nothing changed after: no server runs on the directory, so no job does; every temp file is a leftover and Result.Was says what was running",
 		Match: matchStopped,
 	},
 	{
@@ -322,12 +322,15 @@ func matchStopped(f *facts) (verdict, bool) {
 		return verdict{}, false
 	}
 	v := verdict{confidence: High}
-	v.evidence = append(v.evidence, Evidence{Path: ".", Fact: "no server runs on the directory (--server-stopped): no job is running and every temp file is a leftover"})
+	v.evidence = append(v.evidence, Evidence{Path: ".", Fact: f.stoppedBy + ": no job is running and every temp file is a leftover"})
 	v.evidence = append(v.evidence, setEvidence(f)...)
 	for _, a := range f.jobs {
 		v.evidence = append(v.evidence, ev(a.e, "%s", stateFact(a)))
 	}
 	v.summary = "no job is running (no server runs on the directory)"
+	if f.opt.Log != nil && !f.opt.Log.Running {
+		v.summary = "no job is running (the log ends with the server gone)"
+	}
 	if n := len(f.jobs) + len(f.tempManifests); n > 0 {
 		v.summary += fmt.Sprintf("; %d leftover(s) of dead jobs", n)
 	}

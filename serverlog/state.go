@@ -103,6 +103,10 @@ type Child struct {
 	Signal  int    `json:"signal,omitempty"`
 	// ServerPID is the parent.
 	ServerPID int `json:"server_pid"`
+	// EndLine and EndedAt are the line that told the child's end (for a
+	// child that died with its server: the next start's line).
+	EndLine int       `json:"end_line,omitempty"`
+	EndedAt time.Time `json:"ended_at,omitzero"`
 }
 
 // Failure is one job that failed, or one thing the server reported going
@@ -247,6 +251,9 @@ type Tracker struct {
 
 	asOf     time.Time
 	lastLine int
+	// curLine and curAt are the event being added.
+	curLine int
+	curAt   time.Time
 	// lastCut: the last event came from a cut line.
 	lastCut bool
 }
@@ -456,6 +463,7 @@ func (t *Tracker) childEnd(pid int, outcome string, signal int) {
 	for i := len(t.children) - 1; i >= 0; i-- {
 		if t.children[i].PID == pid && t.children[i].Outcome == "running" {
 			t.children[i].Outcome, t.children[i].Signal = outcome, signal
+			t.children[i].EndLine, t.children[i].EndedAt = t.curLine, t.curAt
 			return
 		}
 	}
@@ -570,6 +578,7 @@ func (t *Tracker) add(ev *Event) {
 	if e.Line > t.lastLine {
 		t.lastLine = e.Line
 	}
+	t.curLine, t.curAt = e.Line, e.Time
 	t.lastCut = e.Cut
 	if !e.Time.IsZero() && e.Time.After(t.asOf) {
 		t.asOf = e.Time
