@@ -41,6 +41,7 @@ func Classify(snaps []*snapshot.Snapshot, opt Options) *Result {
 		SpanS:        f.span,
 		Source:       f.snap.Source,
 	}
+	f.logJudge()
 	if f.opt.ServerStopped {
 		f.stoppedBy = "no server runs on the directory (--server-stopped)"
 		r.Was = f.stopAll()

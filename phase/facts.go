@@ -261,7 +261,6 @@ func newFacts(snaps []*snapshot.Snapshot, opt Options) *facts {
 		}
 	}
 	f.judge()
-	f.logJudge()
 	return f
 }
 

@@ -1,18 +1,22 @@
 package phase_test
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path"
 	"path/filepath"
 	"slices"
+	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/aoftool/aoftool/finding"
 	"github.com/aoftool/aoftool/internal/scenario"
 	"github.com/aoftool/aoftool/phase"
+	"github.com/aoftool/aoftool/serverlog"
 	"github.com/aoftool/aoftool/snapshot"
 )
 
@@ -85,12 +89,22 @@ func TestRealRedisScenarios(t *testing.T) {
 			return scenario.ReplicaOf(t, s, listings != "")
 		}, expectation{grows: []string{"replicaof/3-rewrite"}}},
 	}
+	var mu sync.Mutex
+	var table []string
+	t.Cleanup(func() {
+		sort.Strings(table)
+		t.Logf("confidence by moment (files alone | files and log | log alone):\n%s", strings.Join(table, "\n"))
+	})
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			for _, m := range c.run(t, scenario.Settings{}) {
 				checkMoment(t, m, c.want)
 				checkStopped(t, m)
+				row := checkWithLog(t, m)
+				mu.Lock()
+				table = append(table, row)
+				mu.Unlock()
 				if listings != "" && strings.HasPrefix(m.Name, "replicaof/") {
 					writeListings(t, listings, m)
 				}
@@ -165,6 +179,53 @@ func checkMoment(t *testing.T, m *scenario.Moment, want expectation) {
 			}
 		}
 	}
+}
+
+var confRank = map[phase.Confidence]int{phase.Low: 0, phase.Medium: 1, phase.High: 2}
+
+// checkWithLog reads the log the moment's server wrote up to the copy
+// together with the files: the answer is the moment's phase (or, for a
+// dead server whose files cannot tell, the phase it died in), with at
+// least the confidence of the files alone. It returns the three answers
+// as a table row.
+func checkWithLog(t *testing.T, m *scenario.Moment) string {
+	t.Helper()
+	f, err := os.Open(m.Log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	lg, err := serverlog.Read(f, serverlog.Options{Location: time.Local})
+	if err != nil {
+		t.Fatal(err)
+	}
+	snaps := []*snapshot.Snapshot{capture(t, m)}
+	alone := phase.Classify(snaps, phase.Options{})
+	both := phase.Classify(snaps, phase.Options{Log: lg.State, LogName: "redis.log"})
+	logOnly := phase.Classify(nil, phase.Options{Log: lg.State})
+	want, step := m.Phase, m.Step
+	if want == "" {
+		want, step = m.Was, m.WasStep
+	}
+	got, gotStep := both.Phase, both.StepNumber
+	if both.Rule == "server-stopped" && both.Was != nil {
+		// The log shows the server gone (a child found no parent): the
+		// job it was in is Was.
+		got, gotStep = both.Was.Phase, both.Was.StepNumber
+	}
+	if string(got) != want || gotStep != step {
+		t.Errorf("%s with its log: %s step %d (%s, rule %s), want %s step %d; findings %v; evidence %+v", m.Name, both.Phase, both.StepNumber, both.Confidence, both.Rule, want, step, codes(both.Findings), both.Evidence)
+	}
+	if confRank[both.Confidence] < confRank[alone.Confidence] {
+		t.Errorf("%s: files alone %s/%s, with the log %s/%s: the log lowered the confidence (findings %v)", m.Name, alone.Phase, alone.Confidence, both.Phase, both.Confidence, codes(both.Findings))
+	}
+	for _, c := range []finding.Code{finding.LogPhaseDisagrees, finding.LogPIDMismatch, finding.LogJobEndedFileRemains} {
+		if both.Findings.Has(c) {
+			t.Errorf("%s: the log of the moment's own server disagrees with its files: %v", m.Name, both.Findings)
+		}
+	}
+	return fmt.Sprintf("%-45s %-22s %-28s %-28s %s", m.Name, fmt.Sprintf("%s/%s", alone.Phase, alone.Confidence), fmt.Sprintf("%s/%s", both.Phase, both.Confidence),
+		fmt.Sprintf("%s/%s", logOnly.Phase, logOnly.Confidence), fmt.Sprintf("step %d|%d|%d", alone.StepNumber, both.StepNumber, logOnly.StepNumber))
 }
 
 // checkStopped classifies a moment as a copy no server runs on

@@ -200,6 +200,11 @@ func (f *facts) logChildFile(a *artifact, st *serverlog.State, behind bool) {
 			return
 		}
 	}
+	if c.Outcome == "died-with-server" && !st.Running {
+		// The job ran when the server the log ends with died: what was
+		// running then, which --server-stopped reports.
+		return
+	}
 	a.state, a.decisive = stale, true
 	a.why = fmt.Sprintf("the log says child %d %s (line %d)", pid, outcomeWords(c), c.EndLine)
 	if c.Outcome == "died-with-server" {

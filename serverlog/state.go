@@ -459,6 +459,15 @@ func (t *Tracker) child(pid int, job Job, e *Event) {
 	t.children = append(t.children, c)
 }
 
+func (t *Tracker) findChild(pid int) *Child {
+	for i := len(t.children) - 1; i >= 0; i-- {
+		if t.children[i].PID == pid {
+			return &t.children[i]
+		}
+	}
+	return nil
+}
+
 func (t *Tracker) childEnd(pid int, outcome string, signal int) {
 	for i := len(t.children) - 1; i >= 0; i-- {
 		if t.children[i].PID == pid && t.children[i].Outcome == "running" {
@@ -1010,6 +1019,15 @@ func (t *Tracker) apply(l *life, e *Event) {
 		t.fail(e, JobAOFRewrite, "AOF rewrites keep failing; the next automatic one waits {n} minutes", "")
 	case KindChildCoW:
 		// child facts; nothing to change
+	case KindChildOrphaned:
+		// The child's progress report found no parent: the server died
+		// without an exit line (SIGKILL, the OOM killer), and its child
+		// exits now, leaving its partial file.
+		if c := t.findChild(e.PID); c != nil && c.ServerPID == l.PID && c.Outcome == "running" {
+			e.ChildPID = e.PID
+			l.note(e, "child {pid} found its parent gone and exits")
+			t.endLife(e, "vanished", "")
+		}
 	}
 }
 
