@@ -152,7 +152,7 @@ func (f *facts) stopAll() *Was {
 		a.state, a.decisive = stale, true
 		a.why = "nothing writes it: " + f.stoppedBy
 		if a.wasRunning {
-			a.why = "its job was running when the server stopped or the copy was taken; nothing writes it now: " + f.stoppedBy
+			a.why = "its job was running when the server stopped or the copy was taken, and " + f.stoppedBy
 		}
 	}
 	return w

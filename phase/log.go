@@ -291,15 +291,20 @@ func combineLog(f *facts, r *Result) {
 	r.LogProgress = logProgress(st)
 	r.Findings = append(r.Findings, f.logFindings...)
 	if f.logBehind() {
-		r.Findings = append(r.Findings, finding.New(finding.LogBehindFiles, f.latest.Path, "the log ends at %s, %s before the directory's last change (%s): it does not show what happened since",
-			st.AsOf.UTC().Format(time.RFC3339), ago(f.latest.MTime.Sub(st.AsOf)), f.latest.Path).
+		path, what := f.latest.Path, f.latest.Path
+		if path == "." {
+			path, what = "", "the data directory itself"
+		}
+		r.Findings = append(r.Findings, finding.New(finding.LogBehindFiles, path, "the log ends at %s, %s before the directory's last change (%s): it does not show what happened since",
+			st.AsOf.UTC().Format(time.RFC3339), ago(f.latest.MTime.Sub(st.AsOf)), what).
 			WithHint("take the log again (kubectl logs), or give --log-tz when its times are in another zone than UTC"))
 	}
 	if st.FullSyncLoop {
 		r.Findings = append(r.Findings, finding.New(finding.FullSyncLoop, "", "the log shows %d full syncs, up to %d within one hour: the full sync keeps restarting", st.FullSyncs, st.FullSyncsMaxPerHour).
-			WithHint("aoftool check --log names each failure and its cause"))
+			WithHint("each failure and its cause are in the log; aoftool check --log tells them in its story"))
 	}
 	if r.Rule == "server-stopped" {
+		r.LogProgress = nil
 		for _, e := range lastEvidence(st, 3) {
 			r.Evidence = append(r.Evidence, f.logEvidence(e.Line, "%s", e.Fact))
 		}
@@ -461,7 +466,7 @@ func classifyLog(opt Options) *Result {
 	r.LogProgress = logProgress(st)
 	if st.FullSyncLoop {
 		r.Findings = append(r.Findings, finding.New(finding.FullSyncLoop, "", "the log shows %d full syncs, up to %d within one hour: the full sync keeps restarting", st.FullSyncs, st.FullSyncsMaxPerHour).
-			WithHint("aoftool check --log names each failure and its cause"))
+			WithHint("each failure and its cause are in the log; aoftool check --log tells them in its story"))
 	}
 	r.Next = next(f, r)
 	r.Findings.Sort()

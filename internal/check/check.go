@@ -22,6 +22,7 @@ import (
 	"github.com/aoftool/aoftool/manifest"
 	"github.com/aoftool/aoftool/phase"
 	"github.com/aoftool/aoftool/rdbinspect"
+	"github.com/aoftool/aoftool/serverlog"
 	"github.com/aoftool/aoftool/snapshot"
 )
 
@@ -35,6 +36,10 @@ type Options struct {
 	Workers int
 	// Phase tunes the classifier.
 	Phase phase.Options
+	// Log is the server's log, read by the caller (LogName names it): it
+	// joins the classifier's answer and tells the story (Report.Story).
+	Log     *serverlog.Log
+	LogName string
 }
 
 // Report is the post-mortem: the check --json document.
@@ -63,6 +68,9 @@ type Report struct {
 	Findings finding.List `json:"findings"`
 	// Verdict is the closing sentence.
 	Verdict string `json:"verdict"`
+	// Story is what the server's log tells of the incident; nil without
+	// Options.Log.
+	Story *Story `json:"story,omitempty"`
 }
 
 // Start answers "what does redis-server do on this directory" for both
@@ -81,6 +89,9 @@ func Run(ctx context.Context, d *datadir.Dir, opt Options) (*Report, error) {
 	r := &Report{Schema: SchemaVersion, Dir: d.Root, TakenAt: snap.TakenAt, RDBs: []*rdbinspect.Report{}, UnloadedAOFs: []*aofinspect.Report{}, Findings: finding.List{},
 		Start: Start{AOFOn: emptyOutcome(), AOFOff: emptyOutcome()}}
 	opt.Phase.ServerStopped = opt.Phase.ServerStopped || d.Opt.ServerStopped
+	if opt.Log != nil {
+		opt.Phase.Log, opt.Phase.LogName = opt.Log.State, opt.LogName
+	}
 	r.Phase = phase.Classify([]*snapshot.Snapshot{snap}, opt.Phase)
 	stale := map[string]bool{}
 	for _, l := range r.Phase.Leftovers {
@@ -202,6 +213,9 @@ func Run(ctx context.Context, d *datadir.Dir, opt Options) (*Report, error) {
 	r.Start.AOFOff.word(d.Config.DBFilename, dump)
 	r.Findings = dedupe(all)
 	r.Verdict = r.verdictText()
+	if opt.Log != nil {
+		r.Story = r.tell(opt.Log, opt.LogName, snap)
+	}
 	return r, nil
 }
 
