@@ -396,7 +396,9 @@ func printPhase(w io.Writer, r *phase.Result, colour bool) error {
 // logProgressRows are what the log says of the running job's progress.
 func logProgressRows(p *phase.LogProgress) [][2]string {
 	var rows [][2]string
-	secs := func(v float64) string { return (time.Duration(v * float64(time.Second))).Round(100 * time.Millisecond).String() }
+	secs := func(v float64) string {
+		return (time.Duration(v * float64(time.Second))).Round(100 * time.Millisecond).String()
+	}
 	rows = append(rows, [2]string{"Job", fmt.Sprintf("%s since line %d", p.Job, p.StartLine)})
 	if p.ElapsedS != nil {
 		rows = append(rows, [2]string{"Running for", secs(*p.ElapsedS)})
