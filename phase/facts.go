@@ -82,8 +82,6 @@ type artifact struct {
 	// wasRunning: with Options.ServerStopped, the file of the job that
 	// was running when the server stopped.
 	wasRunning bool
-	// logged: the log, not the files, says it is alive.
-	logged bool
 }
 
 func (a *artifact) alive() bool { return a != nil && a.state != stale }

@@ -52,6 +52,10 @@ type LogProgress struct {
 	RDBMemoryBytes int64 `json:"rdb_memory_bytes,omitempty"`
 }
 
+// logChildrenKept is how many children serverlog.State keeps: a full list
+// may have dropped the one a file names.
+const logChildrenKept = 32
+
 // logSlack is how far the log's clock and the files' may disagree before
 // one is taken to be behind the other: log lines carry milliseconds, a
 // transfer file's name whole seconds.
@@ -165,7 +169,7 @@ func (f *facts) logLive(a *artifact, why string) {
 	if a.state == live {
 		return
 	}
-	a.state, a.decisive, a.why, a.logged = live, true, why, true
+	a.state, a.decisive, a.why = live, true, why
 }
 
 func (f *facts) logChildFile(a *artifact, st *serverlog.State, behind bool) {
@@ -175,8 +179,7 @@ func (f *facts) logChildFile(a *artifact, st *serverlog.State, behind bool) {
 	}
 	c := logChild(st, pid)
 	if c == nil {
-		// Children the log kept are bounded; a full list may have dropped it.
-		if behind || len(st.Children) >= 32 || !logCovers(st, a.e.MTime) {
+		if behind || len(st.Children) >= logChildrenKept || !logCovers(st, a.e.MTime) {
 			return
 		}
 		f.logFindings = append(f.logFindings, finding.New(finding.LogPIDMismatch, a.e.Path, "%s names child %d, which the log (server pid %d, up to line %d) never started: the file is another server's, or the log is",
@@ -342,29 +345,18 @@ func combineLog(f *facts, r *Result) {
 		if !jobWritesNoFile(lp) {
 			why = "the job began after the files' last change: they predate it"
 		}
-		r.Alternatives = []Phase{}
+		alts := []Phase{}
 		for _, p := range st.Alternatives {
-			r.Alternatives = addAlt(r.Alternatives, Phase(p))
+			alts = addAlt(alts, Phase(p))
 		}
-		if r.Confidence != High {
-			r.Alternatives = addAlt(r.Alternatives, Steady)
+		if lc != High {
+			alts = addAlt(alts, Steady)
 		}
-		r.Phase, r.Confidence, r.Rule = lp, lc, "log"
-		r.StepNumber, r.Step = st.Step, ""
-		if st.Step > 0 {
-			r.Step = fmt.Sprintf("step %d of %d", st.Step, st.StepOf)
-		}
-		r.Summary = st.Summary + " (from the log; " + why + ")"
+		adoptLog(r, st, alts, st.Summary+" (from the log; "+why+")")
 		r.Evidence = append(r.Evidence, Evidence{Path: name, Line: st.LastLine, Fact: logJobFact + "; " + why})
 	case logJobAfterFiles(f, st) && lp != Steady:
 		// The files predate the log's job: the log is the newer picture.
-		r.Alternatives = addAlt(r.Alternatives, r.Phase)
-		r.Phase, r.Confidence, r.Rule = lp, lc, "log"
-		r.StepNumber, r.Step = st.Step, ""
-		if st.Step > 0 {
-			r.Step = fmt.Sprintf("step %d of %d", st.Step, st.StepOf)
-		}
-		r.Summary = st.Summary + " (from the log, newer than the files)"
+		adoptLog(r, st, addAlt(r.Alternatives, r.Phase), st.Summary+" (from the log, newer than the files)")
 		r.Evidence = append(r.Evidence, Evidence{Path: name, Line: st.LastLine, Fact: logJobFact + "; the job began after the files' last change"})
 	default:
 		r.Findings = append(r.Findings, finding.New(finding.LogPhaseDisagrees, "", "the files say %s (%s) but the log says %s (%s, up to line %d)", r.Phase, r.Summary, lp, st.Summary, st.LastLine).
@@ -385,6 +377,16 @@ func combineLog(f *facts, r *Result) {
 			}
 			r.Progress = p
 		}
+	}
+}
+
+// adoptLog makes the log's answer the result's.
+func adoptLog(r *Result, st *serverlog.State, alts []Phase, summary string) {
+	r.Phase, r.Confidence, r.Rule = Phase(st.Phase), Confidence(st.Confidence), "log"
+	r.Alternatives, r.Summary = alts, summary
+	r.StepNumber, r.Step = st.Step, ""
+	if st.Step > 0 {
+		r.Step = fmt.Sprintf("step %d of %d", st.Step, st.StepOf)
 	}
 }
 
