@@ -15,5 +15,6 @@ var (
 	FullSyncLoop       = define("full-sync-loop", Warning, "several replica transfer files: full syncs keep restarting (replica killed, timeout or output buffer limit on the master) and each attempt leaves one file")
 	DumpIgnoredAOFOn   = define("dump-ignored-while-aof-on", Error, "dump.rdb holds far more data than the AOF and is older than it: AOF was switched on after the dump, Redis loads only the AOF and ignores the dump, which may be the only copy of the data")
 	StaleAOFAfterSync  = define("stale-aof-after-sync", Warning, "a full sync has replaced the dataset but the AOF has not been rebuilt yet: a restart now loads the pre-sync AOF, ignores the newer dump.rdb and full-syncs again")
+	PhaseCopyFrozen    = define("copy-looks-frozen", Info, "nothing in the directory changed for a long time before the snapshot while temp files of jobs are present: a copy or a stopped server; --server-stopped judges every temp file a leftover")
 	PhaseTempOld       = define("temp-file-old", Info, "a temp file of a job has not changed for a long time before the snapshot; without a second snapshot its job cannot be proven alive or dead")
 )

@@ -2,6 +2,7 @@ package phase
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/aoftool/aoftool/finding"
@@ -23,6 +24,9 @@ const emptyBaseMax = 128
 // sorted by TakenAt) and the newest is "now". It does no I/O and never
 // reads the clock.
 func Classify(snaps []*snapshot.Snapshot, opt Options) *Result {
+	if opt.Log != nil && len(snaps) == 0 {
+		return classifyLog(opt)
+	}
 	f := newFacts(snaps, opt)
 	r := &Result{
 		Schema:       SchemaVersion,
@@ -37,14 +41,19 @@ func Classify(snaps []*snapshot.Snapshot, opt Options) *Result {
 		SpanS:        f.span,
 		Source:       f.snap.Source,
 	}
-	var v verdict
+	f.logJudge()
+	if f.opt.ServerStopped {
+		f.stoppedBy = "no server runs on the directory (--server-stopped)"
+		r.Was = f.stopAll()
+	} else if why, ok := f.logStops(); ok {
+		f.stoppedBy = why
+		f.opt.ServerStopped = true
+		r.Was = f.stopAll()
+	}
+	v, rule := f.decide()
 	r.Phase, r.Confidence, r.Rule = Steady, Low, "none"
-	for _, rule := range rules {
-		if got, ok := rule.Match(f); ok {
-			v = got
-			r.Phase, r.Rule, r.Confidence = rule.Phase, rule.Name, got.confidence
-			break
-		}
+	if rule != nil {
+		r.Phase, r.Rule, r.Confidence = rule.Phase, rule.Name, v.confidence
 	}
 	if v.alternatives != nil {
 		r.Alternatives = v.alternatives
@@ -56,25 +65,97 @@ func Classify(snaps []*snapshot.Snapshot, opt Options) *Result {
 	r.Evidence = append(r.Evidence, changes(f)...)
 	if v.step > 0 {
 		r.StepNumber = v.step
-		of := 4
-		if !f.aof.present() && v.step <= 2 {
-			of = 2
-		}
-		r.Step = fmt.Sprintf("step %d of %d", v.step, of)
+		r.Step = f.stepText(v.step)
 		r.Summary = fmt.Sprintf("%s (replica rebuild %s)", r.Summary, r.Step)
 	}
 	if r.Summary == "" {
 		r.Summary = "no evidence of any persistence job"
 	}
+	if r.Was != nil {
+		r.Summary += "; " + r.Was.Summary
+	}
+	if v.job != nil && (r.Phase == AOFRewrite || r.Phase == AOFRewriteFinishing) && v.job.e.Kind != snapshot.KindTempIncr &&
+		alive(f.tempIncrs) == nil && len(f.aof.incrs) >= 2 {
+		r.RewriteIncr = f.aof.incrs[len(f.aof.incrs)-1].Path
+	}
 	r.Progress = progress(f, v.focus, r)
+	combineLog(f, r)
 	leftovers(f, r)
 	risks(f, r)
+	if f.frozen && !f.opt.ServerStopped && alive(f.jobs) != nil {
+		r.Findings = append(r.Findings, finding.New(finding.PhaseCopyFrozen, f.latest.Path, "nothing in the directory changed for %s before the snapshot (its last change: %s at %s): a copy, or a server that stopped",
+			ago(f.snap.TakenAt.Sub(f.latest.MTime)), f.latest.Path, f.latest.MTime.UTC().Format(time.RFC3339)).
+			WithHint("if no server writes this directory, run again with --server-stopped: no job is then running and every temp file is a leftover with a verdict"))
+	}
 	r.Next = next(f, r)
 	if len(f.snaps) > 0 {
 		r.Findings = append(r.Findings, f.snap.Findings...)
 	}
 	r.Findings.Sort()
 	return r
+}
+
+// decide runs the rule table; the first rule that matches decides (nil
+// when none does).
+func (f *facts) decide() (verdict, *Rule) {
+	for i := range rules {
+		if v, ok := rules[i].Match(f); ok {
+			return v, &rules[i]
+		}
+	}
+	return verdict{}, nil
+}
+
+func (f *facts) stepText(step int) string {
+	of := 4
+	if !f.aof.present() && !f.aofDirListedEmpty() && step <= 2 {
+		of = 2
+	}
+	return fmt.Sprintf("step %d of %d", step, of)
+}
+
+// stopAll is Options.ServerStopped: it finds what the files say was
+// running, then sets every temp file aside, since nothing writes them.
+func (f *facts) stopAll() *Was {
+	f.opt.ServerStopped = false
+	v, rule := f.decide()
+	f.opt.ServerStopped = true
+	var w *Was
+	if rule != nil && rule.Phase != Steady {
+		w = &Was{Phase: rule.Phase, Confidence: v.confidence, StepNumber: v.step}
+		if v.step > 0 {
+			w.Step = f.stepText(v.step)
+		}
+		w.Summary = "was: " + string(rule.Phase)
+		if a := v.job; a != nil {
+			a.wasRunning = true
+			w.PID, w.Path = a.e.NamePID, a.e.Path
+			switch {
+			case a.e.Kind == snapshot.KindTransferTemp:
+				w.Summary += fmt.Sprintf(", replica %d", a.e.NamePID)
+			case a.e.Kind == snapshot.KindTempIncr:
+				w.Summary += ", a rewrite about to fork (temp incr)"
+			case a.e.NamePID != 0 && a.e.NamePID == f.serverPID:
+				w.Summary += fmt.Sprintf(", server %d itself", a.e.NamePID)
+			case a.e.NamePID != 0:
+				w.Summary += fmt.Sprintf(", child %d", a.e.NamePID)
+			}
+		}
+		if w.Step != "" {
+			w.Summary += ", replica rebuild " + w.Step
+		}
+	}
+	for _, a := range append(append([]*artifact{}, f.jobs...), f.tempManifests...) {
+		if a.state == stale {
+			continue
+		}
+		a.state, a.decisive = stale, true
+		a.why = "nothing writes it: " + f.stoppedBy
+		if a.wasRunning {
+			a.why = "its job was running when the server stopped or the copy was taken, and " + f.stoppedBy
+		}
+	}
+	return w
 }
 
 // maxChangeEvidence bounds the changes between snapshots listed as
@@ -169,20 +250,24 @@ type leftoverInfo struct {
 	subject string
 }
 
-func leftoverOf(k snapshot.Kind) leftoverInfo {
-	switch k {
+func leftoverOf(e *snapshot.Entry) leftoverInfo {
+	switch e.Kind {
 	case snapshot.KindTransferTemp:
-		return leftoverInfo{finding.StaleTransferFile, true, "", "ignored; the next sync uses a new name", "transfer file of an aborted full sync"}
+		return leftoverInfo{finding.StaleTransferFile, true, "", "never loaded (a partial sync payload); the next sync uses a new name", "transfer file of an aborted full sync"}
 	case snapshot.KindBgsaveTemp:
-		return leftoverInfo{finding.StaleBgsaveTemp, true, "once nothing writes it", "ignored forever", "temp RDB of a dead BGSAVE or SAVE"}
+		return leftoverInfo{finding.StaleBgsaveTemp, true, "once nothing writes it", "never loaded (a partial snapshot); ignored forever", "temp RDB of a dead BGSAVE or SAVE"}
 	case snapshot.KindRewriteTemp:
-		return leftoverInfo{finding.StaleRewriteTemp, true, "", "ignored, not logged", "partial output of a dead AOF rewrite child"}
+		return leftoverInfo{finding.StaleRewriteTemp, true, "", "never loaded (a partial base no manifest lists); ignored, not logged", "partial output of a dead AOF rewrite child"}
 	case snapshot.KindRewriteBgTemp:
-		return leftoverInfo{finding.OrphanRewriteBg, true, "it is a full snapshot at fork time, useful for manual recovery; keep a copy if the AOF is damaged", "ignored", "finished AOF rewrite no parent installed"}
+		return leftoverInfo{finding.OrphanRewriteBg, true, "it is a full snapshot at fork time, useful for manual recovery; keep a copy if the AOF is damaged", "never loaded: no manifest lists it", "finished AOF rewrite no parent installed"}
 	case snapshot.KindTempIncr:
-		return leftoverInfo{finding.LeftoverTempIncr, true, "it holds writes no manifest lists; they are lost either way", "not loaded; truncated and reused at the next AOF_WAIT_REWRITE", "temp incr of a server that died in AOF_WAIT_REWRITE"}
+		if e.SizeMax > 0 {
+			return leftoverInfo{finding.LeftoverTempIncr, false, "it may hold the only copy of the writes made after the rewrite began (AOF being switched on, or the writes replicated after a full sync): no manifest lists it and no start loads it; keep a copy for a manual replay (redis-check-aof it, then feed it to redis-cli --pipe) before deleting it",
+				"never loaded: no manifest lists it; truncated and reused at the next AOF_WAIT_REWRITE", "temp incr of a server that died in AOF_WAIT_REWRITE"}
+		}
+		return leftoverInfo{finding.LeftoverTempIncr, true, "it is empty", "never loaded: no manifest lists it; truncated and reused at the next AOF_WAIT_REWRITE", "temp incr of a server that died in AOF_WAIT_REWRITE"}
 	case snapshot.KindTempManifest:
-		return leftoverInfo{finding.LeftoverTempMan, true, "after comparing it with the manifest", "overwritten at the next manifest write", "manifest write interrupted by a crash or an I/O error"}
+		return leftoverInfo{finding.LeftoverTempMan, true, "after comparing it with the manifest", "never read; overwritten at the next manifest write", "manifest write interrupted by a crash or an I/O error"}
 	}
 	return leftoverInfo{}
 }
@@ -192,17 +277,17 @@ func leftovers(f *facts, r *Result) {
 	for _, a := range all {
 		if a.state != stale {
 			if a.old {
-				r.Findings = append(r.Findings, finding.New(finding.PhaseTempOld, a.e.Path, "%s unchanged for %s before the snapshot", a.e.Kind.Describe(), ago(f.snap.TakenAt.Sub(a.e.MTime))).
+				r.Findings = append(r.Findings, finding.New(finding.PhaseTempOld, a.e.Path, "%s: last written %s", a.e.Kind.Describe(), f.age(a.e.MTime)).
 					WithHint("take a second snapshot (aoftool phase --sample 5s DIR) to see whether it grows"))
 			}
 			continue
 		}
-		info := leftoverOf(a.e.Kind)
+		info := leftoverOf(a.e)
 		if info.code == "" {
 			continue
 		}
 		l := Leftover{Path: a.e.Path, Kind: a.e.Kind, Code: info.code, Bytes: a.e.Size, PID: a.e.NamePID, Why: a.why,
-			SafeToDelete: info.safe, Caveat: info.caveat, NextStart: info.next}
+			SafeToDelete: info.safe, Caveat: info.caveat, NextStart: info.next, WasRunning: a.wasRunning}
 		if a.e.Kind == snapshot.KindTransferTemp && a.e.NameTime != nil {
 			t := a.e.NameTime.UTC()
 			l.StartedAt = &t
@@ -220,8 +305,15 @@ func leftovers(f *facts, r *Result) {
 		if info.caveat != "" {
 			hint += " " + info.caveat
 		}
+		if !info.safe {
+			hint = "not safe to delete yet: " + info.caveat
+		}
 		hint += "; next start: " + info.next
-		if !a.decisive {
+		switch {
+		case a.decisive:
+		case f.copyClock():
+			hint = "probably stale (inferred from timestamps; pass --server-stopped if no server runs on the directory); if so, " + hint
+		default:
 			hint = "probably stale (inferred from timestamps; confirm with a second snapshot); if so, " + hint
 		}
 		r.Findings = append(r.Findings, fd.WithHint("%s", hint))
@@ -276,7 +368,7 @@ func risks(f *facts, r *Result) {
 		r.Findings = append(r.Findings, finding.New(finding.DumpIgnoredAOFOn, f.dump.Path, "%s holds %s but the AOF that Redis loads holds only %d bytes and is newer: AOF was switched on after the dump", f.dump.Name, sizeText(f.dump), maxB).
 			WithHint("do not delete dump.rdb: it may be the only copy of the data; to recover, start with appendonly no, then CONFIG SET appendonly yes"))
 	}
-	if f.rebuild() && f.aofFarSmaller() && (r.Phase == SyncLoading || r.StepNumber >= 2) {
+	if f.rebuild() && f.aofFarSmaller() && (r.Phase == SyncLoading || r.StepNumber >= 2 || r.Was != nil && r.Was.StepNumber >= 2) {
 		r.Findings = append(r.Findings, finding.New(finding.StaleAOFAfterSync, f.aofPath(), "the AOF still describes the data before the full sync that wrote %s", f.dump.Name).
 			WithHint("do not restart the replica until the rewrite is installed: it would load the old AOF, ignore dump.rdb and full-sync again"))
 	}
@@ -364,6 +456,9 @@ func next(f *facts, r *Result) []string {
 	case BGSave:
 		out = append(out, "the child renames its file to dump.rdb when done (new inode); a killed child's file is removed by the parent")
 	case Steady:
+		if r.Was != nil {
+			out = append(out, fmt.Sprintf("nothing runs: the job that was running (%s) died with its server; its files are leftovers, listed below with what the next start does with each", strings.TrimPrefix(r.Was.Summary, "was: ")))
+		}
 		if len(r.Leftovers) > 0 {
 			out = append(out, "leftovers of dead jobs are listed below with whether each is safe to delete; Redis never removes them itself")
 		}
@@ -372,7 +467,18 @@ func next(f *facts, r *Result) []string {
 		out = append(out, fmt.Sprintf("the listing does not show inside %s: paste ls -l DIR DIR/%s", f.aofDirName(), f.aofDirName()))
 	}
 	if r.Confidence != High {
-		out = append(out, "files alone cannot settle this: compare two snapshots taken a few seconds apart (aoftool phase --sample 5s DIR)")
+		switch {
+		case r.Source == SourceLog:
+			out = append(out, "the log alone cannot settle this: add the data directory or a listing of it (aoftool phase --log FILE DIR)")
+		case f.opt.Log != nil:
+			out = append(out, "files and log together cannot settle this: take the listing and the log at the same moment, or compare two snapshots (aoftool phase --sample 5s --log FILE DIR)")
+		case f.snap.Source == snapshot.SourceListing:
+			out = append(out, "files alone cannot settle this: paste a second listing taken a few seconds later (repeat --from-ls), or add the server's log (--log)")
+		case f.copyClock():
+			out = append(out, "files alone cannot settle this: if no server runs on the directory pass --server-stopped, else compare two snapshots taken a few seconds apart (aoftool phase --sample 5s DIR); or add the server's log (--log)")
+		default:
+			out = append(out, "files alone cannot settle this: compare two snapshots taken a few seconds apart (aoftool phase --sample 5s DIR), or add the server's log (--log)")
+		}
 	}
 	return out
 }

@@ -5,6 +5,8 @@ import (
 	"sort"
 	"time"
 
+	"github.com/aoftool/aoftool/finding"
+	"github.com/aoftool/aoftool/serverlog"
 	"github.com/aoftool/aoftool/snapshot"
 )
 
@@ -23,6 +25,17 @@ type Options struct {
 	// MinGrowthWindow: the shortest span between two snapshots over which
 	// "did not grow" proves a writer is gone. Default 500ms.
 	MinGrowthWindow time.Duration
+	// ServerStopped says no server runs on the directory (a copy, or a
+	// dead server): no job is running, every temp file is a leftover, and
+	// Result.Was says what was running when the server stopped or the
+	// copy was taken.
+	ServerStopped bool
+	// Log is what the server's log says (package serverlog), read by the
+	// caller: with snapshots it settles which temp files have a live
+	// writer and joins the files' answer into one verdict; alone it is
+	// the answer. LogName names it in evidence ("log" when empty).
+	Log     *serverlog.State
+	LogName string
 }
 
 func (o Options) withDefaults() Options {
@@ -66,6 +79,9 @@ type artifact struct {
 	dt    float64
 	// old: unchanged for longer than Options.OldAge before the snapshot.
 	old bool
+	// wasRunning: with Options.ServerStopped, the file of the job that
+	// was running when the server stopped.
+	wasRunning bool
 }
 
 func (a *artifact) alive() bool { return a != nil && a.state != stale }
@@ -160,6 +176,28 @@ type facts struct {
 	// jobs are every temp file of a job (all of the above but temp
 	// manifests), newest first.
 	jobs []*artifact
+
+	// latest is the entry of the directory's newest change (a file, the
+	// AOF directory or the data dir itself); clock is the moment ages are
+	// measured from: the snapshot's time for a live directory, the
+	// directory's own newest change for a copy, a listing or a directory
+	// nothing changed in for longer than Options.OldAge (frozen), where
+	// the distance to the wall clock says nothing and the order of the
+	// files is the clue.
+	latest   *snapshot.Entry
+	clock    time.Time
+	frozen   bool
+	ownClock bool
+	// serverPID is the replica pid the newest transfer file names: the
+	// pid of the server the directory belongs to now; serverSince the
+	// replica's clock when that sync started.
+	serverPID   int
+	serverSince time.Time
+
+	// logFindings are the disagreements between the files and the log;
+	// stoppedBy says why no job runs (--server-stopped, or the log).
+	logFindings finding.List
+	stoppedBy   string
 }
 
 func newFacts(snaps []*snapshot.Snapshot, opt Options) *facts {
@@ -214,8 +252,50 @@ func newFacts(snaps []*snapshot.Snapshot, opt Options) *facts {
 		f.jobs = append(f.jobs, a)
 	}
 	sort.SliceStable(f.jobs, func(i, j int) bool { return f.jobs[i].e.MTime.After(f.jobs[j].e.MTime) })
+	f.setClock()
+	for _, t := range f.transfers {
+		if t.e.NamePID != 0 && t.e.NameTime != nil && (f.serverPID == 0 || t.e.NameTime.After(f.serverSince)) {
+			f.serverPID, f.serverSince = t.e.NamePID, *t.e.NameTime
+		}
+	}
 	f.judge()
 	return f
+}
+
+// setClock finds the directory's newest change and the clock ages are
+// measured from.
+func (f *facts) setClock() {
+	s := f.snap
+	for i := range s.Entries {
+		e := &s.Entries[i]
+		if (e.Type == snapshot.TypeFile || e.Type == snapshot.TypeDir) && (f.latest == nil || e.MTime.After(f.latest.MTime)) {
+			f.latest = e
+		}
+	}
+	if r := s.RootDir; r != nil && (f.latest == nil || r.MTime.After(f.latest.MTime)) {
+		f.latest = r
+	}
+	f.clock = s.TakenAt
+	if f.latest == nil {
+		return
+	}
+	f.frozen = s.Source == snapshot.SourceDir && s.TakenAt.Sub(f.latest.MTime) > f.opt.OldAge
+	if f.frozen || f.opt.ServerStopped || s.Source != snapshot.SourceDir {
+		f.clock, f.ownClock = f.latest.MTime, true
+	}
+}
+
+// copyClock reports that ages are measured against the directory's own
+// newest change rather than the snapshot's time.
+func (f *facts) copyClock() bool { return f.ownClock }
+
+// age is how long before the clock e was last written, in words that say
+// which clock.
+func (f *facts) age(t time.Time) string {
+	if f.copyClock() {
+		return ago(f.clock.Sub(t)) + " before the directory's last change"
+	}
+	return ago(f.clock.Sub(t)) + " before the snapshot"
 }
 
 // findAOF picks the appendfilename whose files are present (the configured
@@ -324,11 +404,15 @@ func (f *facts) previous(e *snapshot.Entry) (*snapshot.Entry, *snapshot.Snapshot
 	return nil, nil
 }
 
-// after reports whether a is later than b by more than both timestamps'
-// resolution (a listing prints minutes or days).
+// after reports whether a was written more than slack after b, whatever
+// the timestamps' resolution: a listing prints minutes or days, cut down,
+// so a printed time t stands for [t, t+resolution).
 func after(a, b *snapshot.Entry, slack time.Duration) bool {
 	res := time.Duration(max(a.MTimeResolution, b.MTimeResolution)) * time.Second
-	return a.MTime.Sub(b.MTime) > res+slack
+	if res > 0 {
+		return a.MTime.Sub(b.MTime) >= res+slack
+	}
+	return a.MTime.Sub(b.MTime) > slack
 }
 
 // newestOther is the newest non-temp file, or temp incr, other than e: the
@@ -396,7 +480,7 @@ func (f *facts) judge() {
 			a.state, a.why, a.decisive = stale, why, false
 			continue
 		}
-		if !f.snap.TakenAt.IsZero() && f.snap.TakenAt.Sub(a.e.MTime) > f.opt.OldAge && a.e.Kind != snapshot.KindTempIncr {
+		if !f.clock.IsZero() && f.clock.Sub(a.e.MTime) > f.opt.OldAge && a.e.Kind != snapshot.KindTempIncr {
 			a.old = true
 		}
 	}
@@ -442,6 +526,9 @@ func (f *facts) superseded(a *artifact, children []*artifact) string {
 				return fmt.Sprintf("only one fork child runs at a time and %s (pid %d) is newer", o.e.Name, o.e.NamePID)
 			}
 		}
+		if why := f.earlierServer(e); why != "" {
+			return why
+		}
 		if e.Kind == snapshot.KindBgsaveTemp && f.dump != nil && after(f.dump, e, 0) {
 			return fmt.Sprintf("%s was saved %s after this file's last write (a later save completed)", f.dump.Name, ago(f.dump.MTime.Sub(e.MTime)))
 		}
@@ -454,6 +541,30 @@ func (f *facts) superseded(a *artifact, children []*artifact) string {
 				return fmt.Sprintf("%s changed %s after it: the server left AOF_WAIT_REWRITE (writes go to the listed AOF)", o.Name, ago(o.MTime.Sub(e.MTime)))
 			}
 		}
+	}
+	return ""
+}
+
+// earlierServer returns why a fork child's file belongs to a server
+// before the one whose full sync the newest transfer file shows, or "".
+// The transfer name holds the server's own pid and its clock when the sync
+// began. A fork child's pid is above its parent's, so a child pid below
+// the server's is an earlier server's child, unless pids wrapped in
+// between: the times decide, since a child of the running server writes
+// after the sync began and a dead one stopped before.
+func (f *facts) earlierServer(e *snapshot.Entry) string {
+	if f.serverPID == 0 || e.NamePID == 0 || e.NamePID == f.serverPID {
+		return ""
+	}
+	res := time.Duration(e.MTimeResolution)*time.Second + time.Second
+	stoppedBefore := e.MTime.Add(res + f.opt.StaleLag).Before(f.serverSince)
+	switch {
+	case e.NamePID < f.serverPID && stoppedBefore:
+		return fmt.Sprintf("child pid %d is below pid %d of the server now running a full sync (a fork child's pid is above its parent's), and the file stopped changing %s before that sync began at %s: a child of an earlier server that died",
+			e.NamePID, f.serverPID, ago(f.serverSince.Sub(e.MTime)), f.serverSince.UTC().Format("15:04:05"))
+	case stoppedBefore:
+		return fmt.Sprintf("stopped changing %s before server %d began its full sync at %s, while a live child writes continuously",
+			ago(f.serverSince.Sub(e.MTime)), f.serverPID, f.serverSince.UTC().Format("15:04:05"))
 	}
 	return ""
 }

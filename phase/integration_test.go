@@ -1,17 +1,22 @@
 package phase_test
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
 	"slices"
+	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/aoftool/aoftool/finding"
 	"github.com/aoftool/aoftool/internal/scenario"
 	"github.com/aoftool/aoftool/phase"
+	"github.com/aoftool/aoftool/serverlog"
 	"github.com/aoftool/aoftool/snapshot"
 )
 
@@ -49,6 +54,7 @@ func TestRealRedisScenarios(t *testing.T) {
 		run  func(testing.TB, scenario.Settings) []*scenario.Moment
 		want expectation
 	}
+	listings := os.Getenv("AOFTOOL_WRITE_LISTINGS")
 	cases := map[string]scen{
 		"bgsave":       {scenario.BGSave, expectation{grows: []string{"bgsave/during"}}},
 		"bgrewriteaof": {scenario.BGRewriteAOF, expectation{grows: []string{"bgrewriteaof/during"}}},
@@ -71,15 +77,36 @@ func TestRealRedisScenarios(t *testing.T) {
 		"replica-killed-mid-transfer": {scenario.ReplicaKilledMidTransfer, expectation{findings: map[string][]finding.Code{
 			"replica-killed-mid-transfer/restarted": {finding.StaleTransferFile},
 		}}},
+		"bgsave-killed":  {scenario.BGSaveKilled, expectation{}},
+		"orphaned-child": {scenario.OrphanedChild, expectation{}},
+		"replica-killed-mid-load": {scenario.ReplicaKilledMidLoad, expectation{findings: map[string][]finding.Code{
+			"replica-killed-mid-load/crashed": {finding.StaleAOFAfterSync},
+		}}},
+		"crashed-rewrite-then-sync": {scenario.CrashedRewriteThenFullSync, expectation{findings: map[string][]finding.Code{
+			"crashed-rewrite-then-sync/transfer": {finding.StaleRewriteTemp},
+		}}},
+		"replicaof": {func(t testing.TB, s scenario.Settings) []*scenario.Moment {
+			return scenario.ReplicaOf(t, s, listings != "")
+		}, expectation{grows: []string{"replicaof/3-rewrite"}}},
 	}
-	listings := os.Getenv("AOFTOOL_WRITE_LISTINGS")
+	var mu sync.Mutex
+	var table []string
+	t.Cleanup(func() {
+		sort.Strings(table)
+		t.Logf("confidence by moment (files alone | files and log | log alone):\n%s", strings.Join(table, "\n"))
+	})
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			for _, m := range c.run(t, scenario.Settings{}) {
 				checkMoment(t, m, c.want)
-				if listings != "" && strings.HasPrefix(m.Name, "replica-rebuild-") {
-					writeListing(t, listings, m)
+				checkStopped(t, m)
+				row := checkWithLog(t, m)
+				mu.Lock()
+				table = append(table, row)
+				mu.Unlock()
+				if listings != "" && strings.HasPrefix(m.Name, "replicaof/") {
+					writeListings(t, listings, m)
 				}
 			}
 		})
@@ -154,6 +181,106 @@ func checkMoment(t *testing.T, m *scenario.Moment, want expectation) {
 	}
 }
 
+var confRank = map[phase.Confidence]int{phase.Low: 0, phase.Medium: 1, phase.High: 2}
+
+// checkWithLog reads the log the moment's server wrote up to the copy
+// together with the files: the answer is the moment's phase (or, for a
+// dead server whose files cannot tell, the phase it died in), with at
+// least the confidence of the files alone. It returns the three answers
+// as a table row.
+func checkWithLog(t *testing.T, m *scenario.Moment) string {
+	t.Helper()
+	f, err := os.Open(m.Log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	lg, err := serverlog.Read(f, serverlog.Options{Location: time.Local})
+	if err != nil {
+		t.Fatal(err)
+	}
+	snaps := []*snapshot.Snapshot{capture(t, m)}
+	alone := phase.Classify(snaps, phase.Options{})
+	both := phase.Classify(snaps, phase.Options{Log: lg.State, LogName: "redis.log"})
+	logOnly := phase.Classify(nil, phase.Options{Log: lg.State})
+	want, step := m.Phase, m.Step
+	if want == "" {
+		want, step = m.Was, m.WasStep
+	}
+	got, gotStep := both.Phase, both.StepNumber
+	if both.Rule == "server-stopped" && both.Was != nil {
+		// The log shows the server gone (a child found no parent): the
+		// job it was in is Was.
+		got, gotStep = both.Was.Phase, both.Was.StepNumber
+	}
+	if string(got) != want || gotStep != step {
+		t.Errorf("%s with its log: %s step %d (%s, rule %s), want %s step %d; findings %v; evidence %+v", m.Name, both.Phase, both.StepNumber, both.Confidence, both.Rule, want, step, codes(both.Findings), both.Evidence)
+	}
+	if confRank[both.Confidence] < confRank[alone.Confidence] {
+		t.Errorf("%s: files alone %s/%s, with the log %s/%s: the log lowered the confidence (findings %v)", m.Name, alone.Phase, alone.Confidence, both.Phase, both.Confidence, codes(both.Findings))
+	}
+	for _, c := range []finding.Code{finding.LogPhaseDisagrees, finding.LogPIDMismatch, finding.LogJobEndedFileRemains} {
+		if both.Findings.Has(c) {
+			t.Errorf("%s: the log of the moment's own server disagrees with its files: %v", m.Name, both.Findings)
+		}
+	}
+	return fmt.Sprintf("%-45s %-22s %-28s %-28s %s", m.Name, fmt.Sprintf("%s/%s", alone.Phase, alone.Confidence), fmt.Sprintf("%s/%s", both.Phase, both.Confidence),
+		fmt.Sprintf("%s/%s", logOnly.Phase, logOnly.Confidence), fmt.Sprintf("step %d|%d|%d", alone.StepNumber, both.StepNumber, logOnly.StepNumber))
+}
+
+// checkStopped classifies a moment as a copy no server runs on
+// (--server-stopped): nothing runs, every temp file of the copy is a
+// leftover with a verdict and what the next start does with it, and Was
+// is the job the server was in.
+func checkStopped(t *testing.T, m *scenario.Moment) {
+	t.Helper()
+	r := phase.Classify([]*snapshot.Snapshot{capture(t, m)}, phase.Options{ServerStopped: true})
+	t.Logf("%s --server-stopped: %s/%s: %s", m.Name, r.Phase, r.Confidence, r.Summary)
+	if r.Phase != phase.Steady || r.Rule != "server-stopped" || r.Progress != nil {
+		t.Errorf("%s --server-stopped: %s rule %s progress %+v, want no running job", m.Name, r.Phase, r.Rule, r.Progress)
+	}
+	byPath := map[string]phase.Leftover{}
+	for _, l := range r.Leftovers {
+		byPath[l.Path] = l
+	}
+	for _, p := range tempFiles(t, m.Dir) {
+		l, ok := byPath[p]
+		switch {
+		case !ok:
+			t.Errorf("%s --server-stopped: temp file %s is not a leftover (leftovers %+v)", m.Name, p, r.Leftovers)
+		case l.NextStart == "" || l.Why == "" || !l.SafeToDelete && l.Caveat == "":
+			t.Errorf("%s --server-stopped: leftover %s without a verdict: %+v", m.Name, p, l)
+		}
+	}
+	was, step := m.Was, m.WasStep
+	if was == "" && m.Phase != "steady" {
+		was, step = m.Phase, m.Step
+	}
+	switch {
+	case was == "" && r.Was != nil && m.Phase == "steady":
+		t.Errorf("%s --server-stopped: nothing ran, yet was %+v", m.Name, r.Was)
+	case was != "" && (r.Was == nil || string(r.Was.Phase) != was || r.Was.StepNumber != step):
+		t.Errorf("%s --server-stopped: was %+v, want %s step %d", m.Name, r.Was, was, step)
+	}
+}
+
+// tempFiles lists the temp files of jobs in a data dir and its AOF
+// directory, relative to dir.
+func tempFiles(t *testing.T, dir string) []string {
+	t.Helper()
+	var out []string
+	for _, sub := range []string{"", "appendonlydir"} {
+		ents, _ := os.ReadDir(filepath.Join(dir, sub))
+		for _, e := range ents {
+			info := snapshot.DecodeName(e.Name(), e.IsDir(), sub == "", snapshot.DefaultNames())
+			if info.Kind.IsTemp() {
+				out = append(out, path.Join(sub, e.Name()))
+			}
+		}
+	}
+	return out
+}
+
 func codes(l finding.List) []finding.Code {
 	var out []finding.Code
 	for _, f := range l {
@@ -162,26 +289,50 @@ func codes(l finding.List) []finding.Code {
 	return out
 }
 
-// writeListing records real ls listings of a replica-rebuild moment, the
-// input of TestListingsOfARebuild: ls -lh (minute timestamps, rounded
-// sizes) and ls -l --full-time. Regenerate with
+// listingFormats are the ls invocations a rebuild's listings are kept in:
+// minute timestamps with exact sizes, minute timestamps with rounded
+// sizes, and exact times with the directories' own "." lines.
+var listingFormats = []struct {
+	suffix string
+	flags  []string
+}{
+	{"l", []string{"-l"}},
+	{"lh", []string{"-lh"}},
+	{"la-full-time", []string{"-la", "--full-time"}},
+}
+
+// writeListings records real ls listings of a rebuild moment, the input
+// of TestListingsOfEveryStep: each format of listingFormats, of the data
+// dir with its AOF directory (*.with-aofdir.txt) and of the data dir alone
+// (*.dir-only.txt). Regenerate with
 //
-//	AOFTOOL_WRITE_LISTINGS=$PWD/phase/testdata/listings go test ./phase -run TestRealRedisScenarios
-func writeListing(t *testing.T, dir string, m *scenario.Moment) {
+//	AOFTOOL_WRITE_LISTINGS=$PWD/phase/testdata/listings go test ./phase -run TestRealRedisScenarios/replicaof
+//
+// (the scenario then waits for the next minute before REPLICAOF, so ls -l
+// dates the AOF directory before dump.rdb).
+func writeListings(t *testing.T, dir string, m *scenario.Moment) {
 	t.Helper()
-	for suffix, flags := range map[string][]string{".lh.txt": {"-lh"}, ".full-time.txt": {"-l", "--full-time"}} {
-		args := append(flags, m.Dir)
-		if _, err := os.Stat(filepath.Join(m.Dir, "appendonlydir")); err == nil {
-			args = append(args, filepath.Join(m.Dir, "appendonlydir"))
-		}
-		out, err := exec.Command("ls", args...).CombinedOutput()
-		if err != nil {
-			t.Fatalf("ls: %v\n%s", err, out)
-		}
-		text := "$ ls " + strings.Join(flags, " ") + " /var/lib/redis /var/lib/redis/appendonlydir\n" + strings.ReplaceAll(string(out), m.Dir, "/var/lib/redis")
-		name := strings.ReplaceAll(m.Name, "/", "_") + suffix
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
-			t.Fatal(err)
+	for _, f := range listingFormats {
+		for _, withAOF := range []bool{true, false} {
+			args := append(append([]string{}, f.flags...), m.Dir)
+			shown := "/var/lib/redis"
+			suffix := ".dir-only.txt"
+			if withAOF {
+				args = append(args, filepath.Join(m.Dir, "appendonlydir"))
+				shown += " /var/lib/redis/appendonlydir"
+				suffix = ".with-aofdir.txt"
+			}
+			cmd := exec.Command("ls", args...)
+			cmd.Env = append(os.Environ(), "TZ=UTC", "LC_ALL=C")
+			out, err := cmd.CombinedOutput()
+			if err != nil {
+				t.Fatalf("ls: %v\n%s", err, out)
+			}
+			text := "$ ls " + strings.Join(f.flags, " ") + " " + shown + "\n" + strings.ReplaceAll(string(out), m.Dir, "/var/lib/redis")
+			name := strings.ReplaceAll(m.Name, "/", "_") + "." + f.suffix + suffix
+			if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
+				t.Fatal(err)
+			}
 		}
 	}
 }

@@ -64,3 +64,55 @@ drwxr-xr-x 2 redis redis   4096 Nov 27 17:24 appendonlydir
 		t.Errorf("%s/%s next %v", r.Phase, r.Confidence, r.Next)
 	}
 }
+
+// Real listings of every step of a rebuild started by REPLICAOF on a
+// running server (made by TestRealRedisScenarios with
+// AOFTOOL_WRITE_LISTINGS, see writeListings): ls -l, ls -lh and ls -la
+// --full-time, each of the data dir with its AOF directory and of the data
+// dir alone, classify as that step. The data dir alone hides the AOF
+// files, but not the times of the directories: a dump.rdb renamed after
+// the AOF directory's last change is still the load.
+func TestListingsOfEveryStep(t *testing.T) {
+	want := map[string]struct {
+		phase phase.Phase
+		step  int
+	}{
+		"0-before":    {phase.Steady, 0},
+		"1-transfer":  {phase.SyncTransfer, 1},
+		"2-loading":   {phase.SyncLoading, 2},
+		"3-rewrite":   {phase.AOFRewrite, 3},
+		"4-finishing": {phase.AOFRewriteFinishing, 4},
+		"5-done":      {phase.Steady, 0},
+	}
+	files, _ := filepath.Glob("testdata/listings/replicaof_*.txt")
+	if len(files) != len(want)*6 {
+		t.Fatalf("%d listings, want %d (6 moments x 3 formats x with and without the AOF directory)", len(files), len(want)*6)
+	}
+	for _, p := range files {
+		name := filepath.Base(p)
+		step := strings.SplitN(strings.TrimPrefix(name, "replicaof_"), ".", 2)[0]
+		w, ok := want[step]
+		if !ok {
+			t.Fatalf("%s: unknown step %q", name, step)
+		}
+		t.Run(name, func(t *testing.T) {
+			f, err := os.Open(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			s, _ := snapshot.FromListing(f, snapshot.ListingOptions{Year: 2026})
+			r := phase.Classify([]*snapshot.Snapshot{s}, phase.Options{})
+			if r.Phase != w.phase || r.StepNumber != w.step {
+				t.Errorf("%s step %d (rule %s, %s), want %s step %d; evidence %+v", r.Phase, r.StepNumber, r.Rule, r.Confidence, w.phase, w.step, r.Evidence)
+			}
+			if strings.Contains(name, ".dir-only.") && r.Confidence == phase.High {
+				t.Errorf("the AOF files are not listed, yet confidence high")
+			}
+			if strings.Contains(name, "la-full-time") && s.RootDir == nil {
+				t.Errorf("ls -la lists the data dir's own line, yet no root dir time")
+			}
+			t.Logf("%s step %d, %s (rule %s)", r.Phase, r.StepNumber, r.Confidence, r.Rule)
+		})
+	}
+}

@@ -39,6 +39,9 @@ const (
 type Evidence struct {
 	Path string `json:"path"`
 	Fact string `json:"fact"`
+	// Line is the line of the server's log the fact comes from (Path is
+	// then the log).
+	Line int `json:"line,omitempty"`
 }
 
 // Progress is the growing artifact of the running job and its estimated
@@ -74,6 +77,26 @@ type Leftover struct {
 	Caveat       string `json:"caveat,omitempty"`
 	// NextStart is what the next Redis start does with it.
 	NextStart string `json:"next_start"`
+	// WasRunning: this is the file of the job that was running when the
+	// server stopped or the copy was taken (with Options.ServerStopped).
+	WasRunning bool `json:"was_running,omitempty"`
+}
+
+// Was is, for a directory no server runs on (Options.ServerStopped), what
+// its files say was running when the server stopped or the copy was
+// taken.
+type Was struct {
+	Phase      Phase      `json:"phase"`
+	Confidence Confidence `json:"confidence"`
+	// Step and StepNumber are the replica rebuild step, as in Result.
+	Step       string `json:"step,omitempty"`
+	StepNumber int    `json:"step_number"`
+	// PID is the child (or replica) pid the running job's file names;
+	// Path that file.
+	PID  int    `json:"pid,omitempty"`
+	Path string `json:"path,omitempty"`
+	// Summary says it for a person: "was: aof-rewrite, child 15506".
+	Summary string `json:"summary"`
 }
 
 // Result is the phase --json document (schema 1 of the contract) plus
@@ -98,6 +121,17 @@ type Result struct {
 	Leftovers []Leftover `json:"leftovers"`
 	// Rule is the name of the rule that decided.
 	Rule string `json:"rule"`
+	// Was is set when no server runs on the directory
+	// (Options.ServerStopped) and a job was running when it stopped.
+	Was *Was `json:"was,omitempty"`
+	// RewriteIncr is the incr file a running BGREWRITEAOF opened (AOF on):
+	// the manifest lists it beside the previous incr until the rewrite is
+	// installed, which is no sign of a failed rewrite.
+	RewriteIncr string `json:"rewrite_incr,omitempty"`
+	// Log is what the server's log said (Options.Log), LogProgress its
+	// word on the running job's progress.
+	Log         *LogSummary  `json:"log,omitempty"`
+	LogProgress *LogProgress `json:"log_progress,omitempty"`
 	// Root and TakenAt describe the newest snapshot; Snapshots is how many
 	// were compared, SpanS the seconds between the first and the last.
 	Root      string    `json:"root"`

@@ -28,12 +28,21 @@ type verdict struct {
 	step         int
 	// focus is the artifact whose growth is the job's progress.
 	focus *artifact
+	// job is the file of the running job (nil for a load, which writes
+	// none).
+	job *artifact
 }
 
 // Rules returns the classifier's table in evaluation order.
 func Rules() []Rule { return rules }
 
 var rules = []Rule{
+	{
+		Name:  "server-stopped",
+		Phase: Steady,
+		Doc:   "--server-stopped, or a log ending with the server gone and nothing changed after: no server runs on the directory, so no job does; every temp file is a leftover and Result.Was says what was running",
+		Match: matchStopped,
+	},
 	{
 		Name:  "rewrite-bg-file",
 		Phase: AOFRewriteFinishing,
@@ -69,6 +78,12 @@ var rules = []Rule{
 		Phase: SyncLoading,
 		Doc:   "dump.rdb newer than every AOF file while the AOF holds far less (empty base, 0-byte incr) and no job file is alive: a replica loads the payload it received",
 		Match: matchLoading,
+	},
+	{
+		Name:  "dump-newer-than-aof-dir",
+		Phase: SyncLoading,
+		Doc:   "a listing that does not show inside the AOF directory: dump.rdb renamed into place after the AOF directory's last change, and nothing changed in the data dir since: with AOF on a finished full sync is always followed by a rewrite that creates temp-<af>.incr there, so the replica still loads the payload (or the rewrite has not begun)",
+		Match: matchLoadingByDirTimes,
 	},
 	{
 		Name:  "no-live-job",
@@ -134,7 +149,7 @@ func matchRewriteBg(f *facts) (verdict, bool) {
 	if a == nil {
 		return verdict{}, false
 	}
-	v := verdict{confidence: High, focus: nil}
+	v := verdict{confidence: High, job: a}
 	v.evidence = append(v.evidence, ev(a.e, "AOF rewrite child %d finished the new base (%s); the parent renames it into %s next", a.e.NamePID, sizeText(a.e), f.aofDirName()))
 	if r := a.e.RDB; r != nil && r.LooksComplete != nil && !*r.LooksComplete {
 		v.confidence = Medium
@@ -152,9 +167,14 @@ func matchRewriteBg(f *facts) (verdict, bool) {
 	if len(f.tempIncrs) > 0 && alive(f.tempIncrs) != nil {
 		v.evidence = append(v.evidence, ev(alive(f.tempIncrs)[0].e, "temp incr of AOF_WAIT_REWRITE: becomes the new incr file at install"))
 	}
-	if f.rebuild() && (alive(f.tempIncrs) != nil || f.legacyOnly()) {
+	switch {
+	case f.rebuild() && (alive(f.tempIncrs) != nil || f.legacyOnly()):
 		v.step = 4
 		v.evidence = append(v.evidence, ev(f.dump, "newer than every AOF file: the rewrite rebuilds the AOF after a full sync"))
+	case f.rebuildByDirTimes():
+		v.step = 4
+		v.confidence = lower(v.confidence)
+		v.evidence = append(v.evidence, ev(f.dump, "the AOF directory changed after it when the rewrite began: the install that ends a rebuild after a full sync (step 4), or a BGREWRITEAOF after a BGSAVE; the AOF directory's contents would tell"))
 	}
 	v.summary = fmt.Sprintf("AOF rewrite child %d finished; the new base is being installed", a.e.NamePID)
 	return v, true
@@ -165,7 +185,7 @@ func matchRewrite(f *facts) (verdict, bool) {
 	if a == nil {
 		return verdict{}, false
 	}
-	v := verdict{focus: a}
+	v := verdict{focus: a, job: a}
 	childConfidence(a, &v)
 	v.evidence = append(v.evidence, ev(a.e, "AOF rewrite child %d is writing the new base (%s): %s", a.e.NamePID, sizeText(a.e), stateFact(a)))
 	ti := alive(f.tempIncrs)
@@ -178,12 +198,17 @@ func matchRewrite(f *facts) (verdict, bool) {
 	case f.aof.legacy != nil && !f.aof.multipart():
 		v.evidence = append(v.evidence, ev(f.aof.legacy, "single-file AOF (Redis <= 6.2): the rewrite is renamed over it when done"))
 	}
-	if f.rebuild() {
+	switch {
+	case f.rebuild():
 		v.evidence = append(v.evidence, ev(f.dump, "newer than every AOF file: the AOF is being rebuilt from the dataset of a full sync"))
 		// Redis <= 6.2 has no temp incr: it reopens the single file.
 		if len(ti) > 0 || f.legacyOnly() {
 			v.step = 3
 		}
+	case f.rebuildByDirTimes():
+		v.step = 3
+		v.confidence = lower(v.confidence)
+		v.evidence = append(v.evidence, ev(f.dump, "the AOF directory changed after it when the rewrite began: the rewrite that rebuilds the AOF after a full sync (step 3), or a BGREWRITEAOF after a BGSAVE; the AOF directory's contents would tell (a temp incr means step 3)"))
 	}
 	if t := newestAlive(f.transfers); t != nil {
 		v.confidence = lower(v.confidence)
@@ -204,7 +229,7 @@ func matchTransfer(f *facts) (verdict, bool) {
 	if a == nil {
 		return verdict{}, false
 	}
-	v := verdict{confidence: High, focus: a, step: 1}
+	v := verdict{confidence: High, focus: a, job: a, step: 1}
 	started := ""
 	if a.e.NameTime != nil {
 		started = ", sync started " + a.e.NameTime.UTC().Format("2006-01-02 15:04:05Z")
@@ -218,6 +243,9 @@ func matchTransfer(f *facts) (verdict, bool) {
 		v.evidence = append(v.evidence, ev(a.e, "replica %d receives the full-sync payload (%s%s): %s", a.e.NamePID, sizeText(a.e), started, stateFact(a)))
 	}
 	if a.state == assumed {
+		// One snapshot cannot tell a transfer from the file of a replica
+		// killed while receiving.
+		v.confidence = Medium
 		v.alternatives = addAlt(v.alternatives, Steady)
 	}
 	if a.old {
@@ -240,7 +268,7 @@ func matchBGSave(f *facts) (verdict, bool) {
 	if a == nil {
 		return verdict{}, false
 	}
-	v := verdict{focus: a}
+	v := verdict{focus: a, job: a}
 	childConfidence(a, &v)
 	v.evidence = append(v.evidence, ev(a.e, "process %d is writing a snapshot (%s): %s", a.e.NamePID, sizeText(a.e), stateFact(a)))
 	if f.dump != nil {
@@ -255,7 +283,7 @@ func matchTempIncr(f *facts) (verdict, bool) {
 	if len(ti) == 0 {
 		return verdict{}, false
 	}
-	v := verdict{confidence: Low, alternatives: []Phase{Steady}}
+	v := verdict{confidence: Low, alternatives: []Phase{Steady}, job: ti[0]}
 	v.evidence = append(v.evidence, ev(ti[0].e, "temp incr of AOF_WAIT_REWRITE with no rewrite file: a rewrite child just died and the next starts within ~100 ms, or the server died waiting"))
 	if f.rebuild() {
 		v.step = 3
@@ -284,6 +312,84 @@ func matchLoading(f *facts) (verdict, bool) {
 	v.evidence = append(v.evidence, Evidence{Path: f.aofPath(), Fact: "nothing on disk changes during the load; the AOF is rebuilt from the new dataset next"})
 	v.summary = "a replica loads the full-sync payload it received"
 	return v, true
+}
+
+// matchStopped is the answer for a directory no server runs on: nothing
+// runs, whatever the files looked like; the rule the files would have met
+// is reported as Result.Was.
+func matchStopped(f *facts) (verdict, bool) {
+	if !f.opt.ServerStopped {
+		return verdict{}, false
+	}
+	v := verdict{confidence: High}
+	v.evidence = append(v.evidence, Evidence{Path: ".", Fact: f.stoppedBy + ": no job is running and every temp file is a leftover"})
+	v.evidence = append(v.evidence, setEvidence(f)...)
+	for _, a := range f.jobs {
+		v.evidence = append(v.evidence, ev(a.e, "%s", stateFact(a)))
+	}
+	v.summary = "no job is running (no server runs on the directory)"
+	if f.opt.Log != nil && !f.opt.Log.Running {
+		v.summary = "no job is running (the log ends with the server gone)"
+	}
+	if n := len(f.jobs) + len(f.tempManifests); n > 0 {
+		v.summary += fmt.Sprintf("; %d leftover(s) of dead jobs", n)
+	}
+	return v, true
+}
+
+// setEvidence describes the AOF set and dump.rdb.
+func setEvidence(f *facts) []Evidence {
+	var out []Evidence
+	switch {
+	case f.aof.multipart():
+		if f.aof.manifest != nil {
+			out = append(out, ev(f.aof.manifest, "AOF set: %s, %d incr file(s)%s", baseText(f.aof.base), len(f.aof.incrs), rolesSource(f)))
+		}
+	case f.aof.legacy != nil:
+		out = append(out, ev(f.aof.legacy, "single-file AOF (Redis <= 6.2 layout)"))
+	}
+	if f.dump != nil {
+		out = append(out, ev(f.dump, "snapshot, %s", sizeText(f.dump)))
+	}
+	return out
+}
+
+func matchLoadingByDirTimes(f *facts) (verdict, bool) {
+	if alive(f.jobs) != nil || f.dump == nil || !f.aofDirListedEmpty() {
+		return verdict{}, false
+	}
+	d := f.snap.Entry(f.aofDirName())
+	if !after(f.dump, d, 0) {
+		return verdict{}, false
+	}
+	root := f.snap.RootDir
+	if root != nil && after(root, f.dump, time.Second) {
+		// Something was created, renamed or removed in the data dir after
+		// the dump: a rewrite came and went.
+		return verdict{}, false
+	}
+	v := verdict{confidence: Low, alternatives: []Phase{Steady}, step: 2}
+	v.evidence = append(v.evidence,
+		ev(f.dump, "written %s after the AOF directory's last change", ago(f.dump.MTime.Sub(d.MTime))),
+		ev(d, "unchanged since %s: with AOF on, a finished full sync is followed by an AOF rewrite that creates temp-%s.incr here, which has not happened yet", d.MTime.UTC().Format(time.RFC3339), f.aof.af))
+	if root != nil {
+		v.confidence = Medium
+		v.evidence = append(v.evidence, Evidence{Path: ".", Fact: fmt.Sprintf("the data dir's last change (%s) is dump.rdb's rename: nothing was created or moved after it", root.MTime.UTC().Format(time.RFC3339))})
+	}
+	v.evidence = append(v.evidence, ev(f.dump, "a periodic BGSAVE also renames dump.rdb without touching the AOF directory (steady); the AOF files tell them apart: an empty base beside a full dump.rdb is a rebuild"))
+	v.summary = "a replica loads the full-sync payload it received, or its AOF rewrite has not begun"
+	return v, true
+}
+
+// rebuildByDirTimes is the rebuild seen through a listing that does not
+// show inside the AOF directory: a dump.rdb, and an AOF directory changed
+// after it (the temp incr of the rewrite that follows a sync, or the
+// incr a BGREWRITEAOF opens: the listing cannot tell which).
+func (f *facts) rebuildByDirTimes() bool {
+	if f.dump == nil || !f.aofDirListedEmpty() {
+		return false
+	}
+	return !after(f.dump, f.snap.Entry(f.aofDirName()), 0)
 }
 
 func matchSteady(f *facts) (verdict, bool) {
@@ -315,18 +421,7 @@ func matchSteady(f *facts) (verdict, bool) {
 		v.confidence = lower(v.confidence)
 		v.evidence = append(v.evidence, Evidence{Path: f.aofDirName(), Fact: "listed, but its contents are not: the AOF files and any temp incr are unknown"})
 	}
-	switch {
-	case f.aof.multipart():
-		n := len(f.aof.incrs)
-		if f.aof.manifest != nil {
-			v.evidence = append(v.evidence, ev(f.aof.manifest, "AOF set: %s, %d incr file(s)%s", baseText(f.aof.base), n, rolesSource(f)))
-		}
-	case f.aof.legacy != nil:
-		v.evidence = append(v.evidence, ev(f.aof.legacy, "single-file AOF (Redis <= 6.2 layout)"))
-	}
-	if f.dump != nil {
-		v.evidence = append(v.evidence, ev(f.dump, "snapshot, %s", sizeText(f.dump)))
-	}
+	v.evidence = append(v.evidence, setEvidence(f)...)
 	for _, a := range f.jobs {
 		v.evidence = append(v.evidence, ev(a.e, "%s", stateFact(a)))
 	}
@@ -371,6 +466,8 @@ func (f *facts) freshStartSet() bool {
 	if f.aof.base.SizeMax > emptyBaseMax || f.aof.incrs[0].SizeMax != 0 || len(f.jobs) > 0 {
 		return false
 	}
+	// The wall clock, not the directory's: an empty server idle for an
+	// hour is not in the first moments of a rebuild.
 	age := f.snap.TakenAt.Sub(f.aof.newest())
 	return age >= 0 && age < time.Minute
 }

@@ -67,6 +67,38 @@ func (d *dir) aof(b int64, baseBytes int64, mtime float64, incrs ...int64) *dir 
 	return d
 }
 
+// subdir adds a directory entry (the AOF directory) at mtime, as a listing
+// of the data dir alone shows it.
+func (d *dir) subdir(p string, mtime float64) *dir {
+	d.file(p, 4096, mtime)
+	e := d.s.Entry(p)
+	e.Type, e.Mode = snapshot.TypeDir, "drwxr-xr-x"
+	e.Kind = snapshot.DecodeName(p, true, true, snapshot.DefaultNames()).Kind
+	return d
+}
+
+// root sets the data dir's own mtime ("." of ls -a).
+func (d *dir) root(mtime float64) *dir {
+	d.s.RootDir = &snapshot.Entry{Path: ".", Name: ".", Type: snapshot.TypeDir, MTime: t0.Add(time.Duration(mtime * float64(time.Second)))}
+	return d
+}
+
+// listed makes the snapshot a listing at minute or second resolution.
+func (d *dir) listed(res int64) *dir {
+	d.s.Source = snapshot.SourceListing
+	for i := range d.s.Entries {
+		e := &d.s.Entries[i]
+		e.MTime = e.MTime.Truncate(time.Duration(res) * time.Second)
+		e.MTimeResolution = res
+		e.Known = snapshot.Known{Size: true}
+	}
+	if r := d.s.RootDir; r != nil {
+		r.MTime = r.MTime.Truncate(time.Duration(res) * time.Second)
+		r.MTimeResolution = res
+	}
+	return d
+}
+
 func (d *dir) volume(free int64) *dir {
 	d.s.Volume = &snapshot.Volume{FreeBytes: free, TotalBytes: 10 * free}
 	return d
@@ -88,6 +120,7 @@ func classify(ds ...*dir) *Result {
 // ruleCase is one test of one rule: the snapshots and what must come out.
 type ruleCase struct {
 	snaps      []*dir
+	opt        Options
 	confidence Confidence
 	step       int
 	alts       []Phase
@@ -100,6 +133,39 @@ const emptyBase, emptyAOF = 89, 0
 // One case per rule of the table, named after the rule; every rule must
 // have one.
 var ruleCases = map[string]ruleCase{
+	"server-stopped": {
+		snaps: []*dir{newDir(t0.Add(8*24*time.Hour)).
+			aof(1, emptyBase, 0, 1, emptyAOF).
+			file("dump.rdb", 6977924, 10).repl("dump.rdb", "8d3a").
+			file("appendonlydir/temp-appendonly.aof.incr", 1234, 39).
+			file("temp-rewriteaof-15506.aof", 4<<20, 40)},
+		opt:        Options{ServerStopped: true},
+		confidence: High, findings: []finding.Code{finding.StaleRewriteTemp, finding.LeftoverTempIncr, finding.StaleAOFAfterSync},
+		check: func(t *testing.T, r *Result) {
+			w := r.Was
+			if w == nil || w.Phase != AOFRewrite || w.StepNumber != 3 || w.PID != 15506 || w.Summary != "was: aof-rewrite, child 15506, replica rebuild step 3 of 4" {
+				t.Errorf("was %+v, want the step-3 rewrite of child 15506", w)
+			}
+			if r.Progress != nil || len(r.Leftovers) != 2 {
+				t.Fatalf("progress %+v, leftovers %+v", r.Progress, r.Leftovers)
+			}
+			for _, l := range r.Leftovers {
+				switch l.Kind {
+				case snapshot.KindRewriteTemp:
+					if !l.SafeToDelete || !l.WasRunning || !strings.Contains(l.NextStart, "never loaded") {
+						t.Errorf("rewrite leftover %+v", l)
+					}
+				case snapshot.KindTempIncr:
+					if l.SafeToDelete || !strings.Contains(l.Caveat, "only copy") {
+						t.Errorf("a temp incr holding writes is said safe to delete: %+v", l)
+					}
+				}
+			}
+			if r.Findings.Has(finding.PhaseCopyFrozen) {
+				t.Errorf("--server-stopped given, yet the copy-looks-frozen hint: %v", r.Findings)
+			}
+		},
+	},
 	"rewrite-bg-file": {
 		snaps: []*dir{newDir(t0.Add(60*time.Second)).
 			aof(1, emptyBase, 0, 1, emptyAOF).
@@ -124,7 +190,7 @@ var ruleCases = map[string]ruleCase{
 	"transfer-file": {
 		snaps: []*dir{newDir(t0.Add(5*time.Second)).aof(1, emptyBase, 0, 1, emptyAOF).
 			file("temp-1795799000.25547.rdb", 0, 0.01)},
-		confidence: High, step: 1, alts: []Phase{Steady},
+		confidence: Medium, step: 1, alts: []Phase{Steady},
 		check: func(t *testing.T, r *Result) {
 			if r.Progress != nil {
 				t.Errorf("no estimate exists after a wipe, yet progress %+v", r.Progress)
@@ -151,6 +217,10 @@ var ruleCases = map[string]ruleCase{
 	"fresh-dump-empty-aof": {
 		snaps:      []*dir{newDir(t0.Add(30*time.Second)).aof(1, emptyBase, 0, 1, emptyAOF).file("dump.rdb", 100458, 20).repl("dump.rdb", "8d3a")},
 		confidence: High, step: 2, alts: []Phase{Steady}, findings: []finding.Code{finding.StaleAOFAfterSync},
+	},
+	"dump-newer-than-aof-dir": {
+		snaps:      []*dir{newDir(t0).subdir("appendonlydir", 0).file("dump.rdb", 100458, 70).root(70.05).listed(60)},
+		confidence: Medium, step: 2, alts: []Phase{Steady},
 	},
 	"no-live-job": {
 		snaps: []*dir{newDir(t0.Add(30*time.Second)).file("dump.rdb", 100458, 1).aof(2, 100375, 5, 2, 0).
@@ -179,7 +249,11 @@ func TestRules(t *testing.T) {
 			continue
 		}
 		t.Run(rule.Name, func(t *testing.T) {
-			r := classify(c.snaps...)
+			var snaps []*snapshot.Snapshot
+			for _, d := range c.snaps {
+				snaps = append(snaps, d.s)
+			}
+			r := Classify(snaps, c.opt)
 			if r.Rule != rule.Name || r.Phase != rule.Phase {
 				t.Fatalf("rule %s phase %s, want rule %s phase %s; evidence %+v", r.Rule, r.Phase, rule.Name, rule.Phase, r.Evidence)
 			}
@@ -392,8 +466,10 @@ func TestLeftoversAndRisks(t *testing.T) {
 			AOFRewrite, []finding.Code{finding.TempFilesFreeSpace}},
 		{"leftovers fill the volume", newDir(t0.Add(100*time.Second)).aof(2, 5<<30, 50, 2, 300).file("temp-1795799001.100.rdb", 5<<30, 2).file("dump.rdb", 6<<30, 40).volume(1 << 30),
 			Steady, []finding.Code{finding.TempFilesFreeSpace}},
-		{"old temp file", newDir(t0.Add(10*time.Hour)).file("temp-77.rdb", 4096, 1),
-			BGSave, []finding.Code{finding.PhaseTempOld}},
+		{"old temp file beside a fresh one", newDir(t0.Add(10*time.Hour)).file("temp-77.rdb", 4096, 1).file("temp-1795798700.50.rdb", 0, 36000-1),
+			SyncTransfer, []finding.Code{finding.PhaseTempOld}},
+		{"a copy nothing changed in for hours", newDir(t0.Add(10*time.Hour)).file("temp-77.rdb", 4096, 1),
+			BGSave, []finding.Code{finding.PhaseCopyFrozen}},
 		{"base far smaller than the sync payload it was rebuilt from", newDir(t0.Add(100*time.Second)).file("dump.rdb", 10<<20, 10).repl("dump.rdb", "8f2c").aof(2, 1<<20, 50, 2, 0),
 			Steady, []finding.Code{finding.BaseDumpMismatch}},
 	}
@@ -473,5 +549,136 @@ func TestClassifyIsDeterministic(t *testing.T) {
 		if b := fmt.Sprintf("%+v", classify(c.snaps...)); a != b {
 			t.Fatalf("differs:\n%s\n%s", a, b)
 		}
+	}
+}
+
+// A crashed server's rewrite file beside the transfer file of the server
+// that replaced it: the transfer names the new server's pid, and the child
+// pid below it belongs to an earlier server; the rewrite file also stopped
+// changing before that sync began. The transfer runs; the rewrite file is
+// a leftover. When the child's file is written after the sync began, the
+// lower pid is a wrap and the child runs beside the transfer.
+func TestPidsInNamesTellServersApart(t *testing.T) {
+	// 1795798800 is t0 on the replica's clock.
+	crashed := newDir(t0.Add(100*time.Second)).aof(1, 5<<20, 0, 1, 300, 2, 40).
+		file("temp-rewriteaof-15506.aof", 3<<20, 30).
+		file("temp-1795798880.15899.rdb", 0, 80)
+	r := classify(crashed)
+	if r.Phase != SyncTransfer || r.StepNumber != 1 {
+		t.Fatalf("%s step %d (rule %s), want the transfer; evidence %+v", r.Phase, r.StepNumber, r.Rule, r.Evidence)
+	}
+	if len(r.Leftovers) != 1 || r.Leftovers[0].Kind != snapshot.KindRewriteTemp || !strings.Contains(r.Leftovers[0].Why, "below pid 15899") {
+		t.Errorf("leftovers %+v, want the rewrite file set aside by its pid", r.Leftovers)
+	}
+	// The same names, the rewrite file still written after the sync began:
+	// pids wrapped, the rewrite runs beside the transfer.
+	wrapped := newDir(t0.Add(100*time.Second)).aof(1, 5<<20, 0, 1, 300, 2, 40).
+		file("temp-rewriteaof-15506.aof", 3<<20, 99.9).
+		file("temp-1795798880.15899.rdb", 0, 80)
+	r = classify(wrapped)
+	if r.Phase != AOFRewrite || !slices.Contains(r.Alternatives, SyncTransfer) || len(r.Leftovers) != 0 {
+		t.Errorf("wrapped pids: %s %v leftovers %+v", r.Phase, r.Alternatives, r.Leftovers)
+	}
+	// A child of the replica itself (pid above its own) stays.
+	own := newDir(t0.Add(100*time.Second)).aof(1, 5<<20, 0, 1, 300, 2, 40).
+		file("temp-rewriteaof-15999.aof", 3<<20, 99.9).
+		file("temp-1795798880.15899.rdb", 0, 80)
+	if r = classify(own); r.Phase != AOFRewrite {
+		t.Errorf("the replica's own rewrite child: %s", r.Phase)
+	}
+}
+
+// On a copy every file is old against the wall clock; ages and the order
+// of the files are read against the directory's own newest change.
+func TestAgesOnACopyUseTheDirectorysClock(t *testing.T) {
+	copyOf := newDir(t0.Add(8*24*time.Hour)).aof(2, 5<<20, 0, 2, 300, 3, 40).file("temp-rewriteaof-77.aof", 1<<20, 40.5)
+	r := classify(copyOf)
+	if r.Phase != AOFRewrite || r.Findings.Has(finding.PhaseTempOld) || !r.Findings.Has(finding.PhaseCopyFrozen) {
+		t.Errorf("%s %v", r.Phase, r.Findings)
+	}
+	for _, f := range r.Findings {
+		if strings.Contains(f.Message, "days") && f.Code != finding.PhaseCopyFrozen {
+			t.Errorf("an age against the wall clock: %+v", f)
+		}
+	}
+	// The rewrite file stopped seconds before the incr kept changing: set
+	// aside by the lag, on the directory's own clock.
+	lagging := newDir(t0.Add(8*24*time.Hour)).aof(2, 5<<20, 0, 2, 300, 3, 40).file("temp-rewriteaof-77.aof", 1<<20, 20)
+	lagging.s.Entry("appendonlydir/appendonly.aof.3.incr.aof").MTime = t0.Add(40 * time.Second)
+	if r = classify(lagging); r.Phase != Steady || len(r.Leftovers) != 1 || !strings.Contains(r.Leftovers[0].Why, "20s older") {
+		t.Errorf("%s leftovers %+v", r.Phase, r.Leftovers)
+	}
+}
+
+// With ServerStopped nothing runs, whatever the files: every temp file is
+// a leftover with a verdict and what the next start does with it, and Was
+// is what the same files say without the flag.
+func TestServerStoppedLeavesNoJob(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	for i := range 5000 {
+		at := t0.Add(time.Duration(100+rng.IntN(1000)) * time.Second)
+		d := randomDir(rng, at, nil, false)
+		live := Classify([]*snapshot.Snapshot{d.s}, Options{})
+		r := Classify([]*snapshot.Snapshot{d.s}, Options{ServerStopped: true})
+		if r.Phase != Steady || r.Progress != nil || r.Rule != "server-stopped" {
+			t.Fatalf("case %d: %s rule %s progress %+v", i, r.Phase, r.Rule, r.Progress)
+		}
+		temps := 0
+		for _, e := range d.s.Entries {
+			if e.Kind.IsTemp() {
+				temps++
+			}
+		}
+		if len(r.Leftovers) != temps {
+			t.Fatalf("case %d: %d leftovers for %d temp files: %+v", i, len(r.Leftovers), temps, r.Leftovers)
+		}
+		for _, l := range r.Leftovers {
+			if l.NextStart == "" || l.Why == "" || (!l.SafeToDelete && l.Caveat == "") {
+				t.Fatalf("case %d: leftover without a verdict: %+v", i, l)
+			}
+		}
+		switch {
+		case live.Phase == Steady && r.Was != nil:
+			t.Fatalf("case %d: nothing ran, yet was %+v", i, r.Was)
+		case live.Phase != Steady && (r.Was == nil || r.Was.Phase != live.Phase || r.Was.StepNumber != live.StepNumber):
+			t.Fatalf("case %d: was %+v, the live reading %s step %d", i, r.Was, live.Phase, live.StepNumber)
+		}
+	}
+}
+
+// Listings of the data dir alone (the AOF directory's contents not shown)
+// still date the AOF directory and the data dir: a dump renamed after the
+// AOF directory's last change, with nothing in the data dir since, is a
+// load (or a rewrite not yet begun), not steady; a data dir changed after
+// the dump is the end of a rebuild.
+func TestListingOfTheDataDirAlone(t *testing.T) {
+	cases := []struct {
+		name  string
+		d     *dir
+		phase Phase
+		step  int
+	}{
+		{"loading, minutes", newDir(t0).subdir("appendonlydir", 0).file("dump.rdb", 100458, 70).root(70.05).listed(60), SyncLoading, 2},
+		{"loading, no dot", newDir(t0).subdir("appendonlydir", 0).file("dump.rdb", 100458, 70).listed(60), SyncLoading, 2},
+		{"loading, full time", newDir(t0).subdir("appendonlydir", 0.1).file("dump.rdb", 100458, 6.2).root(6.25).listed(0), SyncLoading, 2},
+		{"same minute", newDir(t0).subdir("appendonlydir", 5).file("dump.rdb", 100458, 40).root(40.05).listed(60), Steady, 0},
+		{"rewrite came and went", newDir(t0).subdir("appendonlydir", 9).file("dump.rdb", 100458, 6.2).root(9.01).listed(0), Steady, 0},
+		{"rewrite", newDir(t0).subdir("appendonlydir", 71).file("dump.rdb", 100458, 70).file("temp-rewriteaof-31534.aof", 12288, 72).root(71.1).listed(60), AOFRewrite, 3},
+		{"install", newDir(t0).subdir("appendonlydir", 71).file("dump.rdb", 100458, 70).file("temp-rewriteaof-bg-31534.aof", 100375, 79).root(79.1).listed(60), AOFRewriteFinishing, 4},
+		{"done", newDir(t0).subdir("appendonlydir", 80).file("dump.rdb", 100458, 70).root(80).listed(60), Steady, 0},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			r := classify(c.d)
+			if r.Phase != c.phase || r.StepNumber != c.step {
+				t.Errorf("%s step %d (rule %s, %s), want %s step %d; evidence %+v", r.Phase, r.StepNumber, r.Rule, r.Confidence, c.phase, c.step, r.Evidence)
+			}
+			if r.Confidence == High {
+				t.Errorf("the AOF files are not listed, yet confidence high")
+			}
+			if !strings.Contains(strings.Join(r.Next, " "), "DIR/appendonlydir") {
+				t.Errorf("next %v does not ask for the AOF directory's listing", r.Next)
+			}
+		})
 	}
 }

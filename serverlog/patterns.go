@@ -79,6 +79,9 @@ const (
 	KindForkFailed   Kind = "fork-failed"
 	KindChildCoW     Kind = "child-cow" // Fork CoW for RDB: current ... MB
 	KindChildSIGUSR1 Kind = "child-sigusr1"
+	// KindChildOrphaned: a fork child could not report to its parent,
+	// which is gone (killed with no exit line), and exits.
+	KindChildOrphaned Kind = "child-orphaned" // Child failed reporting info to parent, exiting. <errno>
 )
 
 // AOF rewrite.
@@ -295,6 +298,7 @@ var Patterns = []Pattern{
 	{KindChildCoW, "AOF rewrite: {mb} MB of memory used by copy-on-write", "6.2"},
 	{KindChildCoW, "Module fork: {mb} MB of memory used by copy-on-write", "6.2"},
 	{KindChildSIGUSR1, "Received SIGUSR1 in child, exiting now.", "all (signal handler)"},
+	{KindChildOrphaned, "Child failed reporting info to parent, exiting. {reason}", "6.2.8+, 7.0.6+, Valkey (childinfo.c)"},
 
 	// aof.c: rewrite
 	{KindRewriteAuto, "Starting automatic rewriting of AOF on {n}% growth", "all"},

@@ -103,6 +103,10 @@ type Child struct {
 	Signal  int    `json:"signal,omitempty"`
 	// ServerPID is the parent.
 	ServerPID int `json:"server_pid"`
+	// EndLine and EndedAt are the line that told the child's end (for a
+	// child that died with its server: the next start's line).
+	EndLine int       `json:"end_line,omitempty"`
+	EndedAt time.Time `json:"ended_at,omitzero"`
 }
 
 // Failure is one job that failed, or one thing the server reported going
@@ -247,6 +251,9 @@ type Tracker struct {
 
 	asOf     time.Time
 	lastLine int
+	// curLine and curAt are the event being added.
+	curLine int
+	curAt   time.Time
 	// lastCut: the last event came from a cut line.
 	lastCut bool
 }
@@ -452,10 +459,20 @@ func (t *Tracker) child(pid int, job Job, e *Event) {
 	t.children = append(t.children, c)
 }
 
+func (t *Tracker) findChild(pid int) *Child {
+	for i := len(t.children) - 1; i >= 0; i-- {
+		if t.children[i].PID == pid {
+			return &t.children[i]
+		}
+	}
+	return nil
+}
+
 func (t *Tracker) childEnd(pid int, outcome string, signal int) {
 	for i := len(t.children) - 1; i >= 0; i-- {
 		if t.children[i].PID == pid && t.children[i].Outcome == "running" {
 			t.children[i].Outcome, t.children[i].Signal = outcome, signal
+			t.children[i].EndLine, t.children[i].EndedAt = t.curLine, t.curAt
 			return
 		}
 	}
@@ -570,6 +587,7 @@ func (t *Tracker) add(ev *Event) {
 	if e.Line > t.lastLine {
 		t.lastLine = e.Line
 	}
+	t.curLine, t.curAt = e.Line, e.Time
 	t.lastCut = e.Cut
 	if !e.Time.IsZero() && e.Time.After(t.asOf) {
 		t.asOf = e.Time
@@ -1001,6 +1019,15 @@ func (t *Tracker) apply(l *life, e *Event) {
 		t.fail(e, JobAOFRewrite, "AOF rewrites keep failing; the next automatic one waits {n} minutes", "")
 	case KindChildCoW:
 		// child facts; nothing to change
+	case KindChildOrphaned:
+		// The child's progress report found no parent: the server died
+		// without an exit line (SIGKILL, the OOM killer), and its child
+		// exits now, leaving its partial file.
+		if c := t.findChild(e.PID); c != nil && c.ServerPID == l.PID && c.Outcome == "running" {
+			e.ChildPID = e.PID
+			l.note(e, "child {pid} found its parent gone and exits")
+			t.endLife(e, "vanished", "")
+		}
 	}
 }
 

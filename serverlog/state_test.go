@@ -144,3 +144,28 @@ func TestStateEdges(t *testing.T) {
 		}
 	}
 }
+
+// A server killed alone (the OOM killer picks the parent) writes no exit
+// line; its BGSAVE child says so when its next progress report finds no
+// parent (src/childinfo.c, Redis 6.2.8 and 7.0.6 on).
+func TestOrphanedChildEndsItsServer(t *testing.T) {
+	log := `4100:C 03 Dec 2026 07:10:00.000 # Redis version=7.0.15, bits=64, commit=00000000, modified=0, pid=4100, just started
+4100:M 03 Dec 2026 07:10:00.001 * Ready to accept connections
+4100:M 03 Dec 2026 07:10:01.000 * Background saving started by pid 4177
+4177:C 03 Dec 2026 07:10:03.500 # Child failed reporting info to parent, exiting. Broken pipe
+`
+	lg, err := Read(strings.NewReader(log), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := lg.State
+	if st.Running || st.Server == nil || st.Server.End != "vanished" || st.Phase != Steady {
+		t.Fatalf("running %v server %+v phase %s", st.Running, st.Server, st.Phase)
+	}
+	if len(st.Children) != 1 || st.Children[0].Outcome != "died-with-server" || st.Children[0].EndLine != 4 {
+		t.Errorf("children %+v", st.Children)
+	}
+	if lg.Stats.Unknown != 0 {
+		t.Errorf("unknown lines: %+v", lg.Unknown)
+	}
+}

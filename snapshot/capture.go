@@ -86,6 +86,9 @@ func Capture(dataDir string, opt Options) (*Snapshot, error) {
 		Entries:        []Entry{},
 		Findings:       finding.List{},
 	}
+	if li, err := os.Lstat(dataDir); err == nil {
+		c.snap.RootDir = rootEntry(entryFromInfo(".", li))
+	}
 	var st unix.Statfs_t
 	if err := unix.Statfs(dataDir, &st); err == nil {
 		c.snap.Volume = &Volume{FreeBytes: int64(st.Bavail) * int64(st.Bsize), TotalBytes: int64(st.Blocks) * int64(st.Bsize)}
@@ -216,6 +219,12 @@ func entryFromInfo(p string, fi fs.FileInfo) *Entry {
 		ct := time.Unix(st.Ctim.Sec, st.Ctim.Nsec).UTC()
 		e.CTime = &ct
 	}
+	return e
+}
+
+// rootEntry makes e the entry of the data directory itself.
+func rootEntry(e *Entry) *Entry {
+	e.Path, e.Dir, e.Name, e.Kind = ".", "", ".", KindUnknown
 	return e
 }
 

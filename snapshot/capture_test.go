@@ -84,6 +84,9 @@ func TestCaptureDataDir(t *testing.T) {
 	if s == nil {
 		return
 	}
+	if fi, err := os.Stat(dir); err != nil || s.RootDir == nil || s.RootDir.Type != TypeDir || !s.RootDir.MTime.Equal(fi.ModTime().UTC()) {
+		t.Errorf("root dir %+v, want the data dir's own mtime", s.RootDir)
+	}
 	want := map[string]struct {
 		kind    Kind
 		content ContentKind

@@ -114,14 +114,18 @@ func trimCR(b []byte) []byte {
 }
 
 type listingParser struct {
-	opt        ListingOptions
-	names      Names
-	lineNo     int
-	root       string
-	rootSet    bool
-	curDir     string // header path as printed, "" before any header
-	entries    []Entry
-	byPath     map[string]int
+	opt     ListingOptions
+	names   Names
+	lineNo  int
+	root    string
+	rootSet bool
+	curDir  string // header path as printed, "" before any header
+	entries []Entry
+	byPath  map[string]int
+	// rootDir is the root's "." line (or a subdirectory's ".." line);
+	// dirSelf holds the "." line of each subdirectory section.
+	rootDir    *Entry
+	dirSelf    map[string]Entry
 	findings   finding.List
 	human      bool
 	yearNeeded bool
@@ -225,6 +229,7 @@ func (p *listingParser) line(raw string) {
 		return
 	}
 	if e.Name == "." || e.Name == ".." || e.Name == "./" || e.Name == "../" {
+		p.dotEntry(e)
 		return
 	}
 	p.add(e)
@@ -697,7 +702,46 @@ func (p *listingParser) add(e *Entry) {
 	p.entries = append(p.entries, *e)
 }
 
+// dotEntry keeps what "." and ".." lines say: a directory's mtime changes
+// whenever a file in it is created, renamed or removed, which dates the
+// server's last structural change there even when the files are not
+// listed. "." of the root section is the data directory; "." of a
+// subdirectory section is that directory (kept when its parent's listing
+// does not show it); ".." of a first-level subdirectory is the root.
+func (p *listingParser) dotEntry(e *Entry) {
+	if e.Type != TypeDir {
+		return
+	}
+	dir := p.relDir()
+	parent := strings.TrimSuffix(e.Name, "/") == ".."
+	switch {
+	case dir == "" && !parent:
+		p.rootDir = rootEntry(e)
+	case dir != "" && parent && !strings.Contains(dir, "/"):
+		if p.rootDir == nil {
+			p.rootDir = rootEntry(e)
+		}
+	case dir != "" && !parent:
+		if p.dirSelf == nil {
+			p.dirSelf = map[string]Entry{}
+		}
+		d := *e
+		d.Dir, d.Name = path.Dir(dir), path.Base(dir)
+		if d.Dir == "." {
+			d.Dir = ""
+		}
+		d.Path = dir
+		p.dirSelf[dir] = d
+	}
+}
+
 func (p *listingParser) finish() (*Snapshot, finding.List) {
+	for _, d := range p.dirSelf {
+		if _, ok := p.byPath[d.Path]; !ok {
+			p.byPath[d.Path] = len(p.entries)
+			p.entries = append(p.entries, d)
+		}
+	}
 	s := &Snapshot{
 		Schema:         SchemaVersion,
 		Root:           p.rootPath(),
@@ -717,6 +761,12 @@ func (p *listingParser) finish() (*Snapshot, finding.List) {
 		s.Entries = append(s.Entries, *e)
 	}
 	sort.Slice(s.Entries, func(i, j int) bool { return s.Entries[i].Path < s.Entries[j].Path })
+	if p.rootDir != nil {
+		s.RootDir = p.rootDir
+		if s.RootDir.MTime.After(newest) {
+			newest = s.RootDir.MTime
+		}
+	}
 	s.TakenAt = p.opt.Now.UTC()
 	if p.opt.Now.IsZero() {
 		s.TakenAt = newest

@@ -203,3 +203,71 @@ func FuzzListing(f *testing.F) {
 		}
 	})
 }
+
+// The "." and ".." lines of ls -a date the directories: the data dir's
+// "." becomes RootDir, a subdirectory's "." its entry when its parent's
+// listing does not show it, and ".." of appendonlydir the root when no
+// "." of the root was pasted.
+func TestListingKeepsDirectoryTimes(t *testing.T) {
+	cases := []struct {
+		name, text string
+		root       string // RootDir mtime, "" for none
+		aofDir     string // appendonlydir entry mtime, "" for none
+	}{
+		{"la", `$ ls -la --full-time /data
+total 104
+drwxr-xr-x 3 redis redis   4096 2026-11-27 17:25:02.100000000 +0000 .
+drwxr-xr-x 1 root  root    4096 2026-11-27 09:00:00.000000000 +0000 ..
+drwxr-xr-x 2 redis redis   4096 2026-11-27 17:24:29.796322609 +0000 appendonlydir
+-rw-r--r-- 1 redis redis 100458 2026-11-27 17:25:02.050000000 +0000 dump.rdb
+`, "2026-11-27T17:25:02.1Z", "2026-11-27T17:24:29.796322609Z"},
+		{"alF-sections", `/data:
+drwxr-xr-x 3 redis redis 4096 Nov 27 17:25 ./
+drwxr-xr-x 1 root  root  4096 Nov 27 09:00 ../
+-rw-r--r-- 1 redis redis 100458 Nov 27 17:25 dump.rdb
+
+/data/appendonlydir:
+drwxr-xr-x 2 redis redis 4096 Nov 27 17:24 ./
+drwxr-xr-x 3 redis redis 4096 Nov 27 17:25 ../
+-rw-r--r-- 1 redis redis 88 Nov 27 17:24 appendonly.aof.manifest
+`, "2026-11-27T17:25:00Z", "2026-11-27T17:24:00Z"},
+		{"aofdir-parent-only", `/data/appendonlydir:
+drwxr-xr-x 3 redis redis 4096 Nov 27 17:25 ..
+-rw-r--r-- 1 redis redis 88 Nov 27 17:24 appendonly.aof.manifest
+`, "2026-11-27T17:25:00Z", ""},
+		{"no-dots", `/data:
+drwxr-xr-x 2 redis redis   4096 Nov 27 17:24 appendonlydir
+-rw-r--r-- 1 redis redis 100458 Nov 27 17:25 dump.rdb
+`, "", "2026-11-27T17:24:00Z"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			s, _ := FromListing(strings.NewReader(c.text), ListingOptions{Year: 2026, Root: "/data"})
+			switch {
+			case c.root == "" && s.RootDir != nil:
+				t.Errorf("root dir %+v from a listing without its . line", s.RootDir)
+			case c.root != "" && (s.RootDir == nil || !s.RootDir.MTime.Equal(mustTime(t, c.root))):
+				t.Errorf("root dir %+v, want mtime %s", s.RootDir, c.root)
+			}
+			if s.RootDir != nil && !s.TakenAt.Equal(s.RootDir.MTime) && s.RootDir.MTime.After(s.TakenAt) {
+				t.Errorf("taken at %v before the root's last change %v", s.TakenAt, s.RootDir.MTime)
+			}
+			d := s.Entry("appendonlydir")
+			switch {
+			case c.aofDir == "" && d != nil:
+				t.Errorf("appendonlydir entry %+v", d)
+			case c.aofDir != "" && (d == nil || d.Type != TypeDir || d.Kind != KindAppendOnlyDir || !d.MTime.Equal(mustTime(t, c.aofDir))):
+				t.Errorf("appendonlydir entry %+v, want a directory of mtime %s", d, c.aofDir)
+			}
+		})
+	}
+}
+
+func mustTime(t *testing.T, s string) time.Time {
+	t.Helper()
+	v, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}

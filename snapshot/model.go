@@ -42,6 +42,12 @@ type Snapshot struct {
 	// Entries are sorted by Path. The root itself is not an entry; the
 	// appendonlydir is (Kind KindAppendOnlyDir).
 	Entries []Entry `json:"entries"`
+	// RootDir is the data directory itself, Path ".": its mtime is the
+	// last time the server created, renamed or removed a file in it (a
+	// transfer file created, dump.rdb renamed into place, a rewrite output
+	// moved into the AOF directory). nil when unknown: a listing without
+	// its "." line.
+	RootDir *Entry `json:"root_dir,omitempty"`
 	// Manifests are the parsed <af>.manifest files, one per <af>.
 	Manifests []Manifest `json:"manifests,omitempty"`
 	// BytesRead is how many bytes of file content the capture read

@@ -20,6 +20,7 @@ import (
 type checkOptions struct {
 	markdown    bool
 	markdownOut string
+	log         serverLog
 	serverConfig
 	server serverFlag
 }
@@ -38,6 +39,14 @@ It closes with what the next start does, with AOF on and with AOF off: whether R
 which files it loads (dump.rdb is ignored while AOF is on), how many keys it holds when that
 is known, what it changes on disk at start, and what would be lost.
 
+--log FILE ('-' for stdin) adds the server's log: its word on which jobs ran joins the phase,
+and the report gains the story of the incident: the server's lifetimes and how each ended,
+the events before the copy, the jobs that failed and why, full-sync loops, and how long the
+last load took (so the next can be estimated).
+
+--server-stopped says no server runs on the directory (a copy, a dead pod's volume): every
+temp file is then a leftover, with whether it is safe to delete.
+
 --markdown prints the same report as Markdown for an incident ticket; --markdown-out FILE
 writes it to FILE (outside DIR) beside the normal output. Nothing is written inside DIR; run it
 on a copy or on a stopped server's volume, or on a live one (temp files being written are
@@ -46,9 +55,13 @@ reported as incomplete, not corrupt).`,
   aoftool check --markdown /mnt/redis-0-copy > incident.md
   aoftool check --json /mnt/redis-0-copy | jq .start
   aoftool check --config /etc/redis/redis.conf
-  aoftool check --server-stopped /mnt/pvc-snapshot`,
+  aoftool check --server-stopped /mnt/pvc-snapshot
+  kubectl logs redis-0 --previous > redis.log; aoftool check --server-stopped --log redis.log /mnt/pvc-snapshot`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := o.log.validate(); err != nil {
+				return err
+			}
 			return runCheck(cmd.Context(), g, o, dirArg(args), cmd.OutOrStdout())
 		},
 	}
@@ -57,6 +70,7 @@ reported as incomplete, not corrupt).`,
 	f.StringVar(&o.markdownOut, "markdown-out", "", "also write the Markdown report to FILE (outside DIR)")
 	o.serverConfig.flags(cmd, true, true)
 	o.server.declare(cmd)
+	o.log.flags(cmd)
 	return cmd
 }
 
@@ -77,6 +91,11 @@ func runCheck(ctx context.Context, g *globalOptions, o checkOptions, arg string,
 			return usageError{err}
 		}
 	}
+	lg, logName, err := o.log.read(g)
+	if err != nil {
+		return err
+	}
+	copt.Log, copt.LogName = lg, logName
 	rep, err := check.Run(ctx, d, copt)
 	// A live server that installs a rewrite while the directory is read
 	// leaves a listing that names gone files: read it again.
@@ -255,6 +274,9 @@ func printCheck(w io.Writer, rep *check.Report, colour bool) error {
 	if err := table("Leftovers of dead jobs:", []string{"Path", "Size", "Safe to delete", "Next start"}, lrows); err != nil {
 		return err
 	}
+	if err := printStory(w, rep.Story, table); err != nil {
+		return err
+	}
 	fmt.Fprintln(w, "\nNext start:")
 	for _, c := range []struct {
 		label string
@@ -336,6 +358,7 @@ func printCheckMarkdown(w io.Writer, rep *check.Report) error {
 		}
 		mdTable(w, []string{"Path", "Size", "Why stale", "Safe to delete", "Next start"}, rows)
 	}
+	printStoryMarkdown(w, rep.Story)
 	fmt.Fprint(w, "\n## Findings\n\n")
 	if len(rep.Findings) == 0 {
 		fmt.Fprintln(w, "No findings.")

@@ -24,22 +24,30 @@ func TestCheckGolden(t *testing.T) {
 		name string
 		dir  func(*testing.T) string
 		code int
+		args []string
+		log  string
 	}{
-		{"redis7-empty", fixture("redis7-empty"), 0},
-		{"redis7-writes", fixture("redis7-writes"), 0},
-		{"redis7-rewrite", fixture("redis7-rewrite"), 0},
-		{"redis7-history", fixture("redis7-history"), 0},
-		{"redis7-multi-incr", fixture("redis7-multi-incr"), 0},
-		{"legacy-appendonly", fixture("legacy-appendonly"), 0},
-		{"stale-transfer", phStaleTransferDir, 0},
-		{"ignored-dump", phIgnoredDumpDir, 1},
+		{"rewriting-with-log", phRewritingDir, 0, []string{"--log", "redis.log"}, phLogIncident},
+		{"rewriting", phRewritingDir, 0, nil, ""},
+		{"rewriting-stopped", phRewritingDir, 0, []string{"--server-stopped"}, ""},
+		{"redis7-empty", fixture("redis7-empty"), 0, nil, ""},
+		{"redis7-writes", fixture("redis7-writes"), 0, nil, ""},
+		{"redis7-rewrite", fixture("redis7-rewrite"), 0, nil, ""},
+		{"redis7-history", fixture("redis7-history"), 0, nil, ""},
+		{"redis7-multi-incr", fixture("redis7-multi-incr"), 0, nil, ""},
+		{"legacy-appendonly", fixture("legacy-appendonly"), 0, nil, ""},
+		{"stale-transfer", phStaleTransferDir, 0, nil, ""},
+		{"ignored-dump", phIgnoredDumpDir, 1, nil, ""},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			dir := c.dir(t)
+			if c.log != "" {
+				phWriteFile(t, filepath.Join(filepath.Dir(dir), "redis.log"), []byte(c.log), phNow)
+			}
 			guard := fsguard.Record(t, dir)
 			for _, mode := range []struct{ flag, suffix string }{{"", ".txt"}, {"--json", ".json"}, {"--markdown", ".md"}} {
-				args := []string{"check", filepath.Base(dir)}
+				args := append([]string{"check", filepath.Base(dir)}, c.args...)
 				if mode.flag != "" {
 					args = append(args, mode.flag)
 				}

@@ -13,6 +13,8 @@ import (
 	"github.com/aoftool/aoftool/finding"
 	"github.com/aoftool/aoftool/internal/datadir"
 	"github.com/aoftool/aoftool/manifest"
+	"github.com/aoftool/aoftool/phase"
+	"github.com/aoftool/aoftool/snapshot"
 )
 
 type manifestOptions struct {
@@ -80,6 +82,9 @@ func runManifest(_ context.Context, g *globalOptions, o manifestOptions, arg str
 		return err
 	}
 	rep := d.Manifest
+	// The classifier knows whether a rewrite runs, which makes a second
+	// incr file normal.
+	rep.Findings = phase.ExplainRunningRewrite(rep.Findings, phase.Classify([]*snapshot.Snapshot{d.Snapshot}, phase.Options{ServerStopped: d.Opt.ServerStopped}))
 	rep.Findings = append(rep.Findings, d.NotesForAOFInput()...)
 	rep.Findings.Sort()
 	now := g.now()

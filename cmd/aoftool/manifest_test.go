@@ -231,3 +231,42 @@ func TestManifestHelp(t *testing.T) {
 		}
 	}
 }
+
+// A BGREWRITEAOF with AOF on lists the incr it opened beside the previous
+// one: while the rewrite runs that is information, not a rewrite that
+// never finished; check and manifest say the same.
+func TestSecondIncrOfARunningRewrite(t *testing.T) {
+	phFixClocks(t)
+	dir := phRewritingDir(t)
+	for _, args := range [][]string{{"manifest", "--json", dir}, {"check", "--json", dir}} {
+		r := runCLI(t, "", args...)
+		var doc struct {
+			Findings []struct {
+				Code     string `json:"code"`
+				Severity string `json:"severity"`
+				Message  string `json:"message"`
+			} `json:"findings"`
+		}
+		if err := json.Unmarshal([]byte(r.stdout), &doc); err != nil {
+			t.Fatalf("%v: %v\n%s", args, err, r.stderr)
+		}
+		found := false
+		for _, f := range doc.Findings {
+			if f.Code == "manifest-multiple-incr" {
+				found = true
+				if f.Severity != "info" || !strings.Contains(f.Message, "rewrite running now") {
+					t.Errorf("%v: %+v", args[0], f)
+				}
+			}
+		}
+		if !found {
+			t.Errorf("%v: no manifest-multiple-incr finding: %+v", args[0], doc.Findings)
+		}
+	}
+	// Once nothing runs (a copy), the same incr is a rewrite that never
+	// finished.
+	r := runCLI(t, "", "check", "--json", "--server-stopped", dir)
+	if !strings.Contains(r.stdout, `"severity": "warning"`) || !strings.Contains(r.stdout, "never finished") {
+		t.Errorf("--server-stopped: %s", r.stdout)
+	}
+}

@@ -27,13 +27,14 @@ type phaseOptions struct {
 	prometheus string
 	lsYear     int
 	staleLag   time.Duration
+	log        serverLog
 	serverConfig
 }
 
 func newPhaseCmd(g *globalOptions) *cobra.Command {
 	var o phaseOptions
 	cmd := &cobra.Command{
-		Use:   "phase [SOURCE...]",
+		Use:   "phase [SOURCE...] [--log FILE|-]",
 		Short: "Say which persistence phase a data directory is in, and what dead jobs left behind",
 		Long: `phase tells what the server is doing with its data directory: steady, bgsave,
 sync-transfer, sync-loading, aof-rewrite or aof-rewrite-finishing. Inside a replica rebuild
@@ -48,7 +49,25 @@ proof that a job is alive. --sample takes two captures of one directory that far
 directories in one paste); '-' reads stdin.
 
 Files never prove a process is alive: when they cannot separate two phases, the answer says
-so with a lower confidence and the other reading in the alternatives.
+so with a lower confidence and the other reading in the alternatives. The names and times
+are clues: the pid of the server in a transfer file's name against the pid of a child in a
+rewrite or BGSAVE file (a fork child's pid is above its parent's), the order in which the
+files stopped changing, and the times of the directories themselves (a listing's '.' and
+appendonlydir lines). On a copy or a listing, ages are read against the directory's own
+newest change, not against the clock.
+
+--log FILE ('-' for stdin) reads the server's log too, as a log file or 'kubectl logs' gives
+it: alone, the phase and step come from its last events; with files, the two make one
+verdict (a rewrite child the log shows running is alive, one it shows ended left a leftover,
+a load the files cannot see is the phase) and findings say where they disagree. Progress
+from the log: the payload size the master announced, the keys and duration of the previous
+load or rewrite, the memory of the payload when it was created. --log-tz gives the zone of
+its timestamps when they are not UTC.
+
+--server-stopped says no server runs on the directory (a copy, a volume snapshot, a dead
+pod): then no job is running, every temp file is a leftover with whether it is safe to
+delete and what the next start does with it, and the answer says what was running when the
+server stopped or the copy was taken ("was: aof-rewrite, child 15506").
 
 --prometheus FILE writes the phase, artifact sizes, progress and finding counts in the
 Prometheus text format for node_exporter's textfile collector (written atomically; FILE
@@ -59,6 +78,8 @@ inspected directory, and it is safe to run against a live server.`,
 		Example: `  aoftool phase /var/lib/redis
   aoftool phase --sample 5s /var/lib/redis
   aoftool phase before.json after.json
+  aoftool phase --server-stopped /mnt/pvc-snapshot
+  kubectl logs redis-0 | aoftool phase --log - /var/lib/redis
   kubectl exec redis-0 -- ls -la /data /data/appendonlydir | aoftool phase --from-ls -
   aoftool phase --json --prometheus /var/lib/node_exporter/redis_phase.prom /var/lib/redis`,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -74,13 +95,17 @@ inspected directory, and it is safe to run against a live server.`,
 	f.StringVar(&o.prometheus, "prometheus", "", "also write Prometheus text-format metrics to FILE (outside the inspected directory)")
 	f.IntVar(&o.lsYear, "ls-year", 0, "year of listing dates printed without one (default: the last six months)")
 	f.DurationVar(&o.staleLag, "stale-lag", 0, "a temp file whose last write lags the server's other files by more than this is taken as abandoned (default 1s)")
-	o.serverConfig.flags(cmd, true, false)
+	o.serverConfig.flags(cmd, true, true)
+	o.log.flags(cmd)
 	return cmd
 }
 
 func (o phaseOptions) validate(args []string) error {
-	if len(args) == 0 && len(o.fromLs) == 0 {
-		return usagef("phase needs a data directory, snapshot files, or --from-ls FILE")
+	if len(args) == 0 && len(o.fromLs) == 0 && o.log.path == "" {
+		return usagef("phase needs a data directory, snapshot files, --from-ls FILE or --log FILE")
+	}
+	if err := o.log.validate(); err != nil {
+		return err
 	}
 	if o.sample < 0 {
 		return usagef("--sample must be positive")
@@ -97,8 +122,11 @@ func (o phaseOptions) validate(args []string) error {
 			stdin++
 		}
 	}
+	if o.log.path == "-" {
+		stdin++
+	}
 	if stdin > 1 {
-		return usagef("--from-ls - can read stdin only once")
+		return usagef("stdin can be read only once: give --from-ls - or --log -, not both")
 	}
 	if _, err := o.serverConfig.build(); err != nil {
 		return err
@@ -217,9 +245,21 @@ func runPhase(ctx context.Context, g *globalOptions, o phaseOptions, args []stri
 			return usageError{err}
 		}
 	}
-	r := phase.Classify(snaps, phase.Options{StaleLag: o.staleLag})
+	lg, logName, err := o.log.read(g)
+	if err != nil {
+		return err
+	}
+	opt := phase.Options{StaleLag: o.staleLag, ServerStopped: o.serverStopped, LogName: logName}
+	if lg != nil {
+		opt.Log = lg.State
+	}
+	r := phase.Classify(snaps, opt)
 	if metricsOut != nil {
-		if err := writePhaseMetrics(metricsOut, r, snaps[len(snaps)-1]); err != nil {
+		var last *snapshot.Snapshot
+		if len(snaps) > 0 {
+			last = snaps[len(snaps)-1]
+		}
+		if err := writePhaseMetrics(metricsOut, r, last); err != nil {
 			return fmt.Errorf("--prometheus: %w", err)
 		}
 	}
@@ -232,6 +272,9 @@ func runPhase(ctx context.Context, g *globalOptions, o phaseOptions, args []stri
 // that goes with a yes.
 func safeToDeleteCell(l phase.Leftover) string {
 	if !l.SafeToDelete {
+		if l.Caveat != "" {
+			return "no: " + l.Caveat
+		}
 		return "no"
 	}
 	if l.Caveat != "" {
@@ -251,6 +294,9 @@ func printPhase(w io.Writer, r *phase.Result, colour bool) error {
 	}
 	fmt.Fprintln(w, ")")
 	fmt.Fprintln(w, r.Summary)
+	if r.Was != nil {
+		fmt.Fprintf(w, "Was running when the server stopped: %s\n", strings.TrimPrefix(r.Was.Summary, "was: "))
+	}
 	if len(r.Alternatives) > 0 {
 		alts := make([]string, len(r.Alternatives))
 		for i, a := range r.Alternatives {
@@ -258,17 +304,30 @@ func printPhase(w io.Writer, r *phase.Result, colour bool) error {
 		}
 		fmt.Fprintf(w, "Alternatives: %s\n", strings.Join(alts, ", "))
 	}
-	src := fmt.Sprintf("%s (%s) at %s", r.Root, r.Source, r.TakenAt.UTC().Format(time.RFC3339))
-	if r.Snapshots > 1 {
-		src += fmt.Sprintf("; %d snapshots over %.1fs", r.Snapshots, r.SpanS)
+	if r.Source != phase.SourceLog {
+		src := fmt.Sprintf("%s (%s) at %s", r.Root, r.Source, r.TakenAt.UTC().Format(time.RFC3339))
+		if r.Snapshots > 1 {
+			src += fmt.Sprintf("; %d snapshots over %.1fs", r.Snapshots, r.SpanS)
+		}
+		fmt.Fprintf(w, "Snapshot: %s\n", src)
 	}
-	fmt.Fprintf(w, "Snapshot: %s\n", src)
+	if l := r.Log; l != nil {
+		at := ""
+		if !l.AsOf.IsZero() {
+			at = " (" + l.AsOf.UTC().Format(time.RFC3339) + ")"
+		}
+		fmt.Fprintf(w, "Log: %s up to line %d%s: %s, confidence %s: %s\n", l.Name, l.LastLine, at, l.Phase, l.Confidence, l.Summary)
+	}
 
 	if len(r.Evidence) > 0 {
 		fmt.Fprintln(w, "\nEvidence:")
 		t := newTable(w, "Path", "Fact")
 		for _, e := range r.Evidence {
-			if err := t.Append([]string{e.Path, e.Fact}); err != nil {
+			p := e.Path
+			if e.Line > 0 {
+				p = fmt.Sprintf("%s:%d", p, e.Line)
+			}
+			if err := t.Append([]string{p, e.Fact}); err != nil {
 				return err
 			}
 		}
@@ -293,6 +352,14 @@ func printPhase(w io.Writer, r *phase.Result, colour bool) error {
 			{"ETA", eta},
 		}); err != nil {
 			return err
+		}
+	}
+	if p := r.LogProgress; p != nil {
+		if rows := logProgressRows(p); len(rows) > 0 {
+			fmt.Fprintln(w, "\nProgress from the log:")
+			if err := keyValueTable(w, rows); err != nil {
+				return err
+			}
 		}
 	}
 	if len(r.Next) > 0 {
@@ -326,6 +393,40 @@ func printPhase(w io.Writer, r *phase.Result, colour bool) error {
 	return nil
 }
 
+// logProgressRows are what the log says of the running job's progress.
+func logProgressRows(p *phase.LogProgress) [][2]string {
+	var rows [][2]string
+	secs := func(v float64) string {
+		return (time.Duration(v * float64(time.Second))).Round(100 * time.Millisecond).String()
+	}
+	rows = append(rows, [2]string{"Job", fmt.Sprintf("%s since line %d", p.Job, p.StartLine)})
+	if p.ElapsedS != nil {
+		rows = append(rows, [2]string{"Running for", secs(*p.ElapsedS)})
+	}
+	if p.PreviousS != nil {
+		rows = append(rows, [2]string{"The previous one took", secs(*p.PreviousS)})
+	}
+	if p.ETAS != nil {
+		rows = append(rows, [2]string{"ETA (if it takes as long)", secs(*p.ETAS)})
+	}
+	switch {
+	case p.PayloadBytes > 0:
+		rows = append(rows, [2]string{"Payload", bytesCell(p.PayloadBytes) + " announced by the master"})
+	case p.Streamed:
+		rows = append(rows, [2]string{"Payload", "streamed (size unknown until its end)"})
+	}
+	if p.KeysBefore > 0 {
+		rows = append(rows, [2]string{"Keys of the previous load", fmt.Sprint(p.KeysBefore)})
+	}
+	if p.RDBMemoryBytes > 0 {
+		rows = append(rows, [2]string{"Payload's memory when created", bytesCell(p.RDBMemoryBytes)})
+	}
+	if len(rows) == 1 {
+		return nil
+	}
+	return rows
+}
+
 // writePhaseMetrics writes the result for node_exporter's textfile
 // collector through a private registry (WriteToTextfile renames a temp file
 // into place, so the collector never reads half a file).
@@ -352,9 +453,11 @@ func writePhaseMetrics(out *wopen.Target, r *phase.Result, s *snapshot.Snapshot)
 	gauge("aoftool_phase_snapshot_timestamp_seconds", "When the newest snapshot was taken.").
 		WithLabelValues().Set(float64(r.TakenAt.UnixMilli()) / 1000)
 	art := gauge("aoftool_artifact_bytes", "Size of each Redis artifact in the data directory.", "path", "kind")
-	for _, e := range s.Entries {
-		if e.Type == snapshot.TypeFile && e.Kind != snapshot.KindUnknown {
-			art.WithLabelValues(e.Path, string(e.Kind)).Set(float64(e.Size))
+	if s != nil {
+		for _, e := range s.Entries {
+			if e.Type == snapshot.TypeFile && e.Kind != snapshot.KindUnknown {
+				art.WithLabelValues(e.Path, string(e.Kind)).Set(float64(e.Size))
+			}
 		}
 	}
 	var leftBytes int64

@@ -92,6 +92,17 @@ func phIgnoredDumpDir(t *testing.T) string {
 func phRewritingDir(t *testing.T) string {
 	d := phCopyTree(t, "../../testdata/redis7-multi-incr", time.Minute)
 	phWriteFile(t, filepath.Join(d, "temp-rewriteaof-4242.aof"), phReadFile(t, phBaseRDB)[:200], phNow.Add(-100*time.Millisecond))
+	// The data dir changed when the child created its file.
+	phTouch(t, d, phNow.Add(-2*time.Second))
+	return d
+}
+
+// phFrozenCopyDir is a BGREWRITEAOF caught in the act, copied and read a
+// week later: nothing in it changed since.
+func phFrozenCopyDir(t *testing.T) string {
+	d := phCopyTree(t, "../../testdata/redis7-multi-incr", 7*24*time.Hour)
+	phWriteFile(t, filepath.Join(d, "temp-rewriteaof-4242.aof"), phReadFile(t, phBaseRDB)[:200], phNow.Add(-7*24*time.Hour+time.Second))
+	phTouch(t, d, phNow.Add(-7*24*time.Hour+time.Second))
 	return d
 }
 
@@ -111,6 +122,8 @@ func TestPhaseGolden(t *testing.T) {
 		{"stale-transfer", phStaleTransferDir, nil, 0},
 		{"ignored-dump", phIgnoredDumpDir, nil, 1},
 		{"rewriting", phRewritingDir, nil, 0},
+		{"rewriting-stopped", phRewritingDir, []string{"--server-stopped"}, 0},
+		{"frozen-copy", phFrozenCopyDir, nil, 0},
 		{"multi-incr", func(t *testing.T) string { return phCopyTree(t, "../../testdata/redis7-multi-incr", time.Hour) }, nil, 0},
 		{"legacy", func(t *testing.T) string { return phCopyTree(t, "../../testdata/legacy-appendonly", time.Hour) }, nil, 0},
 		{"ls-1-transfer", nil, []string{"--ls-year", "2026", "--from-ls", listings + "replica-rebuild-disk_1-transfer.lh.txt"}, 0},
@@ -355,4 +368,105 @@ func phCapture(dir string) (*snapshot.Snapshot, error) {
 		return nil, err
 	}
 	return d.Snapshot, nil
+}
+
+// phLogIncident is a log of the server of phRewritingDir: a first run that
+// crashed, a restart that loaded the AOF, then the BGREWRITEAOF whose
+// child 4242 writes temp-rewriteaof-4242.aof.
+const phLogIncident = `4100:C 27 Nov 2026 16:50:00.000 # oO0OoO0OoO0Oo Redis is starting oO0OoO0OoO0Oo
+4100:C 27 Nov 2026 16:50:00.000 # Redis version=7.0.15, bits=64, commit=00000000, modified=0, pid=4100, just started
+4100:M 27 Nov 2026 16:50:00.002 * Ready to accept connections
+=== REDIS BUG REPORT START: Cut & paste starting from here ===
+4100:M 27 Nov 2026 16:55:00.000 # Redis 7.0.15 crashed by signal: 11, si_code: 2
+=== REDIS BUG REPORT END. Make sure to include from START to END. ===
+4200:C 27 Nov 2026 16:58:00.000 # oO0OoO0OoO0Oo Redis is starting oO0OoO0OoO0Oo
+4200:C 27 Nov 2026 16:58:00.000 # Redis version=7.0.15, bits=64, commit=00000000, modified=0, pid=4200, just started
+4200:M 27 Nov 2026 16:58:00.010 * Reading RDB base file on AOF loading...
+4200:M 27 Nov 2026 16:58:00.010 * Loading RDB produced by version 7.0.15
+4200:M 27 Nov 2026 16:58:01.200 * Done loading RDB, keys loaded: 12, keys expired: 0.
+4200:M 27 Nov 2026 16:58:01.200 * DB loaded from base file appendonly.aof.1.base.rdb: 1.190 seconds
+4200:M 27 Nov 2026 16:58:01.210 * DB loaded from append only file: 1.200 seconds
+4200:M 27 Nov 2026 16:58:01.210 * Opening AOF incr file appendonly.aof.1.incr.aof on server start
+4200:M 27 Nov 2026 16:58:01.211 * Ready to accept connections
+4200:M 27 Nov 2026 17:59:58.000 * Creating AOF incr file appendonly.aof.2.incr.aof on background rewrite
+4200:M 27 Nov 2026 17:59:58.001 * Background append only file rewriting started by pid 4242
+`
+
+// phLogRewriteDone goes on: the log says the rewrite finished, while the
+// directory still holds its temp file.
+const phLogRewriteDone = phLogIncident + `4242:C 27 Nov 2026 17:59:59.500 * Successfully created the temporary AOF base file temp-rewriteaof-bg-4242.aof
+4200:M 27 Nov 2026 17:59:59.600 * Background AOF rewrite terminated with success
+4200:M 27 Nov 2026 17:59:59.601 * Successfully renamed the temporary AOF base file temp-rewriteaof-bg-4242.aof into appendonly.aof.2.base.rdb
+4200:M 27 Nov 2026 17:59:59.602 * Background AOF rewrite finished successfully
+`
+
+// phase --log: the log alone, and the log with the files, agreeing and
+// disagreeing.
+func TestPhaseWithLogGolden(t *testing.T) {
+	phFixClocks(t)
+	rebuild := phReadFile(t, "../../serverlog/testdata/redis-7.0.15/replica-rebuild/replica.log")
+	loading := string(rebuild[:nthLine(rebuild, 23)])
+	cases := []struct {
+		name string
+		log  string
+		dir  func(*testing.T) string
+		args []string
+	}{
+		{"log-alone-loading", loading, nil, nil},
+		{"log-and-files-agree", phLogIncident, phRewritingDir, nil},
+		{"log-and-files-disagree", phLogRewriteDone, phRewritingDir, nil},
+		{"log-and-files-stopped", phLogIncident, phRewritingDir, []string{"--server-stopped"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			work := t.TempDir()
+			phWriteFile(t, filepath.Join(work, "redis.log"), []byte(c.log), phNow)
+			args := append([]string{"phase", "--log", "redis.log"}, c.args...)
+			dir := "\x00"
+			if c.dir != nil {
+				dir = c.dir(t)
+				args = append(args, dir)
+			}
+			for _, json := range []bool{false, true} {
+				a, suffix := args, ".txt"
+				if json {
+					a, suffix = append([]string{"--json"}, args...), ".json"
+				}
+				r := runCLIIn(t, work, a...)
+				if r.code != 0 {
+					t.Errorf("%v: exit %d; stderr %s", a, r.code, r.stderr)
+				}
+				golden(t, "phase/"+c.name+suffix, phNormalise(r.stdout, dir))
+			}
+		})
+	}
+	// The log on stdin, alone.
+	r := runCLI(t, loading, "phase", "--json", "--log", "-")
+	var res phase.Result
+	if err := json.Unmarshal([]byte(r.stdout), &res); err != nil || r.code != 0 {
+		t.Fatalf("exit %d, %v: %s", r.code, err, r.stderr)
+	}
+	if res.Phase != phase.SyncLoading || res.StepNumber != 2 || res.Source != phase.SourceLog || res.Log == nil || res.Log.Name != "stdin" {
+		t.Errorf("%s step %d source %s log %+v", res.Phase, res.StepNumber, res.Source, res.Log)
+	}
+	// stdin once.
+	if r := runCLI(t, "", "phase", "--log", "-", "--from-ls", "-"); r.code != exitCannot || !strings.Contains(r.stderr, "stdin") {
+		t.Errorf("exit %d: %s", r.code, r.stderr)
+	}
+	if r := runCLI(t, "", "phase", "--log", "x.log", "--log-tz", "Mars/Olympus"); r.code != exitCannot {
+		t.Errorf("bad --log-tz: exit %d", r.code)
+	}
+}
+
+// nthLine is the offset just after the n-th line of b.
+func nthLine(b []byte, n int) int {
+	off := 0
+	for i := 0; i < n; i++ {
+		k := strings.IndexByte(string(b[off:]), '\n')
+		if k < 0 {
+			return len(b)
+		}
+		off += k + 1
+	}
+	return off
 }

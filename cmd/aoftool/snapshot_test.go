@@ -89,6 +89,9 @@ func normaliseSnapshot(t *testing.T, out, dir string) string {
 			s.Entries[i].Size, s.Entries[i].SizeMin, s.Entries[i].SizeMax = 0, 0, 0
 		}
 	}
+	if r := s.RootDir; r != nil {
+		r.Size, r.SizeMin, r.SizeMax = 0, 0, 0
+	}
 	var b bytes.Buffer
 	if err := s.Save(&b); err != nil {
 		t.Fatal(err)

@@ -23,6 +23,7 @@ type watchOptions struct {
 	serverConfig
 	interval time.Duration
 	until    string
+	current  bool
 	timeout  time.Duration
 	text     bool
 }
@@ -56,12 +57,17 @@ replica's log, so it has no ETA. Piped, or with --json, it prints one JSON event
 
 --until PHASE stops once 'aoftool phase' would say the directory is in PHASE (one of
 ` + strings.Join(names, ", ") + `), judged on the last few seconds of snapshots;
---until ` + untilNoTemp + ` stops once no temp file of any job is left. --timeout bounds the
-watch; with --until, reaching it is an error finding (exit 1). Ctrl-C ends the watch with
+--until ` + untilNoTemp + ` stops once no temp file of any job is left. A watch that starts
+in the awaited state waits for the directory to leave it and come back (a temp file
+appearing, a file renamed into place, or another phase seen), so 'watch --until steady' run
+right after REPLICAOF or BGREWRITEAOF waits for the whole job; --accept-current stops at
+once instead. --timeout bounds the watch; with --until, reaching it is an error finding
+(exit 1). Ctrl-C ends the watch with
 a summary of the events seen and how long each temp file lived. Nothing is ever written
 to DIR.`,
 		Example: `  aoftool watch /var/lib/redis
-  aoftool watch /data --until steady --timeout 30m     # wait for a replica rebuild to finish
+  redis-cli REPLICAOF 10.0.0.5 6379; aoftool watch /data --until steady --timeout 30m   # wait for the rebuild
+  aoftool watch /data --until steady --accept-current  # stop at once if nothing runs
   aoftool watch /data --json | jq -c 'select(.type=="renamed")'`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -75,6 +81,7 @@ to DIR.`,
 	f := cmd.Flags()
 	f.DurationVar(&o.interval, "interval", 50*time.Millisecond, "polling period between scans (inotify triggers extra scans)")
 	f.StringVar(&o.until, "until", "", "stop when the directory reaches this phase ("+strings.Join(names, "|")+"|"+untilNoTemp+")")
+	f.BoolVar(&o.current, "accept-current", false, "with --until: stop at once when the directory is already in the awaited state (by default it must leave it and come back)")
 	f.DurationVar(&o.timeout, "timeout", 0, "stop after this long (0: until interrupted)")
 	f.BoolVar(&o.text, "text", false, "plain text lines even when stdout is not a terminal")
 	return cmd
@@ -89,6 +96,9 @@ func (o watchOptions) validate() error {
 	}
 	if o.timeout < 0 {
 		return usagef("--timeout %v must not be negative", o.timeout)
+	}
+	if o.current && o.until == "" {
+		return usagef("--accept-current goes with --until")
 	}
 	if o.until != "" && o.until != untilNoTemp {
 		ok := false
@@ -147,6 +157,7 @@ func runWatch(ctx context.Context, g *globalOptions, o watchOptions, dir string,
 	opt := watch.Options{Capture: d.CaptureOptions(g.now), Interval: o.interval, OnEvent: p.event, OnScan: p.scan}
 	if o.until != "" {
 		opt.Until = untilPhase(o.until)
+		opt.UntilAfterLeaving = !o.current
 	}
 	sum, err := watch.Watch(ctx, d.Root, opt)
 	if err != nil {
@@ -161,7 +172,12 @@ func runWatch(ctx context.Context, g *globalOptions, o watchOptions, dir string,
 		case ctx.Err() != nil:
 			sum.StopReason = "timeout"
 			if o.until != "" {
-				fl = append(fl, finding.New(finding.WatchUntilTimeout, "", "%s was not reached within %v", o.until, o.timeout))
+				f := finding.New(finding.WatchUntilTimeout, "", "%s was not reached within %v", o.until, o.timeout)
+				if sum.UntilHeldAtStart && sum.LeftAt == nil {
+					f = finding.New(finding.WatchUntilTimeout, "", "the directory was already %s when the watch started and did not leave it within %v", o.until, o.timeout).
+						WithHint("no job started; pass --accept-current to accept the state the directory is in")
+				}
+				fl = append(fl, f)
 			}
 		}
 	}
@@ -308,6 +324,9 @@ func printWatchSummary(w io.Writer, sum *watch.Summary, until string) {
 	}
 	sort.Strings(counts)
 	why := map[string]string{"until": "the --until condition " + until + " held", "interrupted": "interrupted", "timeout": "--timeout reached", "context": "stopped", "error": "error"}[sum.StopReason]
+	if sum.StopReason == "until" && sum.LeftAt != nil {
+		why = fmt.Sprintf("the directory left %s at %s (%s) and came back", until, sum.LeftAt.Format("15:04:05.000"), sum.LeftBy)
+	}
 	fmt.Fprintf(w, "Watched %s for %s (%s): %d scans, %d events", sum.Root, sum.Ended.Sub(sum.Started).Round(time.Millisecond), why, sum.Scans, sum.Events)
 	if len(counts) > 0 {
 		fmt.Fprintf(w, " (%s)", strings.Join(counts, ", "))

@@ -20,16 +20,22 @@ func TestWatchUntilGolden(t *testing.T) {
 	withSnapshotClock(t, 0)
 	dir := snapDir(t, "redis7-writes")
 	guard := fsguard.Record(t, dir)
-	r := runCLIIn(t, filepath.Dir(dir), "watch", "data", "--until", "no-temp-files", "--text")
+	r := runCLIIn(t, filepath.Dir(dir), "watch", "data", "--until", "no-temp-files", "--accept-current", "--text")
 	if r.code != 0 {
 		t.Fatalf("exit %d, stderr %q", r.code, r.stderr)
 	}
 	golden(t, "watch/until-no-temp.txt", r.stdout)
-	r = runCLIIn(t, filepath.Dir(dir), "watch", "data", "--until", "steady", "--json")
+	r = runCLIIn(t, filepath.Dir(dir), "watch", "data", "--until", "steady", "--accept-current", "--json")
 	if r.code != 0 {
 		t.Fatalf("exit %d, stderr %q", r.code, r.stderr)
 	}
 	golden(t, "watch/until-steady.json", r.stdout)
+	// Without --accept-current a directory already steady must leave
+	// steady first; nothing happens here, so --timeout ends it.
+	r = runCLIIn(t, filepath.Dir(dir), "watch", "data", "--until", "steady", "--timeout", "300ms", "--text")
+	if r.code != exitFindings || !strings.Contains(r.stdout, "already steady when the watch started") {
+		t.Errorf("exit %d:\n%s", r.code, r.stdout)
+	}
 	guard.AssertUnchanged(t)
 }
 
@@ -170,5 +176,69 @@ func TestWatchUntilSteadyOnRealBGSAVE(t *testing.T) {
 	}
 	if err := srv.WaitInfo("rdb_bgsave_in_progress", "0", 2*time.Second); err != nil {
 		t.Errorf("the BGSAVE did not end soon after the watch stopped: %v", err)
+	}
+}
+
+// TestWatchUntilSteadyAcrossAReplicaRebuild starts 'watch --until steady'
+// on a steady replica before REPLICAOF is given: the watch must not stop on
+// the state before the command, and must stop once the rebuild (transfer,
+// load, AOF rewrite, install) is over.
+func TestWatchUntilSteadyAcrossAReplicaRebuild(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts redis-server")
+	}
+	master := redistest.Start(t, redistest.Options{Config: []string{"repl-diskless-sync no"}})
+	var cmds [][]string
+	for i := 0; i < 20000; i++ {
+		cmds = append(cmds, []string{"SET", fmt.Sprintf("k:%06d", i), strings.Repeat("v", 100)})
+	}
+	if err := master.Pipeline(cmds); err != nil {
+		t.Fatal(err)
+	}
+	// A master BGSAVE of about 2 s, a load and a rewrite of about 1 s each.
+	master.MustDo("CONFIG", "SET", "rdb-key-save-delay", "100")
+	dir := t.TempDir()
+	replica := redistest.Start(t, redistest.Options{Dir: dir, Config: []string{"appendonly yes", "key-load-delay 50", "rdb-key-save-delay 50"}})
+	guard := fsguard.Record(t, dir)
+	done := make(chan cliResult, 1)
+	go func() { done <- runCLI(t, "", "watch", dir, "--until", "steady", "--timeout", "90s", "--json") }()
+	time.Sleep(1500 * time.Millisecond)
+	select {
+	case r := <-done:
+		t.Fatalf("the watch stopped on the steady state before REPLICAOF (exit %d):\n%s", r.code, r.stdout)
+	default:
+	}
+	guard.AssertUnchanged(t)
+	replica.MustDo("REPLICAOF", "127.0.0.1", fmt.Sprint(master.Port))
+	var r cliResult
+	select {
+	case r = <-done:
+	case <-time.After(100 * time.Second):
+		t.Fatal("the watch did not stop")
+	}
+	if r.code != 0 {
+		t.Fatalf("exit %d, stderr %q\n%s", r.code, r.stderr, r.stdout)
+	}
+	lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
+	var sum struct {
+		StopReason       string     `json:"stop_reason"`
+		UntilHeldAtStart bool       `json:"until_held_at_start"`
+		LeftAt           *time.Time `json:"left_at"`
+	}
+	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &sum); err != nil || sum.StopReason != "until" || !sum.UntilHeldAtStart || sum.LeftAt == nil {
+		t.Fatalf("summary %+v (%v):\n%s", sum, err, r.stdout)
+	}
+	for _, want := range []string{`"path":"dump.rdb"`, `appendonlydir/temp-appendonly.aof.incr`, `appendonlydir/appendonly.aof.2.base.rdb`} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("no event with %s:\n%s", want, r.stdout)
+		}
+	}
+	// The watch stopped at the end of the rebuild: the new base is
+	// installed and no rewrite runs.
+	if _, err := os.Stat(filepath.Join(dir, "appendonlydir", "appendonly.aof.2.base.rdb")); err != nil {
+		t.Errorf("stopped before the rebuilt base was installed: %v", err)
+	}
+	if err := replica.WaitInfo("aof_rewrite_in_progress", "0", 2*time.Second); err != nil {
+		t.Errorf("a rewrite still ran when the watch stopped: %v", err)
 	}
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/aoftool/aoftool/manifest"
 	"github.com/aoftool/aoftool/phase"
 	"github.com/aoftool/aoftool/rdbinspect"
+	"github.com/aoftool/aoftool/serverlog"
 	"github.com/aoftool/aoftool/snapshot"
 )
 
@@ -38,6 +39,10 @@ type Options struct {
 	Workers int
 	// Phase tunes the classifier.
 	Phase phase.Options
+	// Log is the server's log, read by the caller (LogName names it): it
+	// joins the classifier's answer and tells the story (Report.Story).
+	Log     *serverlog.Log
+	LogName string
 }
 
 // Report is the post-mortem: the check --json document.
@@ -69,6 +74,9 @@ type Report struct {
 	Findings finding.List `json:"findings"`
 	// Verdict is the closing sentence.
 	Verdict string `json:"verdict"`
+	// Story is what the server's log tells of the incident; nil without
+	// Options.Log.
+	Story *Story `json:"story,omitempty"`
 }
 
 // Start answers "what does redis-server do on this directory" for both
@@ -86,6 +94,10 @@ func Run(ctx context.Context, d *datadir.Dir, opt Options) (*Report, error) {
 	snap := d.Snapshot
 	r := &Report{Schema: SchemaVersion, Dir: d.Root, TakenAt: snap.TakenAt, RDBs: []*rdbinspect.Report{}, UnloadedAOFs: []*aofinspect.Report{}, Findings: finding.List{},
 		Start: Start{AOFOn: emptyOutcome(), AOFOff: emptyOutcome()}}
+	opt.Phase.ServerStopped = opt.Phase.ServerStopped || d.Opt.ServerStopped
+	if opt.Log != nil {
+		opt.Phase.Log, opt.Phase.LogName = opt.Log.State, opt.LogName
+	}
 	r.Phase = phase.Classify([]*snapshot.Snapshot{snap}, opt.Phase)
 	stale := map[string]bool{}
 	for _, l := range r.Phase.Leftovers {
@@ -97,7 +109,8 @@ func Run(ctx context.Context, d *datadir.Dir, opt Options) (*Report, error) {
 	adir := snap.AppendDirName
 	if e := snap.Entry(adir); e != nil || snap.Entry(snap.AppendFilename) != nil || len(snap.AppendFilenames) > 0 {
 		r.Manifest = d.Manifest
-		all = append(all, d.Manifest.Findings...)
+		r.Manifest.Findings = phase.ExplainRunningRewrite(r.Manifest.Findings, r.Phase)
+		all = append(all, r.Manifest.Findings...)
 	}
 
 	// Every RDB-content file is verified; temp files may still be written,
@@ -127,6 +140,7 @@ func Run(ctx context.Context, d *datadir.Dir, opt Options) (*Report, error) {
 		if e.Kind.IsTemp() && stale[e.Path] {
 			// A dead job's partial file is a leftover, not corruption.
 			fs = demote(fs)
+			rep.Verdict = leftoverVerdict(rep)
 		}
 		all = append(all, fs...)
 		switch e.Kind {
@@ -211,6 +225,9 @@ func Run(ctx context.Context, d *datadir.Dir, opt Options) (*Report, error) {
 	r.Start.AOFOff.word(d.Config.DBFilename, dump)
 	r.Findings = dedupe(all)
 	r.Verdict = r.verdictText()
+	if opt.Log != nil {
+		r.Story = r.tell(opt.Log, opt.LogName, snap)
+	}
 	return r, nil
 }
 

@@ -383,16 +383,46 @@ func childrenOf(ppid int) []int {
 // group), copies the data dir to dst keeping modes and mtimes, and resumes
 // them: a consistent picture of one moment, as an operator copying a volume
 // of a stopped pod would get.
-func (s *Server) FreezeCopy(dst string) error {
+func (s *Server) FreezeCopy(dst string) error { return s.FreezeCopyWithLog(dst, "") }
+
+// FreezeCopyWithLog is FreezeCopy that also copies the server's log to
+// logDst (when not empty) while the server is stopped, so the log ends
+// where the files stand.
+func (s *Server) FreezeCopyWithLog(dst, logDst string) error {
 	if err := syscall.Kill(-s.Pid(), syscall.SIGSTOP); err != nil {
 		return err
 	}
 	defer syscall.Kill(-s.Pid(), syscall.SIGCONT)
+	return s.copyOut(dst, logDst)
+}
+
+// CopyOut copies the data dir (cp -a) and the log of a server that is no
+// longer running, as an operator copies a dead pod's volume.
+func (s *Server) CopyOut(dst, logDst string) error { return s.copyOut(dst, logDst) }
+
+func (s *Server) copyOut(dst, logDst string) error {
 	out, err := exec.Command("cp", "-a", s.Dir+"/.", dst).CombinedOutput()
 	if err != nil {
 		return fmt.Errorf("cp -a: %v: %s", err, out)
 	}
+	if logDst != "" {
+		if out, err := exec.Command("cp", "-a", s.LogPath, logDst).CombinedOutput(); err != nil {
+			return fmt.Errorf("cp -a: %v: %s", err, out)
+		}
+	}
 	return nil
+}
+
+// KillServerOnly ends the server process alone with SIGKILL, as the OOM
+// killer picking the parent does: its fork children run on until they
+// notice (a BGSAVE or rewrite child exits at its next progress report to
+// the parent).
+func (s *Server) KillServerOnly() {
+	if s.Exited() {
+		return
+	}
+	_ = syscall.Kill(s.Pid(), syscall.SIGKILL)
+	s.Wait(10 * time.Second)
 }
 
 // Do sends one command over the unix socket and returns the reply. Errors

@@ -57,7 +57,12 @@ func ReplicaRebuild(t testing.TB, st Settings, diskless bool) []*Moment {
 	m := startMaster(t, st, diskless)
 	m.MustDo("CONFIG", "SET", "rdb-key-save-delay", strconv.Itoa(st.DelayMicro))
 	r := redistest.Start(t, redistest.Options{Config: replicaConfig(m.Port, st, true)})
+	return rebuildMoments(t, r, prefix)
+}
 
+// rebuildMoments freezes the steps of a rebuild the replica r has begun.
+func rebuildMoments(t testing.TB, r *redistest.Server, prefix string) []*Moment {
+	t.Helper()
 	var out []*Moment
 	_, err := WaitFile(r.Dir, transferName, 20*time.Second)
 	must(t, err)
@@ -91,6 +96,33 @@ func ReplicaRebuild(t testing.TB, st Settings, diskless bool) []*Moment {
 	return out
 }
 
+// ReplicaOf is the rebuild of a running server with AOF on, started on an
+// empty volume and then told REPLICAOF, as an operator attaches a new
+// replica: the moment before the command (steady), then every step. With
+// crossMinute the command waits for the wall clock's next minute, so that
+// listings with minute timestamps (ls -l) date the AOF directory, made at
+// the start, before dump.rdb.
+func ReplicaOf(t testing.TB, st Settings, crossMinute bool) []*Moment {
+	t.Helper()
+	st = st.withDefaults()
+	m := startMaster(t, st, false)
+	m.MustDo("CONFIG", "SET", "rdb-key-save-delay", strconv.Itoa(st.DelayMicro))
+	conf := replicaConfig(m.Port, st, true)
+	r := redistest.Start(t, redistest.Options{Config: conf[:1:1]})
+	for _, c := range conf[1:] {
+		if k, v, _ := strings.Cut(c, " "); k != "replicaof" {
+			r.MustDo("CONFIG", "SET", k, v)
+		}
+	}
+	out := []*Moment{freeze(t, r, "replicaof/0-before", "steady", 0)}
+	if crossMinute {
+		now := time.Now()
+		time.Sleep(now.Truncate(time.Minute).Add(time.Minute + time.Second).Sub(now))
+	}
+	r.MustDo("REPLICAOF", "127.0.0.1", strconv.Itoa(m.Port))
+	return append(out, rebuildMoments(t, r, "replicaof")...)
+}
+
 // ReplicaKilledMidTransfer kills a replica with SIGKILL while a diskless
 // master streams the payload, then restarts it on the same directory: the
 // new sync completes and the old transfer file stays behind, older than the
@@ -106,6 +138,7 @@ func ReplicaKilledMidTransfer(t testing.TB, st Settings) []*Moment {
 	must(t, err)
 	time.Sleep(time.Second)
 	r.Kill()
+	crashed := copyDead(t, r, "replica-killed-mid-transfer/crashed", "sync-transfer", 1, name)
 	m.MustDo("CONFIG", "SET", "rdb-key-save-delay", "0")
 	// The master's sync child notices the dropped replica and ends.
 	time.Sleep(1100 * time.Millisecond)
@@ -114,7 +147,7 @@ func ReplicaKilledMidTransfer(t testing.TB, st Settings) []*Moment {
 	must(t, r2.WaitInfo("aof_rewrite_in_progress", "0", 30*time.Second))
 	must(t, waitExists(filepath.Join(dir, "dump.rdb"), 10*time.Second))
 	must(t, waitAOFInstalled(dir, 30*time.Second))
-	return []*Moment{freezeTwice(t, r2, "replica-killed-mid-transfer/restarted", "steady", 0, name)}
+	return []*Moment{crashed, freezeTwice(t, r2, "replica-killed-mid-transfer/restarted", "steady", 0, name)}
 }
 
 func waitExists(path string, timeout time.Duration) error {

@@ -45,6 +45,15 @@ type Moment struct {
 	// ServerPid and ChildPids are the processes when it was frozen.
 	ServerPid int
 	ChildPids []int
+	// Log is a copy of the server's log made with the data dir (outside
+	// it), ending where the files stand.
+	Log string
+	// Dead says no server ran on the directory when it was copied (it was
+	// killed, or only an orphaned child ran on); Was is then the phase it
+	// was in when it died, and WasStep its rebuild step.
+	Dead    bool
+	Was     string
+	WasStep int
 }
 
 // Settings shape the dataset and delays. The defaults make each slowed job
@@ -117,15 +126,37 @@ func waitGone(path string, timeout time.Duration) error {
 // freeze copies s's data dir into a fresh temp dir and labels it.
 func freeze(t testing.TB, s *redistest.Server, name, phase string, step int, leftovers ...string) *Moment {
 	t.Helper()
-	dst := filepath.Join(t.TempDir(), "data")
+	side := t.TempDir()
+	dst := filepath.Join(side, "data")
 	if err := os.Mkdir(dst, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	children := s.Children()
-	if err := s.FreezeCopy(dst); err != nil {
+	logCopy := filepath.Join(side, "redis.log")
+	if err := s.FreezeCopyWithLog(dst, logCopy); err != nil {
 		t.Fatalf("%s: freeze: %v", name, err)
 	}
-	return &Moment{Name: name, Dir: dst, Phase: phase, Step: step, Leftovers: leftovers, TakenAt: time.Now(), ServerPid: s.Pid(), ChildPids: children}
+	// Listed after the copy: a rewrite-bg file lives only until the
+	// parent's next cron tick, and reading /proc first could miss it.
+	children := s.Children()
+	return &Moment{Name: name, Dir: dst, Phase: phase, Step: step, Leftovers: leftovers, TakenAt: time.Now(), ServerPid: s.Pid(), ChildPids: children, Log: logCopy}
+}
+
+// copyDead copies the data dir and log of a server that was killed: what
+// an operator copying a dead pod's volume finds. was is the phase it died
+// in; the files alone cannot tell a dead job from a live one, so Phase is
+// left empty.
+func copyDead(t testing.TB, s *redistest.Server, name, was string, wasStep int, leftovers ...string) *Moment {
+	t.Helper()
+	side := t.TempDir()
+	dst := filepath.Join(side, "data")
+	if err := os.Mkdir(dst, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	logCopy := filepath.Join(side, "redis.log")
+	if err := s.CopyOut(dst, logCopy); err != nil {
+		t.Fatalf("%s: copy: %v", name, err)
+	}
+	return &Moment{Name: name, Dir: dst, Leftovers: leftovers, TakenAt: time.Now(), ServerPid: s.Pid(), Log: logCopy, Dead: true, Was: was, WasStep: wasStep}
 }
 
 // freezeTwice freezes a moment and again about a second later.
@@ -252,8 +283,7 @@ func ServerKilledMidRewrite(t testing.TB, st Settings) []*Moment {
 	must(t, err)
 	time.Sleep(500 * time.Millisecond)
 	s.Kill()
-	crashed := freeze(t, s, "server-killed-mid-rewrite/crashed", "aof-rewrite", 0, name)
-	crashed.Phase = "" // files alone cannot tell a dead rewrite from a live one
+	crashed := copyDead(t, s, "server-killed-mid-rewrite/crashed", "aof-rewrite", 0, name)
 	// Restarted servers do not remove or mention the leftover.
 	time.Sleep(1100 * time.Millisecond)
 	r := redistest.Start(t, redistest.Options{Dir: dir, Config: conf})

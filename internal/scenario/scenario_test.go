@@ -25,6 +25,11 @@ func TestScenariosFreezeTheRightFiles(t *testing.T) {
 		"rewrite-child-killed":      RewriteChildKilled,
 		"server-killed-mid-rewrite": ServerKilledMidRewrite,
 		"replica-killed-mid-xfer":   ReplicaKilledMidTransfer,
+		"bgsave-killed":             BGSaveKilled,
+		"orphaned-child":            OrphanedChild,
+		"replica-killed-mid-load":   ReplicaKilledMidLoad,
+		"crashed-rewrite-then-sync": CrashedRewriteThenFullSync,
+		"replicaof":                 func(t testing.TB, s Settings) []*Moment { return ReplicaOf(t, s, false) },
 	}
 	want := map[string]string{
 		"bgsave":                "^temp-\\d+\\.rdb$",
@@ -46,6 +51,9 @@ func TestScenariosFreezeTheRightFiles(t *testing.T) {
 					if !contains(names, l) {
 						t.Errorf("%s: leftover %s missing from %v", m.Name, l, names)
 					}
+				}
+				if log, err := os.ReadFile(m.Log); err != nil || len(log) == 0 {
+					t.Errorf("%s: no copy of the server's log (%v)", m.Name, err)
 				}
 			}
 		})

@@ -33,6 +33,14 @@ type Options struct {
 	// Until stops the watch when it returns true; it sees each full
 	// capture. Nil watches until the context ends.
 	Until func(*snapshot.Snapshot) bool
+	// UntilAfterLeaving: when Until already holds at the first capture,
+	// the watch goes on until the directory has left that state and come
+	// back: Until stopped holding at a capture, or a job visibly ran in
+	// between (a temp file appeared, an artifact was created, renamed,
+	// replaced or removed), and Until holds again. A watch started right
+	// after REPLICAOF or BGREWRITEAOF thus waits for the job instead of
+	// stopping on the state before it.
+	UntilAfterLeaving bool
 	// OnEvent receives each event as it is seen, in order.
 	OnEvent func(Event)
 	// OnScan receives every scan and the progress of growing artifacts,
@@ -93,8 +101,14 @@ type Summary struct {
 	Lifetimes []Lifetime `json:"lifetimes"`
 	// StopReason is "until" (the condition held), "context" (cancelled or
 	// timed out) or "error".
-	StopReason string             `json:"stop_reason"`
-	Final      *snapshot.Snapshot `json:"-"`
+	StopReason string `json:"stop_reason"`
+	// UntilHeldAtStart says Until held at the first capture; with
+	// UntilAfterLeaving, LeftAt is when the directory was first seen to
+	// leave that state (nil if it never did) and LeftBy what showed it.
+	UntilHeldAtStart bool               `json:"until_held_at_start,omitempty"`
+	LeftAt           *time.Time         `json:"left_at,omitempty"`
+	LeftBy           string             `json:"left_by,omitempty"`
+	Final            *snapshot.Snapshot `json:"-"`
 }
 
 type lifetime struct {
@@ -115,7 +129,11 @@ type watcher struct {
 	growth   map[string]growthStart
 	fsw      *fsnotify.Watcher
 	aofWatch bool
-	held     map[string]bool // removals held back at the last scan
+	// waitLeave: Until held at the start and the directory has not left
+	// that state yet (Options.UntilAfterLeaving).
+	waitLeave bool
+	started   bool
+	held      map[string]bool // removals held back at the last scan
 }
 
 type growthStart struct {
@@ -158,8 +176,13 @@ func Watch(ctx context.Context, dataDir string, opt Options) (*Summary, error) {
 	}
 	w.prev = first
 	w.observe(first, nil, "poll")
+	w.started = true
 	if opt.Until != nil && opt.Until(first) {
-		return w.finish("until"), nil
+		w.sum.UntilHeldAtStart = true
+		if !opt.UntilAfterLeaving {
+			return w.finish("until"), nil
+		}
+		w.waitLeave = true
 	}
 	tick := time.NewTicker(opt.Interval)
 	defer tick.Stop()
@@ -298,10 +321,35 @@ func (w *watcher) step(via string) (bool, error) {
 		aug.Entries = append(append([]snapshot.Entry(nil), cur.Entries...), held...)
 		w.prev = &aug
 	}
-	if full && w.opt.Until != nil && w.opt.Until(cur) {
-		return true, nil
+	if w.waitLeave {
+		for _, e := range d.Events {
+			switch e.Type {
+			case snapshot.EventCreated, snapshot.EventRemoved, snapshot.EventRenamed, snapshot.EventReplaced:
+				if e.Kind != snapshot.KindUnknown || e.OldKind != snapshot.KindUnknown {
+					w.left(now, fmt.Sprintf("%s %s", e.Type, e.Path))
+				}
+			}
+		}
+	}
+	if full && w.opt.Until != nil {
+		holds := w.opt.Until(cur)
+		if !holds && w.waitLeave {
+			w.left(now, "the condition stopped holding")
+		}
+		return holds && !w.waitLeave, nil
 	}
 	return false, nil
+}
+
+// left records that the directory left the state Until held in at the
+// start.
+func (w *watcher) left(at time.Time, by string) {
+	if !w.waitLeave {
+		return
+	}
+	w.waitLeave = false
+	t := at.UTC()
+	w.sum.LeftAt, w.sum.LeftBy = &t, by
 }
 
 // holdRemovals keeps back, for one scan, the removal of files that have an
@@ -403,6 +451,9 @@ func (w *watcher) newLife(p string, k snapshot.Kind, at time.Time) *lifetime {
 			w.reportTransient(old)
 		}
 		w.ended = append(w.ended, old)
+	}
+	if w.started {
+		w.left(at, "created "+p)
 	}
 	w.order++
 	l := &lifetime{Lifetime: Lifetime{Path: p, Kind: k, FirstSeen: at}, order: w.order}

@@ -322,6 +322,65 @@ func TestUntilNoTempFiles(t *testing.T) {
 	requireInOrder(t, "watcher", log.lines(), []string{"renamed temp-77.rdb -> dump.rdb"})
 }
 
+// A watch that starts in the awaited state waits for the directory to
+// leave it and come back; without UntilAfterLeaving it stops at once.
+func TestUntilAfterLeaving(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		// job runs a job in the directory once the watch is set up; by
+		// lists what may show it left, separated by |: inotify may see the
+		// temp file, or only a scan the replaced dump.rdb.
+		job func(dir string)
+		by  string
+	}{
+		{"a temp file seen by a scan", func(dir string) {
+			writeFile(t, filepath.Join(dir, "temp-77.rdb"), []byte("REDIS0010"))
+			time.Sleep(300 * time.Millisecond)
+			_ = os.Rename(filepath.Join(dir, "temp-77.rdb"), filepath.Join(dir, "dump.rdb"))
+		}, "temp-77.rdb"},
+		{"a job between two scans", func(dir string) {
+			writeFile(t, filepath.Join(dir, "temp-78.rdb"), []byte("REDIS0010"))
+			_ = os.Rename(filepath.Join(dir, "temp-78.rdb"), filepath.Join(dir, "dump.rdb"))
+		}, "temp-78.rdb|dump.rdb"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			writeFile(t, filepath.Join(dir, "dump.rdb"), []byte("REDIS0010"))
+			sum, err := Watch(context.Background(), dir, Options{Interval: 20 * time.Millisecond, Until: snapshot.UntilNoTempFiles})
+			if err != nil || sum.StopReason != "until" || !sum.UntilHeldAtStart || sum.LeftAt != nil {
+				t.Fatalf("without UntilAfterLeaving: %v %+v", err, sum)
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			go func() {
+				time.Sleep(200 * time.Millisecond)
+				c.job(dir)
+			}()
+			start := time.Now()
+			sum, err = Watch(ctx, dir, Options{Interval: 20 * time.Millisecond, Until: snapshot.UntilNoTempFiles, UntilAfterLeaving: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			byOK := false
+			for _, by := range strings.Split(c.by, "|") {
+				byOK = byOK || strings.Contains(sum.LeftBy, by)
+			}
+			if sum.StopReason != "until" || sum.LeftAt == nil || !byOK || time.Since(start) < 200*time.Millisecond {
+				t.Fatalf("stopped after %v: %+v", time.Since(start), sum)
+			}
+		})
+	}
+	// Nothing happens: the watch runs until its context ends.
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "dump.rdb"), []byte("REDIS0010"))
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	sum, err := Watch(ctx, dir, Options{Interval: 20 * time.Millisecond, Until: snapshot.UntilNoTempFiles, UntilAfterLeaving: true})
+	if err != nil || sum.StopReason != "context" || sum.LeftAt != nil {
+		t.Fatalf("%v %+v", err, sum)
+	}
+}
+
 // TestRealReplicaRebuild watches a replica with AOF on while it full-syncs
 // from a disk-based master: the four steps of a rebuild (transfer, load,
 // rewrite, install) must appear in order, explained in Redis terms.
