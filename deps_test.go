@@ -26,6 +26,7 @@ var allowed = map[string][]string{
 	"internal/hardening": {},
 	"internal/scenario":  {"internal/redistest"},
 	"internal/watch":     {"snapshot", "github.com/fsnotify/fsnotify"},
+	"internal/metrics":   {"finding", "snapshot", "phase", "internal/check", "github.com/prometheus/client_golang/prometheus", "github.com/prometheus/common/expfmt"},
 }
 
 const module = "github.com/aoftool/aoftool"
