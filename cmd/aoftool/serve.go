@@ -53,7 +53,8 @@ pick a period the disk can afford); its answer (would the next start succeed, wo
 lose data) is exported until the next one. It never runs on a scrape.
 
 Labels: dir (the DIR as given) and, with --instance, redis_instance. Nothing is written
-anywhere; SIGTERM or Ctrl-C shuts the server down gracefully.`,
+anywhere. SIGTERM or Ctrl-C shuts the server down gracefully (exit 0); a DIR that cannot be
+read at start is exit 2, one that becomes unreadable later is aoftool_evaluation_success 0.`,
 		Example: `  aoftool serve --listen :9479 /data
   aoftool serve --listen 127.0.0.1:9479 --instance redis-0 --verify-every 6h /data
   curl -s localhost:9479/metrics | grep '^aoftool_phase{'`,
