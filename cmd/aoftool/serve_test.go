@@ -41,6 +41,8 @@ func TestServeFlags(t *testing.T) {
 		{[]string{"serve", "--listen", ":0", d, d + "/"}, "twice"},
 		{[]string{"serve", "--listen", ":0"}, "data directory"},
 		{[]string{"serve", "--listen", "127.0.0.1:0", filepath.Join(d, "missing")}, "missing"},
+		{[]string{"serve", "--listen", ":0", "--appenddirname", "a/b", d}, "--appenddirname"},
+		{[]string{"serve", "--listen", ":0", "--dbfilename", "../dump.rdb", d}, "--dbfilename"},
 	} {
 		r := runCLI(t, "", c.args...)
 		if r.code != exitCannot || !strings.Contains(r.stderr, c.want) {
