@@ -249,26 +249,10 @@ func TestServeRealDirectories(t *testing.T) {
 	}
 	redistest.Binary(t)
 	bin := buildAoftool(t)
-	var moments []*scenario.Moment
-	var mu sync.Mutex
-	var wg sync.WaitGroup
-	for _, run := range []func(testing.TB) []*scenario.Moment{
-		func(t testing.TB) []*scenario.Moment { return scenario.ReplicaRebuild(t, scenario.Settings{}, true) },
-		func(t testing.TB) []*scenario.Moment { return scenario.BGSave(t, scenario.Settings{}) },
-	} {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			ms := run(t)
-			mu.Lock()
-			moments = append(moments, ms...)
-			mu.Unlock()
-		}()
-	}
-	wg.Wait()
-	if t.Failed() {
-		return
-	}
+	// The frozen copies live as long as this test: the scenarios run on
+	// its t, one after the other.
+	moments := scenario.ReplicaRebuild(t, scenario.Settings{}, true)
+	moments = append(moments, scenario.BGSave(t, scenario.Settings{})...)
 	var dirs []string
 	var guards []*fsguard.State
 	seen := map[string]bool{}
