@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -10,12 +9,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/common/expfmt"
 	"github.com/spf13/cobra"
 
-	"github.com/aoftool/aoftool/finding"
 	"github.com/aoftool/aoftool/internal/datadir"
+	"github.com/aoftool/aoftool/internal/metrics"
 	"github.com/aoftool/aoftool/internal/wopen"
 	"github.com/aoftool/aoftool/phase"
 	"github.com/aoftool/aoftool/snapshot"
@@ -428,82 +425,12 @@ func logProgressRows(p *phase.LogProgress) [][2]string {
 }
 
 // writePhaseMetrics writes the result for node_exporter's textfile
-// collector through a private registry (WriteToTextfile renames a temp file
-// into place, so the collector never reads half a file).
+// collector, with the metric names of aoftool serve (internal/metrics),
+// renamed into place so the collector never reads half a file.
 func writePhaseMetrics(out *wopen.Target, r *phase.Result, s *snapshot.Snapshot) error {
-	reg := prometheus.NewRegistry()
-	labels := prometheus.Labels{"dir": r.Root}
-	gauge := func(name, help string, varLabels ...string) *prometheus.GaugeVec {
-		v := prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: name, Help: help, ConstLabels: labels}, varLabels)
-		reg.MustRegister(v)
-		return v
-	}
-	ph := gauge("aoftool_phase", "1 for the persistence phase the directory is in, 0 for the others.", "phase")
-	for _, p := range phase.AllPhases {
-		v := 0.0
-		if p == r.Phase {
-			v = 1
-		}
-		ph.WithLabelValues(string(p)).Set(v)
-	}
-	gauge("aoftool_phase_info", "The phase with its confidence and deciding rule; always 1.", "phase", "confidence", "rule").
-		WithLabelValues(string(r.Phase), string(r.Confidence), r.Rule).Set(1)
-	gauge("aoftool_phase_step", "Replica rebuild step (1 transfer, 2 load, 3 AOF rewrite, 4 install); 0 outside a rebuild.").
-		WithLabelValues().Set(float64(r.StepNumber))
-	gauge("aoftool_phase_snapshot_timestamp_seconds", "When the newest snapshot was taken.").
-		WithLabelValues().Set(float64(r.TakenAt.UnixMilli()) / 1000)
-	art := gauge("aoftool_artifact_bytes", "Size of each Redis artifact in the data directory.", "path", "kind")
-	if s != nil {
-		for _, e := range s.Entries {
-			if e.Type == snapshot.TypeFile && e.Kind != snapshot.KindUnknown {
-				art.WithLabelValues(e.Path, string(e.Kind)).Set(float64(e.Size))
-			}
-		}
-	}
-	var leftBytes int64
-	for _, l := range r.Leftovers {
-		leftBytes += l.Bytes
-	}
-	gauge("aoftool_leftover_files", "Leftover files of dead jobs.").WithLabelValues().Set(float64(len(r.Leftovers)))
-	gauge("aoftool_leftover_bytes", "Bytes held by leftover files of dead jobs.").WithLabelValues().Set(float64(leftBytes))
-	fs := gauge("aoftool_findings", "Findings by severity.", "severity")
-	for sev, n := range r.Findings.Count() {
-		fs.WithLabelValues(string(sev)).Set(float64(n))
-	}
-	byCode := map[finding.Code]int{}
-	for _, f := range r.Findings {
-		byCode[f.Code]++
-	}
-	fc := gauge("aoftool_findings_by_code", "Findings by code.", "code")
-	for c, n := range byCode {
-		fc.WithLabelValues(string(c)).Set(float64(n))
-	}
-	if p := r.Progress; p != nil {
-		pl := prometheus.Labels{"path": p.Path}
-		gauge("aoftool_progress_bytes", "Bytes written by the running job.", "path").With(pl).Set(float64(p.Bytes))
-		gauge("aoftool_progress_expected_bytes", "Estimated final size of the running job's file.", "path").With(pl).Set(float64(p.ExpectedBytes))
-		if p.RateBytesPerS > 0 {
-			gauge("aoftool_progress_rate_bytes_per_second", "Observed growth of the running job's file.", "path").With(pl).Set(p.RateBytesPerS)
-		}
-		if p.ETAS != nil {
-			gauge("aoftool_progress_eta_seconds", "Estimated seconds until the running job's file is complete.", "path").With(pl).Set(*p.ETAS)
-		}
-	}
-	return writeTextfile(out, reg)
-}
-
-// writeTextfile writes a registry in the text exposition format, renamed
-// into place so the collector never reads half a file.
-func writeTextfile(out *wopen.Target, reg *prometheus.Registry) error {
-	mfs, err := reg.Gather()
+	b, err := metrics.Text(r.Root, metrics.Reading{Result: r, Snapshot: s})
 	if err != nil {
 		return err
 	}
-	var b bytes.Buffer
-	for _, mf := range mfs {
-		if _, err := expfmt.MetricFamilyToText(&b, mf); err != nil {
-			return err
-		}
-	}
-	return out.WriteFile(b.Bytes())
+	return out.WriteFile(b)
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/aoftool/aoftool/finding"
+	"github.com/aoftool/aoftool/internal/metrics"
 )
 
 const readmePath = "../../README.md"
@@ -34,6 +35,7 @@ func readmeBlocks(t *testing.T) map[string]string {
 		fmt.Fprintf(&b, "| `%s` | %s | %s |\n", info.Code, info.Severity, strings.ReplaceAll(info.Meaning, "|", `\|`))
 	}
 	blocks["codes"] = strings.TrimRight(b.String(), "\n")
+	blocks["metrics"] = metricsTable()
 	schema, err := os.ReadFile("../../snapshot/SCHEMA.md")
 	if err != nil {
 		t.Fatal(err)
@@ -86,4 +88,19 @@ func TestREADMEIsCurrent(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+}
+
+// metricsTable is the README's table of the metrics serve and phase
+// --prometheus export.
+func metricsTable() string {
+	var b strings.Builder
+	b.WriteString("| metric | type | labels | meaning | exported by |\n|---|---|---|---|---|\n")
+	for _, d := range metrics.Definitions() {
+		labels := "`" + strings.Join(d.Labels, "`, `") + "`"
+		if len(d.Labels) == 0 {
+			labels = ""
+		}
+		fmt.Fprintf(&b, "| `%s` | %s | %s | %s | %s |\n", d.Name, d.Type, labels, strings.ReplaceAll(d.Help, "|", `\|`), d.Source)
+	}
+	return strings.TrimRight(b.String(), "\n")
 }
