@@ -138,7 +138,12 @@ func (rep *Report) verifyRDB(ctx context.Context, ra io.ReaderAt, size int64, op
 		}
 		rep.Findings = append(rep.Findings, f)
 	}
-	if vr.Complete && vr.RDBEnd > 0 && !vr.Findings.HasError() && vr.Err == nil {
+	// The RESP part follows when the RDB loader gets through the part: it
+	// ends with a matching checksum and no check inside a value stops the
+	// default server (a check that changes the data, or that only
+	// sanitize-dump-payload yes refuses, is a finding of its own).
+	loads := vr.Load != nil && vr.Load.Default != rdbinspect.Refuses && vr.Load.Default != rdbinspect.Crashes
+	if vr.Complete && vr.RDBEnd > 0 && vr.Err == nil && vr.StoppedAt == nil && vr.Checksum.Status != rdbinspect.ChecksumMismatch && loads {
 		part.End = vr.RDBEnd
 		o := opt
 		o.Size = size

@@ -106,11 +106,21 @@ func (w *walker) endSection() {
 		keys, exp := uint64(c.sectionKeys), uint64(c.sectionExp)
 		if c.resizeKeys >= 2*keys+1024 || c.resizeExp >= 2*exp+1024 {
 			big := max(c.resizeKeys, c.resizeExp)
-			w.note(finding.RDBResizeOversized, finding.Warning, c.resize, "RESIZEDB announces %d keys and %d expires for database %d, which holds %d keys and %d expires: the server presizes its key table for the announcement%s and loads the same data", c.resizeKeys, c.resizeExp, w.db, keys, exp, presize(big))
+			if big >= unusableResize && big < 1<<61 {
+				// Observed on 7.0.15 at 2^32: used_memory 32 GB, SAVE 52 s for
+				// one key, SCAN and DEBUG DIGEST blocking.
+				w.note(finding.RDBResizeOversized, finding.Error, c.resize, "RESIZEDB announces %d keys and %d expires for database %d, which holds %d keys and %d expires: the server presizes its key table for the announcement%s, and every SAVE, SCAN and full walk then crosses all those empty buckets: the server starts but is unusable", c.resizeKeys, c.resizeExp, w.db, keys, exp, presize(big))
+			} else {
+				w.note(finding.RDBResizeOversized, finding.Warning, c.resize, "RESIZEDB announces %d keys and %d expires for database %d, which holds %d keys and %d expires: the server presizes its key table for the announcement%s and loads the same data", c.resizeKeys, c.resizeExp, w.db, keys, exp, presize(big))
+			}
 		}
 	}
 	c.resize, c.sectionKeys, c.sectionExp = -1, 0, 0
 }
+
+// unusableResize is the announcement from which the presized key table
+// (8 GiB of bucket pointers) makes the server unusable though it starts.
+const unusableResize = 1 << 30
 
 // presize words the table dictExpand allocates for n entries: the next
 // power of two of 8-byte pointers; past 2^61 it detects the overflow and

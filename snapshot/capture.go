@@ -316,7 +316,10 @@ func (c countingReaderAt) ReadAt(p []byte, off int64) (int, error) {
 }
 
 func (c *capturer) readContent(e *Entry) {
-	if e.Type != TypeFile && !(e.Type == TypeSymlink && c.opt.FollowSymlinks) {
+	// A link is read only when followed and only when it leads to a
+	// regular file: a loop or a missing target has no content, which is
+	// what the server meets too.
+	if e.Type != TypeFile && !(e.Type == TypeSymlink && c.opt.FollowSymlinks && e.TargetType == TypeFile) {
 		return
 	}
 	f, fi, err := ropen.Open(c.abs(e.Path), c.opt.FollowSymlinks)

@@ -707,7 +707,7 @@ func (s *start) startFindings(have finding.List) finding.List {
 		o, other, otherMode = s.r.Start.AOFOff, s.r.Start.AOFOn, "appendonly yes"
 	}
 	if e := s.snap.Entry(s.cfg.DBFilename); e != nil {
-		if f, ok := s.dumpNotAFile(e, j.Mode); ok {
+		if f, ok := s.dumpNotAFile(e); ok {
 			out = append(out, f)
 		}
 	}
@@ -739,44 +739,31 @@ func (s *start) startFindings(have finding.List) finding.List {
 		}
 	}
 	if o.Starts != other.Starts {
-		what := "starts"
-		if !other.Starts {
-			what = resultWords(other.Result)
-			if other.Cause != nil {
-				what += ": " + other.Cause.Detail
-			}
+		what := resultVerb(other.Result)
+		if !other.Starts && other.Cause != nil {
+			what += ": " + other.Cause.Detail
 		}
-		out = append(out, finding.New(finding.StartOtherMode, "", "with %s the start %s", otherMode, what))
+		out = append(out, finding.New(finding.StartOtherMode, "", "with %s Redis %s", otherMode, what))
 	}
 	return out
 }
 
 // dumpNotAFile says what a dbfilename that is not a regular file does.
-func (s *start) dumpNotAFile(e *snapshot.Entry, mode Mode) (finding.Finding, bool) {
+func (s *start) dumpNotAFile(e *snapshot.Entry) (finding.Finding, bool) {
 	var msg string
-	sev := finding.Error
 	switch t := e.Effective(); t {
 	case snapshot.TypeDir:
 		msg = "%s is a directory: a start with AOF off refuses (\"Short read or OOM loading DB\"), and every SAVE, BGSAVE and disk-based full sync fails renaming its temp file onto it"
 	case snapshot.TypeFIFO:
 		msg = "%s is a FIFO: a start with AOF off blocks opening it and never serves; the first save's rename replaces it"
-		if mode == AOFOn {
-			sev = finding.Warning
-		}
 	case snapshot.TypeLoop:
 		msg = "%s is a loop of symbolic links: a start with AOF off refuses; the first save's rename replaces it"
-		if mode == AOFOn {
-			sev = finding.Warning
-		}
 	case snapshot.TypeSocket, snapshot.TypeDevice, snapshot.TypeOther:
 		msg = "%s is not a regular file: a start with AOF off cannot load it"
-		if mode == AOFOn {
-			sev = finding.Warning
-		}
 	default:
 		return finding.Finding{}, false
 	}
-	return finding.New(finding.DumpNotAFile, e.Path, msg, e.Path).As(sev).
+	return finding.New(finding.DumpNotAFile, e.Path, msg, e.Path).
 		WithHint("move it aside (in a copy) and restore %s from a backup", s.cfg.DBFilename), true
 }
 

@@ -273,6 +273,9 @@ func verdicts(c damage.Case, res *caseResult, intact *caseResult) []oracle.Row {
 		}
 	}
 	damaged = append(damaged, damagedOther...)
+	if c.KnownHarm != "" {
+		damaged = append(damaged, c.KnownHarm)
+	}
 	var out []oracle.Row
 	for i, r := range res.rows {
 		why := damaged

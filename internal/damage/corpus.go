@@ -62,6 +62,9 @@ type Case struct {
 	Source string
 	// Databases, when set, adds a start with that many databases.
 	Databases int
+	// KnownHarm is a change to the data the oracle does not observe by
+	// itself (a TTL dropped), known from the server's source.
+	KnownHarm string
 }
 
 type gen struct {
@@ -229,7 +232,7 @@ func (g *gen) dataAtRisk() {
 		func(dir string) { g.write(dir, sd.Manifest, []byte("# emptied by hand\n")) })
 	g.fromSet(sd, Case{Name: "risk/base-line-removed", Class: DataAtRisk, Description: "the manifest lists the incr files only: the base's keys are not loaded", Source: "intact/set7"},
 		func(dir string) { g.write(dir, sd.Manifest, []byte(mline(i1, 2, "i")+mline(i2, 3, "i"))) })
-	g.fromSet(sd, Case{Name: "risk/base-0-bytes", Class: DataAtRisk, Description: "a listed .base.rdb of 0 bytes"},
+	g.fromSet(sd, Case{Name: "risk/base-0-bytes", Class: DataAtRisk, Description: "a listed .base.rdb of 0 bytes: the start loads the incr files alone, without the base's keys", Source: "intact/set7"},
 		func(dir string) { g.write(dir, sd.Base, nil) })
 	g.fromSet(sd, Case{Name: "risk/incr-listed-twice", Class: DataAtRisk, Description: "the first incr listed twice with rising seqs: its commands are applied twice", Source: "intact/set7"},
 		func(dir string) {
@@ -343,7 +346,8 @@ func (g *gen) serverCatches() {
 	g.rdbCase(Case{Name: "catch/module-unknown/base", Class: ServerCatches, Description: "the same module value in an AOF base"}, BuildRDB(map[int][]Record{0: {plain, module}}), true)
 	allOnes := StringRecord("forever", "v")
 	allOnes.Expires = append([]byte{0xFC}, bytes.Repeat([]byte{0xFF}, 8)...)
-	g.rdbCase(Case{Name: "catch/expire-all-ones", Class: ServerCatches, Description: "an expire of all ones (-1 ms), which the loader reads as no expiry"}, BuildRDB(map[int][]Record{0: {plain, allOnes}}), false)
+	g.rdbCase(Case{Name: "catch/expire-all-ones", Class: ServerCatches, Description: "an expire of all ones (-1 ms), which the loader reads as no expiry",
+		KnownHarm: "the key loses the expiry the file gives it (the loader reads -1 ms as none)"}, BuildRDB(map[int][]Record{0: {plain, allOnes}}), false)
 	for _, e := range []struct {
 		name string
 		rec  Record

@@ -98,7 +98,31 @@ func (c *Checked) Errors() []string {
 var (
 	configFlagOnce sync.Once
 	configFlag     bool
+	releases       sync.Map // binary → "redis-7.0.15"
 )
+
+// Release names the release of a server binary as aoftool --server takes
+// it ("redis-7.0.15", "valkey-8.0.1"); Debian's redis-server when empty.
+func Release(binary string) string {
+	if binary == "" {
+		p, err := exec.LookPath("redis-server")
+		if err != nil {
+			return ""
+		}
+		binary = p
+	}
+	if v, ok := releases.Load(binary); ok {
+		return v.(string)
+	}
+	out, _ := exec.Command(binary, "--version").Output()
+	rel := ""
+	// "Redis server v=7.0.15 sha=..." or "Valkey server v=8.0.1 sha=..."
+	if f := strings.Fields(string(out)); len(f) >= 3 && strings.HasPrefix(f[2], "v=") {
+		rel = strings.ToLower(f[0]) + "-" + strings.TrimPrefix(f[2], "v=")
+	}
+	releases.Store(binary, rel)
+	return rel
+}
 
 // SupportsConfig reports whether check takes --config redis.conf.
 func SupportsConfig(bin string) bool {
@@ -112,8 +136,15 @@ func SupportsConfig(bin string) bool {
 // Check runs `aoftool check --json` on dir. With withConfig (and a binary
 // that takes --config) cfg is given as a redis.conf written in scratch;
 // the name flags are given whenever cfg sets names.
+//
+// The oracle starts a server on a copy of a stopped directory, following
+// symbolic links, so aoftool is told the same: --server-stopped,
+// --follow-symlinks, and the release of the server the oracle runs.
 func Check(bin, dir string, cfg Config, withConfig bool, scratch string) Checked {
-	args := []string{"check", "--json"}
+	args := []string{"check", "--json", "--server-stopped", "--follow-symlinks"}
+	if rel := Release(cfg.Binary); rel != "" {
+		args = append(args, "--server", rel)
+	}
 	c := Checked{}
 	if withConfig && SupportsConfig(bin) {
 		conf := filepath.Join(scratch, "redis.conf")
