@@ -22,7 +22,9 @@ type checkOptions struct {
 	markdownOut string
 	log         serverLog
 	serverConfig
-	server serverFlag
+	server      serverFlag
+	rehearse    bool
+	redisServer string
 }
 
 func newCheckCmd(g *globalOptions) *cobra.Command {
@@ -71,6 +73,8 @@ reported as incomplete, not corrupt).`,
 	o.serverConfig.flags(cmd, true, true)
 	o.server.declare(cmd)
 	o.log.flags(cmd)
+	f.BoolVar(&o.rehearse, "rehearse", false, "also start the server for real on a scratch copy (in $TMPDIR, never the directory itself) and put its answer beside the prediction")
+	f.StringVar(&o.redisServer, "redis-server", "", "with --rehearse: the redis-server binary to run (default: the one on PATH)")
 	return cmd
 }
 
@@ -80,6 +84,12 @@ func runCheck(ctx context.Context, g *globalOptions, o checkOptions, arg string,
 		return err
 	}
 	copt := check.Options{Target: target}
+	if o.redisServer != "" && !o.rehearse {
+		return usagef("--redis-server goes with --rehearse")
+	}
+	if o.rehearse {
+		copt.Rehearse = &check.RehearseOptions{Binary: o.redisServer}
+	}
 	d, err := o.serverConfig.open(g, arg, false)
 	if err != nil {
 		return err
@@ -216,6 +226,38 @@ func unloadedAOFRows(rep *check.Report) [][]string {
 	return rows
 }
 
+// rehearsalLines say what the server did in a rehearsal, beside the
+// prediction.
+func rehearsalLines(rh *check.Rehearsal) []string {
+	if rh == nil {
+		return nil
+	}
+	res := rh.Server
+	head := fmt.Sprintf("%s %s in %.2fs", res.Version, res.Result, res.Seconds)
+	if res.Started {
+		head += fmt.Sprintf(" with %d key(s)", res.TotalKeys)
+	}
+	if res.Reason != "" {
+		head += ": " + res.Reason
+	}
+	lines := []string{head}
+	verbs := map[string]string{"created": "created", "deleted": "deleted", "truncated": "cut", "grown": "appended to", "rewritten": "rewrote"}
+	for _, c := range res.Changes {
+		l := verbs[c.Action] + " " + c.Path
+		if c.Action == "truncated" || c.Action == "grown" || c.Action == "rewritten" {
+			l += fmt.Sprintf(" (%d → %d bytes)", c.FromSize, c.ToSize)
+		}
+		lines = append(lines, "it "+l)
+	}
+	if rh.Agrees {
+		lines = append(lines, "the prediction agrees")
+	}
+	for _, d := range rh.Differences {
+		lines = append(lines, "differs: "+d)
+	}
+	return lines
+}
+
 func outcomeLines(o check.Outcome) []string {
 	head := "starts with " + o.Dataset
 	if !o.Starts {
@@ -287,6 +329,12 @@ func printCheck(w io.Writer, rep *check.Report, colour bool) error {
 			fmt.Fprintf(w, "    - %s\n", l)
 		}
 	}
+	if lines := rehearsalLines(rep.Rehearsal); len(lines) > 0 {
+		fmt.Fprintln(w, "\nRehearsal (the judged start, run on a scratch copy):")
+		for _, l := range lines {
+			fmt.Fprintf(w, "  - %s\n", l)
+		}
+	}
 	fmt.Fprintln(w)
 	if err := printFindings(w, rep.Findings, colour); err != nil {
 		return err
@@ -334,6 +382,12 @@ func printCheckMarkdown(w io.Writer, rep *check.Report) error {
 	}{{"With AOF on (`appendonly yes`)", rep.Start.AOFOn}, {"With AOF off (`appendonly no`)", rep.Start.AOFOff}} {
 		fmt.Fprintf(w, "\n### %s\n\n", s.label)
 		for _, l := range outcomeLines(s.o) {
+			fmt.Fprintf(w, "- %s\n", mdCell(l))
+		}
+	}
+	if lines := rehearsalLines(rep.Rehearsal); len(lines) > 0 {
+		fmt.Fprint(w, "\n### Rehearsal (the judged start, run on a scratch copy)\n\n")
+		for _, l := range lines {
 			fmt.Fprintf(w, "- %s\n", mdCell(l))
 		}
 	}

@@ -37,6 +37,9 @@ type Options struct {
 	Target *rdbinspect.Server
 	// Workers bounds the checksum goroutines per RDB (default GOMAXPROCS).
 	Workers int
+	// Rehearse, when set, runs the judged start on a scratch copy and puts
+	// the server's answer beside the prediction.
+	Rehearse *RehearseOptions
 	// Phase tunes the classifier.
 	Phase phase.Options
 	// Log is the server's log, read by the caller (LogName names it): it
@@ -72,6 +75,8 @@ type Report struct {
 	Start Start `json:"start"`
 	// Findings are every inspector's findings, deduplicated and sorted.
 	Findings finding.List `json:"findings"`
+	// Rehearsal is the judged start run for real (check --rehearse).
+	Rehearsal *Rehearsal `json:"rehearsal,omitempty"`
 	// Verdict is the closing sentence.
 	Verdict string `json:"verdict"`
 	// Story is what the server's log tells of the incident; nil without
@@ -227,6 +232,11 @@ func Run(ctx context.Context, d *datadir.Dir, opt Options) (*Report, error) {
 	r.Verdict = r.verdictText()
 	if opt.Log != nil {
 		r.Story = r.tell(opt.Log, opt.LogName, snap)
+	}
+	if opt.Rehearse != nil {
+		if err := r.rehearse(ctx, d, *opt.Rehearse); err != nil {
+			return nil, err
+		}
 	}
 	return r, nil
 }

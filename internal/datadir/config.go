@@ -53,6 +53,9 @@ type Config struct {
 	// AOFLoadCorruptTailSize is Redis 8's aof-load-corrupt-tail-size: a
 	// corrupt tail up to this many bytes is cut and loaded. 0 is off.
 	AOFLoadCorruptTailSize int64
+	// LoadModules are the loadmodule lines (path and arguments): a value of
+	// a module that is not loaded stops a start.
+	LoadModules [][]string
 	// Origins maps a setting's redis.conf name to where its value came from.
 	Origins map[string]Origin
 }
@@ -82,6 +85,36 @@ var settingNames = []string{"dir", "dbfilename", "appenddirname", "appendfilenam
 
 // Settings lists the directives Config holds, for help texts.
 func Settings() []string { return append([]string(nil), settingNames...) }
+
+// Directives are the redis.conf lines of the settings that decide how a
+// start loads the data: what a rehearsal starts a server with.
+func (c Config) Directives(appendOnly bool) []string {
+	yn := func(b bool) string {
+		if b {
+			return "yes"
+		}
+		return "no"
+	}
+	q := strconv.Quote
+	out := []string{
+		"appendonly " + yn(appendOnly),
+		"dbfilename " + q(c.DBFilename),
+		"appenddirname " + q(c.AppendDirName),
+		"appendfilename " + q(c.AppendFilename),
+		"aof-load-truncated " + yn(c.AOFLoadTruncated),
+		"aof-use-rdb-preamble " + yn(c.AOFUseRDBPreamble),
+		"sanitize-dump-payload " + c.SanitizeDumpPayload,
+		"databases " + strconv.Itoa(c.Databases),
+	}
+	for _, m := range c.LoadModules {
+		line := "loadmodule"
+		for _, a := range m {
+			line += " " + q(a)
+		}
+		out = append(out, line)
+	}
+	return out
+}
 
 // Origin returns where a setting came from.
 func (c Config) Origin(name string) Origin {
@@ -283,6 +316,8 @@ func (r *configReader) file(c *Config, path string, depth int) error {
 			if err := r.include(c, r.resolve(argv[1]), depth); err != nil {
 				return err
 			}
+		case name == "loadmodule" && len(argv) >= 2:
+			c.LoadModules = append(c.LoadModules, append([]string(nil), argv[1:]...))
 		case name == "dir" && len(argv) == 2:
 			r.cwd = r.resolve(argv[1])
 			if err := c.Set(name, []string{r.cwd}, origin); err != nil {
