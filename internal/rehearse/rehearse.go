@@ -118,7 +118,11 @@ func Run(ctx context.Context, opt Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	sock := filepath.Join(scratch, "redis.sock")
+	sock, cleanup, err := socketPath(scratch)
+	if err != nil {
+		return nil, err
+	}
+	defer cleanup()
 	logPath := filepath.Join(scratch, "redis.log")
 	conf := append([]string{
 		"port 0",
@@ -530,4 +534,23 @@ func readReply(r *bufio.Reader) (string, error) {
 		return string(buf[:n]), nil
 	}
 	return "", fmt.Errorf("unexpected reply %q", line)
+}
+
+// maxSocketPath is below sun_path's 108 bytes, the bound the server and the
+// dialer both enforce.
+const maxSocketPath = 100
+
+// socketPath places the server's socket in the scratch directory, or in a
+// private directory under /tmp when the scratch path is too long for a
+// unix socket (a deep TMPDIR).
+func socketPath(scratch string) (string, func(), error) {
+	sock := filepath.Join(scratch, "redis.sock")
+	if len(sock) <= maxSocketPath {
+		return sock, func() {}, nil
+	}
+	dir, err := os.MkdirTemp("/tmp", "aoftool-sock-")
+	if err != nil {
+		return "", nil, fmt.Errorf("the scratch path %s is too long for a unix socket and /tmp is not usable: %w", scratch, err)
+	}
+	return filepath.Join(dir, "redis.sock"), func() { os.RemoveAll(dir) }, nil
 }
