@@ -42,7 +42,7 @@ func newAOFCmd(g *globalOptions) *cobra.Command {
 	var o aofOptions
 	cmd := &cobra.Command{
 		Use:   "aof FILE|DIR...",
-		Short: "Check AOF command files and say what Redis would do with them on start",
+		Short: "Check AOF files and say what Redis does with them on start",
 		Long: `aof reads AOF files with the rules of the Redis loader (src/aof.c loadSingleAppendOnlyFile):
 a RESP array per command ('*<argc>' ≥ 1, then '$<len>' bulks whose two trailing bytes the server
 skips unchecked), '#' annotation lines skipped ('#TS:<seconds>' timestamps), an RDB part first when
@@ -81,7 +81,8 @@ module commands (PREFIX.NAME) are warnings only.`,
   aoftool aof --repair-to /restore/appendonlydir /var/lib/redis
 
   # undo everything logged after 10:15 UTC (needs aof-timestamp-enabled yes)
-  aoftool aof --truncate-to-timestamp 2024-05-01T10:15:00Z --repair-to /restore/appendonlydir /var/lib/redis
+  aoftool aof --truncate-to-timestamp 2024-05-01T10:15:00Z \
+    --repair-to /restore/appendonlydir /var/lib/redis
 
   # for scripts
   aoftool aof --json /var/lib/redis | jq .server.verdict`,
@@ -216,6 +217,7 @@ func runAOF(ctx context.Context, g *globalOptions, o aofOptions, args []string, 
 	var results []any
 	var all finding.List
 	colour := g.useColour(out)
+	human := g.screenFor(out)
 	for i, in := range inputs {
 		var res any
 		var fl finding.List
@@ -244,9 +246,9 @@ func runAOF(ctx context.Context, g *globalOptions, o aofOptions, args []string, 
 		results = append(results, res)
 		if !g.json {
 			if i > 0 {
-				fmt.Fprintln(out)
+				fmt.Fprintln(human)
 			}
-			if err := printAOFHuman(out, res, o, colour); err != nil {
+			if err := printAOFHuman(human, res, o, colour); err != nil {
 				return err
 			}
 		}

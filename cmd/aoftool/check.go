@@ -29,7 +29,7 @@ func newCheckCmd(g *globalOptions) *cobra.Command {
 	var o checkOptions
 	cmd := &cobra.Command{
 		Use:   "check [DIR]",
-		Short: "Post-mortem of a data directory: would Redis start from it, with which data, and what would be lost",
+		Short: "Post-mortem: would Redis start from a data dir, with which data",
 		Long: `check runs every inspector over a data directory: the persistence phase and the leftovers
 of dead jobs, the AOF manifest as the Redis loader reads it, every RDB file verified
 (checksum, structure, truncation offset, key count) and every AOF file Redis loads scanned
@@ -56,7 +56,8 @@ reported as incomplete, not corrupt).`,
   aoftool check --json /mnt/redis-0-copy | jq .start
   aoftool check --config /etc/redis/redis.conf
   aoftool check --server-stopped /mnt/pvc-snapshot
-  kubectl logs redis-0 --previous > redis.log; aoftool check --server-stopped --log redis.log /mnt/pvc-snapshot`,
+  kubectl logs redis-0 --previous > redis.log
+  aoftool check --server-stopped --log redis.log /mnt/pvc-snapshot`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := o.log.validate(); err != nil {
@@ -284,7 +285,7 @@ func printCheck(w io.Writer, rep *check.Report, colour bool) error {
 	}{{"With AOF on (appendonly yes)", rep.Start.AOFOn}, {"With AOF off (appendonly no)", rep.Start.AOFOff}} {
 		fmt.Fprintf(w, "  %s:\n", c.label)
 		for _, l := range outcomeLines(c.o) {
-			fmt.Fprintf(w, "    - %s\n", l)
+			bullet(w, 4, l)
 		}
 	}
 	fmt.Fprintln(w)

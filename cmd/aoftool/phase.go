@@ -32,7 +32,7 @@ func newPhaseCmd(g *globalOptions) *cobra.Command {
 	var o phaseOptions
 	cmd := &cobra.Command{
 		Use:   "phase [SOURCE...] [--log FILE|-]",
-		Short: "Say which persistence phase a data directory is in, and what dead jobs left behind",
+		Short: "Which persistence phase a data dir is in, and what dead jobs left",
 		Long: `phase tells what the server is doing with its data directory: steady, bgsave,
 sync-transfer, sync-loading, aof-rewrite or aof-rewrite-finishing. Inside a replica rebuild
 (transfer, load, AOF rewrite, install) it names the step (1 to 4). It lists the evidence, the
@@ -77,8 +77,10 @@ inspected directory, and it is safe to run against a live server.`,
   aoftool phase before.json after.json
   aoftool phase --server-stopped /mnt/pvc-snapshot
   kubectl logs redis-0 | aoftool phase --log - /var/lib/redis
-  kubectl exec redis-0 -- ls -la /data /data/appendonlydir | aoftool phase --from-ls -
-  aoftool phase --json --prometheus /var/lib/node_exporter/redis_phase.prom /var/lib/redis`,
+  kubectl exec redis-0 -- ls -la /data /data/appendonlydir |
+    aoftool phase --from-ls -
+  aoftool phase --json \
+    --prometheus /var/lib/node_exporter/redis_phase.prom /var/lib/redis`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := o.validate(args); err != nil {
 				return err
@@ -290,30 +292,30 @@ func printPhase(w io.Writer, r *phase.Result, colour bool) error {
 		fmt.Fprintf(w, "; replica rebuild %s", r.Step)
 	}
 	fmt.Fprintln(w, ")")
-	fmt.Fprintln(w, r.Summary)
+	writeWrapped(w, "", r.Summary)
 	if r.Was != nil {
-		fmt.Fprintf(w, "Was running when the server stopped: %s\n", strings.TrimPrefix(r.Was.Summary, "was: "))
+		writeWrapped(w, "Was running when the server stopped: ", strings.TrimPrefix(r.Was.Summary, "was: "))
 	}
 	if len(r.Alternatives) > 0 {
 		alts := make([]string, len(r.Alternatives))
 		for i, a := range r.Alternatives {
 			alts[i] = string(a)
 		}
-		fmt.Fprintf(w, "Alternatives: %s\n", strings.Join(alts, ", "))
+		writeWrapped(w, "Alternatives: ", strings.Join(alts, ", "))
 	}
 	if r.Source != phase.SourceLog {
 		src := fmt.Sprintf("%s (%s) at %s", r.Root, r.Source, r.TakenAt.UTC().Format(time.RFC3339))
 		if r.Snapshots > 1 {
 			src += fmt.Sprintf("; %d snapshots over %.1fs", r.Snapshots, r.SpanS)
 		}
-		fmt.Fprintf(w, "Snapshot: %s\n", src)
+		writeWrapped(w, "Snapshot: ", src)
 	}
 	if l := r.Log; l != nil {
 		at := ""
 		if !l.AsOf.IsZero() {
 			at = " (" + l.AsOf.UTC().Format(time.RFC3339) + ")"
 		}
-		fmt.Fprintf(w, "Log: %s up to line %d%s: %s, confidence %s: %s\n", l.Name, l.LastLine, at, l.Phase, l.Confidence, l.Summary)
+		writeWrapped(w, "Log: ", fmt.Sprintf("%s up to line %d%s: %s, confidence %s: %s", l.Name, l.LastLine, at, l.Phase, l.Confidence, l.Summary))
 	}
 
 	if len(r.Evidence) > 0 {
@@ -362,7 +364,7 @@ func printPhase(w io.Writer, r *phase.Result, colour bool) error {
 	if len(r.Next) > 0 {
 		fmt.Fprintln(w, "\nNext:")
 		for _, n := range r.Next {
-			fmt.Fprintf(w, "  - %s\n", n)
+			bullet(w, 2, n)
 		}
 	}
 	if len(r.Leftovers) > 0 {

@@ -40,6 +40,11 @@ func usagef(format string, args ...any) error { return usageError{fmt.Errorf(for
 type globalOptions struct {
 	json    bool
 	noColor bool
+	// width is --width: the columns human output fits in, 0 for no
+	// wrapping; used only when widthSet (else the terminal's, $COLUMNS or
+	// 100).
+	width    int
+	widthSet bool
 	stdin   io.Reader
 	stderr  io.Writer
 	// now is the one clock: captures are stamped with it and ages measured
@@ -71,8 +76,16 @@ It never writes to, renames, truncates or locks anything it inspects.`,
 		SilenceErrors: true,
 	}
 	root.SetVersionTemplate("{{.Version}}\n")
+	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
+		g.widthSet = cmd.Flags().Changed("width")
+		if g.width < 0 {
+			return usagef("--width %d: give a number of columns, or 0 for no wrapping", g.width)
+		}
+		return nil
+	}
 	root.PersistentFlags().BoolVar(&g.json, "json", false, "print one JSON document on stdout instead of tables")
 	root.PersistentFlags().BoolVar(&g.noColor, "no-color", false, "never colour the output")
+	root.PersistentFlags().IntVar(&g.width, "width", 0, "wrap human output to this many columns (default: the terminal's, else $COLUMNS, else 100; 0: never wrap)")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	root.AddCommand(
 		newManifestCmd(g),
@@ -88,6 +101,7 @@ It never writes to, renames, truncates or locks anything it inspects.`,
 	for _, c := range root.Commands() {
 		c.Long = strings.TrimRight(c.Long, "\n") + "\n" + exitStatusHelp
 	}
+	wrapHelp(root)
 	return root
 }
 

@@ -47,7 +47,8 @@ human sizes (22G) are kept as bounds.
 Save a snapshot with -o (never inside DIR) and compare it later with 'aoftool diff', or
 classify it with 'aoftool phase'. The output is JSON with or without --json.`,
 		Example: `  aoftool snapshot /var/lib/redis -o /tmp/before.json
-  kubectl exec redis-0 -- ls -lR /data | aoftool snapshot --from-ls - > pasted.json
+  kubectl exec redis-0 -- ls -lR /data |
+    aoftool snapshot --from-ls - > pasted.json
   aoftool snapshot --from-ls ticket.txt --year 2025`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {

@@ -41,7 +41,7 @@ func newWatchCmd(g *globalOptions) *cobra.Command {
 	}
 	cmd := &cobra.Command{
 		Use:   "watch DIR",
-		Short: "Follow a live data dir: file events as they happen, with growth rates and ETA",
+		Short: "Follow a live data dir: file events, growth rates and ETA",
 		Long: `watch follows a live data directory and reports the same events as 'aoftool diff', as
 they happen: temp files created, growing, renamed into place, removed. It combines inotify
 on the data dir and its appendonlydir (watched as soon as it appears) with polling every
@@ -66,8 +66,11 @@ once instead. --timeout bounds the watch; with --until, reaching it is an error 
 a summary of the events seen and how long each temp file lived. Nothing is ever written
 to DIR.`,
 		Example: `  aoftool watch /var/lib/redis
-  redis-cli REPLICAOF 10.0.0.5 6379; aoftool watch /data --until steady --timeout 30m   # wait for the rebuild
-  aoftool watch /data --until steady --accept-current  # stop at once if nothing runs
+  # wait for the rebuild
+  redis-cli REPLICAOF 10.0.0.5 6379
+  aoftool watch /data --until steady --timeout 30m
+  # stop at once if nothing runs
+  aoftool watch /data --until steady --accept-current
   aoftool watch /data --json | jq -c 'select(.type=="renamed")'`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -80,7 +83,7 @@ to DIR.`,
 	o.serverConfig.flags(cmd, true, false)
 	f := cmd.Flags()
 	f.DurationVar(&o.interval, "interval", 50*time.Millisecond, "polling period between scans (inotify triggers extra scans)")
-	f.StringVar(&o.until, "until", "", "stop when the directory reaches this phase ("+strings.Join(names, "|")+"|"+untilNoTemp+")")
+	f.StringVar(&o.until, "until", "", "stop when the directory reaches this phase: "+strings.Join(names, ", ")+" or "+untilNoTemp)
 	f.BoolVar(&o.current, "accept-current", false, "with --until: stop at once when the directory is already in the awaited state (by default it must leave it and come back)")
 	f.DurationVar(&o.timeout, "timeout", 0, "stop after this long (0: until interrupted)")
 	f.BoolVar(&o.text, "text", false, "plain text lines even when stdout is not a terminal")
