@@ -45,8 +45,8 @@ type globalOptions struct {
 	// 100).
 	width    int
 	widthSet bool
-	stdin   io.Reader
-	stderr  io.Writer
+	stdin    io.Reader
+	stderr   io.Writer
 	// now is the one clock: captures are stamped with it and ages measured
 	// against it. Tests fix it.
 	now func() time.Time
