@@ -214,7 +214,7 @@ func borderCost(n int) int { return 3*n + 1 }
 // minColumn is the narrowest a column is wrapped to before the table gives
 // way to blocks, never more than its widest cell: its header's longest
 // word, its longest word up to a third of the screen (a path is read
-// whole), and 15 columns for prose, which is unreadable narrower.
+// whole), and 12 columns for prose, which is unreadable narrower.
 func minColumn(header string, cells []string, natural, width int) int {
 	m := 6
 	for _, f := range strings.Fields(header) {
@@ -225,7 +225,7 @@ func minColumn(header string, cells []string, natural, width int) int {
 			m = max(m, min(textWidth(f), width/3))
 		}
 		if strings.Contains(strings.TrimSpace(c), " ") {
-			m = max(m, 15)
+			m = max(m, 12)
 		}
 	}
 	return min(m, natural)
