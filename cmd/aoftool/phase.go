@@ -92,7 +92,11 @@ inspected directory, and it is safe to run against a live server.`,
 	f.StringArrayVar(&o.fromLs, "from-ls", nil, "read a pasted ls -l listing from FILE ('-' for stdin); repeat for listings over time")
 	f.DurationVar(&o.sample, "sample", 0, "capture the directory twice, this far apart, to observe growth (e.g. 5s)")
 	f.StringVar(&o.prometheus, "prometheus", "", "also write Prometheus text-format metrics to FILE (outside the inspected directory)")
-	f.IntVar(&o.lsYear, "ls-year", 0, "year of listing dates printed without one (default: the last six months)")
+	f.IntVar(&o.lsYear, "year", 0, "year of listing dates printed without one (default: the last six months)")
+	// --ls-year was the first name of --year; kept so scripts keep working.
+	f.IntVar(&o.lsYear, "ls-year", 0, "")
+	_ = f.MarkHidden("ls-year")
+	_ = f.MarkDeprecated("ls-year", "use --year")
 	f.DurationVar(&o.staleLag, "stale-lag", 0, "a temp file whose last write lags the server's other files by more than this is taken as abandoned (default 1s)")
 	o.serverConfig.flags(cmd, true, true)
 	o.log.flags(cmd)

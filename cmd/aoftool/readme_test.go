@@ -20,7 +20,7 @@ func readmeBlocks(t *testing.T) map[string]string {
 	blocks := map[string]string{}
 	root := newRootCmd(&globalOptions{})
 	for _, c := range root.Commands() {
-		if c.Hidden || c.Name() == "help" || c.Name() == "completion" {
+		if c.Hidden || c.Name() == "help" || c.Name() == "completion" || c.Name() == "version" {
 			continue
 		}
 		r := runCLI(t, "", c.Name(), "--help")

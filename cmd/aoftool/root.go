@@ -97,8 +97,12 @@ It never writes to, renames, truncates or locks anything it inspects.`,
 		newWatchCmd(g),
 		newPhaseCmd(g),
 		newServeCmd(g),
+		newVersionCmd(),
 	)
 	for _, c := range root.Commands() {
+		if c.Name() == "version" {
+			continue
+		}
 		c.Long = strings.TrimRight(c.Long, "\n") + "\n" + exitStatusHelp
 	}
 	wrapHelp(root)
@@ -127,7 +131,7 @@ func runAt(args []string, stdin io.Reader, stdout, stderr io.Writer, now func() 
 	root.SetErr(stderr)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	err := root.ExecuteContext(ctx)
+	cmd, err := root.ExecuteContextC(ctx)
 	switch {
 	case err == nil:
 		return exitOK
@@ -136,12 +140,27 @@ func runAt(args []string, stdin io.Reader, stdout, stderr io.Writer, now func() 
 	default:
 		var ue usageError
 		if errors.As(err, &ue) || isCobraUsageError(err) {
-			fmt.Fprintf(stderr, "aoftool: %v\nRun 'aoftool --help' for usage.\n", err)
+			printUsageError(stderr, cmd, err)
 		} else {
 			fmt.Fprintf(stderr, "aoftool: %v\n", err)
 		}
 		return exitCannot
 	}
+}
+
+// printUsageError says what was wrong with the command line, then how the
+// command is used (its usage line and examples) and where the full help is.
+func printUsageError(w io.Writer, cmd *cobra.Command, err error) {
+	fmt.Fprintf(w, "aoftool: %v\n", err)
+	if cmd == nil || !cmd.HasParent() {
+		fmt.Fprintln(w, "Run 'aoftool --help' for usage.")
+		return
+	}
+	fmt.Fprintf(w, "\nUsage:\n  %s\n", cmd.UseLine())
+	if cmd.Example != "" {
+		fmt.Fprintf(w, "\nExamples:\n%s\n", cmd.Example)
+	}
+	fmt.Fprintf(w, "\nRun '%s --help' for every flag.\n", cmd.CommandPath())
 }
 
 // isCobraUsageError recognises the argument errors cobra builds itself
@@ -189,4 +208,16 @@ func versionString() string {
 		}
 	}
 	return out
+}
+
+func newVersionCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print the version of aoftool and the commit it was built from",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			_, err := fmt.Fprintln(cmd.OutOrStdout(), versionString())
+			return err
+		},
+	}
 }
