@@ -14,7 +14,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 
 	"github.com/aoftool/aoftool/aofinspect"
@@ -33,10 +32,6 @@ type aofOptions struct {
 
 	toTS *int64 // parsed --truncate-to-timestamp
 }
-
-// aofProgressMin is the size from which a progress bar is drawn on a
-// terminal; smaller files are read before a bar would be seen.
-const aofProgressMin = 64 << 20
 
 func newAOFCmd(g *globalOptions) *cobra.Command {
 	var o aofOptions
@@ -310,27 +305,11 @@ func rdbIsAOFPart(p string) bool {
 	return h != nil && (h.AOFBase != nil && *h.AOFBase || h.AOFPreamble != nil && *h.AOFPreamble)
 }
 
-// progress returns a callback drawing a bar on stderr for big inputs on a
-// terminal, and a function to finish it.
-func progress(g *globalOptions, name string, total int64) (func(int64), func()) {
-	if g.json || total < aofProgressMin || !isTerminal(g.stderr) {
-		return nil, func() {}
-	}
-	bar := progressbar.NewOptions64(total,
-		progressbar.OptionSetWriter(g.stderr),
-		progressbar.OptionSetDescription(name),
-		progressbar.OptionShowBytes(true),
-		progressbar.OptionThrottle(100*time.Millisecond),
-		progressbar.OptionClearOnFinish(),
-	)
-	return func(off int64) { _ = bar.Set64(off) }, func() { _ = bar.Finish() }
-}
-
 func scanOneFile(ctx context.Context, g *globalOptions, in *aofInput) *aofResult {
 	f := in.file
-	prog, done := progress(g, filepath.Base(f.Rel), f.Size)
-	rep := aofinspect.Scan(ctx, f.ReaderAt(), f.Size, aofinspect.Options{Path: f.Rel, Progress: prog})
-	done()
+	bar := g.progress(filepath.Base(f.Rel), f.Size)
+	rep := aofinspect.Scan(ctx, f.ReaderAt(), f.Size, aofinspect.Options{Path: f.Rel, Progress: bar.setFunc()})
+	bar.finish()
 	c := f.Settle()
 	rep.Findings = append(rep.Findings, c.Findings(f.Rel, f.Size)...)
 	if f.Live(c) {
@@ -349,9 +328,9 @@ func scanSet(ctx context.Context, g *globalOptions, in *aofInput) *aofSetResult 
 	for _, f := range in.set.Files {
 		total += f.Size
 	}
-	prog, done := progress(g, filepath.Base(mr.AppendDir), total)
-	sr := aofinspect.InspectSet(ctx, in.arg, in.set.Files, aofinspect.Options{Progress: prog})
-	done()
+	bar := g.progress(filepath.Base(mr.AppendDir), total)
+	sr := aofinspect.InspectSet(ctx, in.arg, in.set.Files, aofinspect.Options{Progress: bar.setFunc()})
+	bar.finish()
 	settled := in.set.Settle(sr)
 	in.set = nil
 	// The manifest's findings say whether Redis gets as far as the files.
@@ -565,12 +544,14 @@ func printAOFHuman(w io.Writer, res any, o aofOptions, colour bool) error {
 			return err
 		}
 		printRepair(w, r.Repair)
+		fmt.Fprintln(w)
 		if err := printFindings(w, r.Findings, colour); err != nil {
 			return err
 		}
 		verdictLine(w, r.Findings, verdictText(r.Server, ""))
 	case *aofSetResult:
-		fmt.Fprintf(w, "AOF set %s (%d file(s), %d commands)\n", r.Path, len(r.Files), r.Commands)
+		writeWrapped(w, "", fmt.Sprintf("AOF set %s (%d file(s), %d commands)", r.Path, len(r.Files), r.Commands))
+		fmt.Fprintln(w)
 		t := newTable(w, "File", "Role", "Format", "Size", "Commands", "OK up to", "Server")
 		for _, f := range r.Files {
 			if err := t.Append([]string{f.Path, f.Role, f.Format, bytesCell(f.Size), strconv.FormatInt(f.Commands, 10), strconv.FormatInt(f.OKUpTo, 10), string(f.Server.Verdict)}); err != nil {
@@ -590,6 +571,7 @@ func printAOFHuman(w io.Writer, res any, o aofOptions, colour bool) error {
 			return err
 		}
 		printRepair(w, r.Repair)
+		fmt.Fprintln(w)
 		all := r.AllFindings()
 		if err := printFindings(w, all, colour); err != nil {
 			return err
@@ -668,6 +650,7 @@ func printCommandTable(w io.Writer, counts map[string]int64, total int64, top in
 		l = append(l, kv{k, v})
 	}
 	sort.Slice(l, func(i, j int) bool { return l[i].v > l[j].v || l[i].v == l[j].v && l[i].k < l[j].k })
+	fmt.Fprintln(w)
 	t := newTable(w, "Command", "Count", "Share")
 	var rest int64
 	for i, e := range l {

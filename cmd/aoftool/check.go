@@ -80,7 +80,19 @@ func runCheck(ctx context.Context, g *globalOptions, o checkOptions, arg string,
 	if err != nil {
 		return err
 	}
-	copt := check.Options{Target: target}
+	copt := check.Options{Target: target, Progress: func(name string, size int64) func(int64) {
+		bar := g.progress(name, size)
+		if bar == nil {
+			return nil
+		}
+		return func(read int64) {
+			if read < 0 {
+				bar.finish()
+				return
+			}
+			bar.set(read)
+		}
+	}}
 	d, err := o.serverConfig.open(g, arg, false)
 	if err != nil {
 		return err

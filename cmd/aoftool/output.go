@@ -64,6 +64,9 @@ func exitFor(l finding.List) error {
 // isTerminal reports whether w is a terminal, which decides colour and
 // progress bars.
 func isTerminal(w io.Writer) bool {
+	if s, ok := w.(*screen); ok {
+		w = s.Writer
+	}
 	f, ok := w.(*os.File)
 	return ok && term.IsTerminal(int(f.Fd()))
 }

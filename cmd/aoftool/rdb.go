@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/dustin/go-humanize"
-	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 
 	"github.com/aoftool/aoftool/finding"
@@ -27,9 +26,6 @@ type rdbOptions struct {
 	server         serverFlag
 	target         *rdbinspect.Server
 }
-
-// progressThreshold is the size above which a terminal gets a progress bar.
-const progressThreshold = 100 << 20
 
 func newRDBCmd(g *globalOptions) *cobra.Command {
 	var o rdbOptions
@@ -165,21 +161,10 @@ func inspectRDB(ctx context.Context, g *globalOptions, o rdbOptions, path string
 		AOFPreamble: strings.HasSuffix(path, ".aof"),
 		Target:      o.target,
 	}
-	var bar *progressbar.ProgressBar
-	if size > progressThreshold && isTerminal(g.stderr) {
-		bar = progressbar.NewOptions64(size,
-			progressbar.OptionSetWriter(g.stderr),
-			progressbar.OptionSetDescription(filepath.Base(path)),
-			progressbar.OptionShowBytes(true),
-			progressbar.OptionThrottle(100*time.Millisecond),
-			progressbar.OptionClearOnFinish(),
-		)
-		opt.Progress = func(n int64) { _ = bar.Add64(n) }
-	}
+	bar := g.progress(filepath.Base(path), size)
+	opt.Progress = bar.addFunc()
 	rep := rdbinspect.Verify(ctx, f.ReaderAt(), size, opt)
-	if bar != nil {
-		_ = bar.Finish()
-	}
+	bar.finish()
 	if rep.Err != nil {
 		// An I/O error, not corruption: nothing can be said of the file.
 		return nil, fmt.Errorf("%s: %w", path, rep.Err)

@@ -193,3 +193,35 @@ func TestEveryCommandFitsTheTerminal(t *testing.T) {
 	guard.AssertUnchanged(t)
 }
 
+// TestLongReadsShowOneProgressBar runs rdb, aof and check with the bar's
+// size threshold lowered: each draws its bar on the terminal within the
+// width and clears it before the report.
+func TestLongReadsShowOneProgressBar(t *testing.T) {
+	phFixClocks(t)
+	oldMin, oldThrottle := progressMin, progressThrottle
+	progressMin, progressThrottle = 0, 0
+	t.Cleanup(func() { progressMin, progressThrottle = oldMin, oldThrottle })
+	parent := terminalDirs(t)
+	t.Chdir(parent)
+	for _, args := range [][]string{
+		{"rdb", "binary-keys.rdb"},
+		{"aof", "healthy"},
+		{"check", "healthy"},
+	} {
+		for _, cols := range []int{80, 120} {
+			raw, _ := runInTerminal(t, cols, args...)
+			if !strings.Contains(raw, "% |") {
+				t.Errorf("%v at %d columns: no progress bar drawn:\n%q", args, cols, raw)
+			}
+			for _, l := range screenLines(raw) {
+				if w := textWidth(l); w > cols {
+					t.Errorf("%v at %d columns: a %d-column line: %q", args, cols, w, l)
+				}
+			}
+			// Piped, the same run draws nothing on stderr.
+			if r := runCLI(t, "", args...); r.stderr != "" {
+				t.Errorf("%v piped: stderr %q", args, r.stderr)
+			}
+		}
+	}
+}
