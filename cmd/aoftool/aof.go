@@ -54,7 +54,8 @@ silently), so do not start Redis on such a directory before copying it.
 
 --repair-to writes a repaired copy and never touches the input: for a FILE, the file cut at the last
 complete command outside a transaction; for a DIR, a copy of the whole AOF directory (manifest
-included) with each damaged file cut that way. --truncate-to-timestamp T cuts the copy at the first
+included) with each damaged file cut that way. A repair that is written exits 0; the damage of the
+input is still reported. --truncate-to-timestamp T cuts the copy at the first
 '#TS' annotation later than T, the rule of redis-check-aof --truncate-to-timestamp, but moved back
 to the start of a transaction it falls in, on any file of the set (later files are dropped from the
 copy and its manifest) and even when nothing precedes it in that file; redis-check-aof works in
@@ -252,6 +253,15 @@ func runAOF(ctx context.Context, g *globalOptions, o aofOptions, args []string, 
 		if err := emitJSON(out, results); err != nil {
 			return err
 		}
+	}
+	if target != nil {
+		// The repair was asked for and written: that is the command's
+		// success. The input's damage stays in the report above.
+		if !g.json {
+			fmt.Fprintln(human)
+			writeWrapped(human, "", fmt.Sprintf("Repair done: %s is written (exit 0; the findings above are about the input, which is unchanged).", o.repairTo))
+		}
+		return nil
 	}
 	return exitFor(all)
 }
@@ -573,7 +583,7 @@ func printAOFHuman(w io.Writer, res any, o aofOptions, colour bool) error {
 		printRepair(w, r.Repair)
 		fmt.Fprintln(w)
 		all := r.AllFindings()
-		if err := printFindings(w, all, colour); err != nil {
+		if err := printFindings(w, all, colour, r.DataDir); err != nil {
 			return err
 		}
 		verdictLine(w, all, verdictText(r.Server, r.TruncatesFile))

@@ -267,6 +267,9 @@ func TestAOFRepairedCopyLoads(t *testing.T) {
 				if r.code == exitCannot {
 					t.Fatalf("repair failed: %s", r.stderr)
 				}
+				if r.code != exitOK {
+					t.Errorf("a repair that is written exits 0 whatever the input's damage; got %d", r.code)
+				}
 				var rep struct {
 					aofJSON
 					Files []struct {

@@ -301,7 +301,7 @@ func printCheck(w io.Writer, rep *check.Report, colour bool) error {
 		}
 	}
 	fmt.Fprintln(w)
-	if err := printFindings(w, rep.Findings, colour); err != nil {
+	if err := printFindings(w, rep.Findings, colour, rep.Dir); err != nil {
 		return err
 	}
 	verdictLine(w, rep.Findings, "Check: "+rep.Verdict)

@@ -151,7 +151,7 @@ func printManifestReport(w io.Writer, r *manifest.Report, now time.Time, colour 
 		}
 	}
 	fmt.Fprintln(w)
-	if err := printFindings(w, r.Findings, colour); err != nil {
+	if err := printFindings(w, r.Findings, colour, r.DataDir); err != nil {
 		return err
 	}
 	verdictLine(w, r.Findings, manifestVerdictText(r))

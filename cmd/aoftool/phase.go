@@ -202,6 +202,12 @@ func loadSources(ctx context.Context, g *globalOptions, o phaseOptions, args []s
 		if len(s.Entries) == 0 {
 			return nil, nil, fmt.Errorf("%s: no ls -l entry found in the listing", p)
 		}
+		if len(o.fromLs) > 1 {
+			// Listings over time are as far apart as their newest changes
+			// (a listing does not say when it was taken): that is what
+			// gives a rate between two pastes, as diff does.
+			s.TakenAt = newestMTime(s)
+		}
 		snaps = append(snaps, s)
 	}
 	return snaps, inspected, nil
@@ -267,7 +273,7 @@ func runPhase(ctx context.Context, g *globalOptions, o phaseOptions, args []stri
 		}
 	}
 	return g.render(out, r, r.Findings, func(w io.Writer, colour bool) error {
-		return printPhase(w, r, colour)
+		return printPhase(w, r, approxSizes(snaps), colour)
 	})
 }
 
@@ -286,7 +292,22 @@ func safeToDeleteCell(l phase.Leftover) string {
 	return "yes"
 }
 
-func printPhase(w io.Writer, r *phase.Result, colour bool) error {
+// approxSizes names the files whose size a listing knows only within its
+// rounding (ls -h): they are shown as "~12 KiB", never as an exact count.
+func approxSizes(snaps []*snapshot.Snapshot) map[string]bool {
+	m := map[string]bool{}
+	if len(snaps) == 0 {
+		return m
+	}
+	for _, e := range snaps[len(snaps)-1].Entries {
+		if !e.SizeExact {
+			m[e.Path] = true
+		}
+	}
+	return m
+}
+
+func printPhase(w io.Writer, r *phase.Result, approx map[string]bool, colour bool) error {
 	head := string(r.Phase)
 	if colour {
 		head = "\x1b[1m" + head + "\x1b[0m"
@@ -341,6 +362,12 @@ func printPhase(w io.Writer, r *phase.Result, colour bool) error {
 	if p := r.Progress; p != nil {
 		fmt.Fprintln(w, "\nProgress:")
 		rate, eta := "not observed (one snapshot; use --sample)", ""
+		switch {
+		case r.Snapshots > 1:
+			rate = "not observed (no growth seen between the snapshots)"
+		case r.Source == snapshot.SourceListing:
+			rate = "not observed (one listing; paste a later one with a second --from-ls)"
+		}
 		if p.RateBytesPerS > 0 {
 			rate = rateCell(p.RateBytesPerS)
 		}
@@ -349,8 +376,8 @@ func printPhase(w io.Writer, r *phase.Result, colour bool) error {
 		}
 		if err := keyValueTable(w, [][2]string{
 			{"File", p.Path},
-			{"Written", fmt.Sprintf("%s (%.1f%%)", bytesCell(p.Bytes), p.Percent)},
-			{"Expected", bytesCell(p.ExpectedBytes) + ": " + p.Basis},
+			{"Written", fmt.Sprintf("%s (%.1f%%)", sizeCell(p.Bytes, !approx[p.Path]), p.Percent)},
+			{"Expected", sizeCell(p.ExpectedBytes, len(approx) == 0) + ": " + p.Basis},
 			{"Rate", rate},
 			{"ETA", eta},
 		}); err != nil {
@@ -385,7 +412,11 @@ func printPhase(w io.Writer, r *phase.Result, colour bool) error {
 		}
 	}
 	fmt.Fprintln(w)
-	if err := printFindings(w, r.Findings, colour); err != nil {
+	base := ""
+	if r.Source == snapshot.SourceDir {
+		base = r.Root
+	}
+	if err := printFindings(w, r.Findings, colour, base); err != nil {
 		return err
 	}
 	text := fmt.Sprintf("Phase %s, confidence %s", r.Phase, r.Confidence)
