@@ -97,6 +97,7 @@ It never writes to, renames, truncates or locks anything it inspects.`,
 		newWatchCmd(g),
 		newPhaseCmd(g),
 		newServeCmd(g),
+		newTimelineCmd(g),
 		newVersionCmd(),
 	)
 	for _, c := range root.Commands() {
