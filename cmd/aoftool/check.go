@@ -308,8 +308,11 @@ func printCheck(w io.Writer, rep *check.Report, colour bool) error {
 	return nil
 }
 
-// mdCell escapes what would break a Markdown table cell.
+// mdCell escapes what would break a Markdown table cell, and the
+// backslashes of escaped names, so the rendered text shows each escape once
+// (a key "\xff" reads as in the text and JSON outputs).
 func mdCell(s string) string {
+	s = strings.ReplaceAll(s, "\\", "\\\\")
 	s = strings.ReplaceAll(s, "|", "\\|")
 	return strings.ReplaceAll(s, "\n", " ")
 }
@@ -377,10 +380,17 @@ func printCheckMarkdown(w io.Writer, rep *check.Report) error {
 		fmt.Fprintln(w, "No findings.")
 		return nil
 	}
-	var rows [][]string
-	for _, f := range rep.Findings {
-		rows = append(rows, []string{string(f.Severity), "`" + string(f.Code) + "`", where(f), f.Message, f.Hint})
+	// One list item per finding: a table of five columns is unreadable in
+	// a ticket once messages are a sentence long.
+	for _, f := range uniqueFindings(rep.Findings) {
+		item := fmt.Sprintf("- **%s** `%s`", f.Severity, f.Code)
+		if wh := where(f); wh != "" {
+			item += " at `" + wh + "`"
+		}
+		fmt.Fprintf(w, "%s: %s\n", item, mdCell(f.Message))
+		if f.Hint != "" {
+			fmt.Fprintf(w, "  *Hint:* %s\n", mdCell(f.Hint))
+		}
 	}
-	mdTable(w, []string{"Severity", "Code", "Where", "Message", "Hint"}, rows)
 	return nil
 }

@@ -295,6 +295,7 @@ func (t *table) Render() error {
 		if widths, ok = fitColumns(natural, minimum, width); !ok {
 			return t.renderBlocks(width)
 		}
+		widths = t.giveBackSlack(widths, natural, width-borderCost(ncol))
 	}
 	tab := tablewriter.NewTable(t.w,
 		tablewriter.WithRenderer(renderer.NewBlueprint(tw.Rendition{
@@ -323,6 +324,51 @@ func (t *table) Render() error {
 		}
 	}
 	return tab.Render()
+}
+
+// giveBackSlack hands the room a wrapped column does not use (a path
+// broken after its '/' is narrower than its column) to the columns that
+// were narrowed most, and wraps again, so no column is squeezed for room
+// another leaves empty.
+func (t *table) giveBackSlack(widths, natural []int, avail int) []int {
+	widths = append([]int(nil), widths...)
+	for range 4 {
+		used := 0
+		for i := range widths {
+			w := 0
+			for _, c := range append([][]string{t.header}, t.rows...) {
+				if i < len(c) {
+					for _, l := range wrap(c[i], widths[i]) {
+						w = max(w, textWidth(l))
+					}
+				}
+			}
+			widths[i] = max(w, 1)
+			used += widths[i]
+		}
+		slack := avail - used
+		if slack <= 0 {
+			return widths
+		}
+		grew := false
+		for ; slack > 0; slack-- {
+			best := -1
+			for i := range widths {
+				if d := natural[i] - widths[i]; d > 0 && (best < 0 || d > natural[best]-widths[best]) {
+					best = i
+				}
+			}
+			if best < 0 {
+				break
+			}
+			widths[best]++
+			grew = true
+		}
+		if !grew {
+			return widths
+		}
+	}
+	return widths
 }
 
 // renderBlocks is the layout for tables too wide for the screen: each row

@@ -182,6 +182,12 @@ func TestEveryCommandFitsTheTerminal(t *testing.T) {
 				golden(t, "terminal/"+r.name+"."+strconv.Itoa(cols)+".txt", strings.Join(lines, "\n"))
 			}
 			if r.json {
+				// Piped, the same report is laid out for 100 columns; the
+				// README's examples are these.
+				piped := runCLI(t, "", r.args...)
+				if r.args[0] != "snapshot" { // piped, a snapshot is JSON with the volume's free space
+					golden(t, "terminal/"+r.name+".100.txt", piped.stdout+piped.stderr)
+				}
 				js := runCLI(t, "", append([]string{"--json"}, r.args...)...)
 				if js.code != r.code {
 					t.Errorf("--json %v: exit %d, want %d as on a terminal", r.args, js.code, r.code)

@@ -32,8 +32,8 @@ type timelineOptions struct {
 func newTimelineCmd(g *globalOptions) *cobra.Command {
 	var o timelineOptions
 	cmd := &cobra.Command{
-		Use:   "timeline SOURCE... [-o FILE.svg] [--html FILE.html] [--log FILE]",
-		Short: "Draw a rebuild over time as SVG or HTML: sizes, phases, steps, renames",
+		Use:   "timeline SOURCE... [-o FILE.svg] [--html FILE.html]",
+		Short: "Draw a rebuild over time as SVG or HTML: sizes, phases, steps",
 		Long: `timeline draws what happened in a data directory over time, the picture an incident ticket
 wants: each file's size, the persistence phases as coloured bands (with the replica-rebuild steps
 1 to 4), the renames that move a job's output into place, and with --log the server's log events
