@@ -252,3 +252,32 @@ func TestTimelineRendersInABrowser(t *testing.T) {
 		t.Errorf("only %d dark pixels in the plot area: the series are not drawn", lines)
 	}
 }
+
+// TestTimelineFromListings draws the same rebuild from five pasted
+// listings (ls -l --full-time) taken one after the other by the scenario
+// tests: steps 1 to 4 in order, with the renames a listing lets diff infer.
+func TestTimelineFromListings(t *testing.T) {
+	dir := "../../phase/testdata/listings/"
+	var args []string
+	for _, n := range []string{"1-transfer", "2-loading", "3-rewrite", "4-finishing", "5-done"} {
+		args = append(args, dir+"replica-rebuild-disk_"+n+".full-time.txt")
+	}
+	r := runCLI(t, "", append([]string{"timeline", "--json", "--year", "2026"}, args...)...)
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	var res struct {
+		Steps   []int             `json:"steps"`
+		Renames []timeline.Rename `json:"renames"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &res); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(res.Steps, []int{1, 2, 3, 4}) || len(res.Renames) == 0 {
+		t.Errorf("steps %v, renames %v", res.Steps, res.Renames)
+	}
+	// An SVG is not written to a terminal by accident.
+	if out, code := runInTerminal(t, 80, append([]string{"timeline", "--year", "2026"}, args...)...); code != exitCannot || !strings.Contains(out, "-o FILE.svg") {
+		t.Errorf("timeline to a terminal: exit %d\n%s", code, out)
+	}
+}
