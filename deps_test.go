@@ -32,6 +32,7 @@ var allowed = map[string][]string{
 	"internal/crash":     {"internal/redistest", "internal/fsguard", "internal/scenario", "internal/damage"},
 	"internal/scenario":  {"internal/redistest"},
 	"internal/watch":     {"snapshot", "github.com/fsnotify/fsnotify"},
+	"timeline":           {},
 	"internal/metrics":   {"finding", "snapshot", "phase", "internal/check", "github.com/prometheus/client_golang/prometheus", "github.com/prometheus/common/expfmt"},
 }
 

@@ -403,7 +403,7 @@ func isModuleName(name string) bool {
 func printable(b []byte) string {
 	for _, c := range b {
 		if c < 0x20 || c >= 0x7f {
-			return fmt.Sprintf("%q", b)
+			return finding.QuoteBytes(b, int64(len(b)), -1)
 		}
 	}
 	return string(b)

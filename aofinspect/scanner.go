@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+
+	"github.com/aoftool/aoftool/finding"
 )
 
 const (
@@ -758,7 +760,7 @@ func parseTS(line []byte) (int64, bool) {
 // quoteLine shows the start of a line in an error, escaped and capped.
 func quoteLine(b []byte) string {
 	if len(b) > 24 {
-		return strconv.Quote(string(b[:24])) + "…"
+		return `"` + finding.EscapeBytes(b[:24]) + `"…`
 	}
-	return strconv.Quote(string(b))
+	return `"` + finding.EscapeBytes(b) + `"`
 }

@@ -61,3 +61,27 @@ func TestListHasErrorAndSort(t *testing.T) {
 		t.Fatal("unknown codes must default to error")
 	}
 }
+
+func TestQuoteBytes(t *testing.T) {
+	long := make([]byte, 3072)
+	for i := range long {
+		long[i] = byte(i)
+	}
+	for _, c := range []struct {
+		b     []byte
+		total int64
+		at    int64
+		want  string
+	}{
+		{[]byte("user:1"), 6, -1, `"user:1"`},
+		{[]byte("a\"b\\c\n"), 6, -1, `"a\"b\\c\n"`},
+		{[]byte{0xff, 'k'}, 2, 7, `"\xffk"`},
+		{[]byte("日本"), 6, -1, `"日本"`},
+		{long[:256], 3072, 268, `"\x00\x01\x02\x03\x04\x05\x06\a\b\t\n\v\f\r\x0e"… (3072 bytes at offset 268)`},
+		{[]byte("abc"), 300, -1, `"abc"… (300 bytes)`},
+	} {
+		if got := QuoteBytes(c.b, c.total, c.at); got != c.want {
+			t.Errorf("QuoteBytes(%q) = %s, want %s", c.b, got, c.want)
+		}
+	}
+}

@@ -90,7 +90,7 @@ func (w *walker) flag(class CheckClass, code finding.Code, v LoadVerdict, format
 	}
 	detail := fmt.Sprintf(format, args...)
 	if w.inKey {
-		detail = fmt.Sprintf("%s key %q (db %d): %s", typeInfos[w.curType].name, printableKey(w.curKey, w.keyLen), w.db, detail)
+		detail = fmt.Sprintf("%s key %s (db %d): %s", typeInfos[w.curType].name, w.quotedKey(), w.db, detail)
 	}
 	c.faults = append(c.faults, contentFault{class: class, code: code, verdict: v, at: at, sev: finding.Error,
 		detail: detail + "; " + v.phrase()})
@@ -349,7 +349,7 @@ func (w *walker) listpackValue(t int, what string, mode lpMode, convertAbove int
 	tuple := int64(mode.tuple)
 	w.elems = elemsOf(info, f, tuple)
 	if info.dupUnchecked {
-		w.note(finding.RDBDupCheckSkipped, finding.Info, w.content.recAt, "%s key %q: more than %d elements; not checked for duplicates", typeInfos[t].name, printableKey(w.curKey, w.keyLen), maxDupElements)
+		w.note(finding.RDBDupCheckSkipped, finding.Info, w.content.recAt, "%s key %s: more than %d elements; not checked for duplicates", typeInfos[t].name, w.quotedKey(), maxDupElements)
 	}
 	if f == nil {
 		if info.entries == 0 {
@@ -506,7 +506,7 @@ func (w *walker) hashedString(what string, set *dupSet) (dup bool, n uint64, ok 
 
 func (w *walker) dupSkipped(set *dupSet) {
 	if set.full {
-		w.note(finding.RDBDupCheckSkipped, finding.Info, w.content.recAt, "%s key %q: more than %d elements; not checked for duplicates", typeInfos[w.curType].name, printableKey(w.curKey, w.keyLen), maxDupElements)
+		w.note(finding.RDBDupCheckSkipped, finding.Info, w.content.recAt, "%s key %s: more than %d elements; not checked for duplicates", typeInfos[w.curType].name, w.quotedKey(), maxDupElements)
 	}
 }
 
@@ -843,7 +843,7 @@ func (w *walker) streamGroup(t int, g uint64) {
 		return
 	}
 	if !checked {
-		w.note(finding.RDBDupCheckSkipped, finding.Info, c.recAt, "stream key %q: consumer group %d has %d pending entries, more than the %d checked against its consumers", printableKey(w.curKey, w.keyLen), g, pel, maxPELChecked)
+		w.note(finding.RDBDupCheckSkipped, finding.Info, c.recAt, "stream key %s: consumer group %d has %d pending entries, more than the %d checked against its consumers", w.quotedKey(), g, pel, maxPELChecked)
 	}
 	if !sorted {
 		sort.Slice(c.pel, func(i, j int) bool { return bytes.Compare(c.pel[i].id[:], c.pel[j].id[:]) < 0 })

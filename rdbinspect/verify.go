@@ -158,6 +158,8 @@ type Report struct {
 	StoppedAt  *int64 `json:"stopped_at,omitempty"`
 	StoppedKey string `json:"stopped_key,omitempty"`
 	StoppedIn  string `json:"stopped_in,omitempty"`
+	// stoppedKeyQuoted is StoppedKey as messages name it.
+	stoppedKeyQuoted string
 	// StructureChecked is false for versions newer than the walk knows.
 	StructureChecked bool `json:"structure_checked"`
 	// Target is the server the verdicts below are for.
@@ -360,9 +362,10 @@ func Verify(ctx context.Context, r io.ReaderAt, size int64, opt Options) *Report
 		}
 		off := w.err.Offset
 		rep.StoppedAt = &off
-		if w.inKey {
-			rep.StoppedKey = printableKey(w.curKey, uint64(len(w.curKey)))
+		if w.inKey && w.keyLen > 0 {
+			rep.StoppedKey = printableKey(w.curKey, w.keyLen)
 			rep.StoppedIn = typeInfos[w.curType].name
+			rep.stoppedKeyQuoted = w.quotedKey()
 		}
 		if errors.Is(w.err.Err, ErrTruncated) {
 			truncated(rep, opt, off, w.err.Detail+keySuffix(rep), add)
@@ -477,7 +480,7 @@ func keySuffix(rep *Report) string {
 	if rep.StoppedKey == "" {
 		return ""
 	}
-	return fmt.Sprintf(", while reading %s key %q", rep.StoppedIn, rep.StoppedKey)
+	return fmt.Sprintf(", while reading %s key %s", rep.StoppedIn, rep.stoppedKeyQuoted)
 }
 
 func truncated(rep *Report, opt Options, off int64, detail string, add func(finding.Code, int64, string, ...any) *finding.Finding) {

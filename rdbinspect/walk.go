@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"sort"
-	"strconv"
 	"unicode/utf8"
 
 	"github.com/aoftool/aoftool/finding"
@@ -450,6 +449,9 @@ func (w *walker) run() int64 {
 		w.curType = t
 		w.inKey = true
 		w.keyStart = w.s.off()
+		// A key whose name is cut short is no key yet: messages must not
+		// name the one before it.
+		w.curKey, w.keyLen = w.curKey[:0], 0
 		w.str("key", true)
 		if w.err != nil {
 			return -1
@@ -518,20 +520,23 @@ func (w *walker) record(t int, expires bool, size, at int64, keyLen uint64) {
 	}
 }
 
-// printableKey renders a key name for reports: valid UTF-8 stays as is,
-// other bytes are escaped, and a name cut at the cap says how long it was.
+// printableKey renders a key name for reports and JSON: escaped once
+// (finding.EscapeBytes), and a name cut at the cap says how long it was.
 func printableKey(b []byte, full uint64) string {
-	var s string
-	if utf8.Valid(b) {
-		s = string(b)
-	} else {
-		q := strconv.Quote(string(b))
-		s = q[1 : len(q)-1]
+	s := string(b)
+	if !utf8.Valid(b) {
+		s = finding.EscapeBytes(b)
 	}
 	if uint64(len(b)) < full {
 		s += fmt.Sprintf("…(%d bytes)", full)
 	}
 	return s
+}
+
+// quotedKey is the key being read, as messages name it: quoted, escaped
+// once and cut to a readable length with its full length and offset.
+func (w *walker) quotedKey() string {
+	return finding.QuoteBytes(w.curKey, int64(w.keyLen), w.keyStart)
 }
 
 type bigHeap []BigKey

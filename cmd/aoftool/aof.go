@@ -14,7 +14,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 
 	"github.com/aoftool/aoftool/aofinspect"
@@ -34,15 +33,11 @@ type aofOptions struct {
 	toTS *int64 // parsed --truncate-to-timestamp
 }
 
-// aofProgressMin is the size from which a progress bar is drawn on a
-// terminal; smaller files are read before a bar would be seen.
-const aofProgressMin = 64 << 20
-
 func newAOFCmd(g *globalOptions) *cobra.Command {
 	var o aofOptions
 	cmd := &cobra.Command{
 		Use:   "aof FILE|DIR...",
-		Short: "Check AOF command files and say what Redis would do with them on start",
+		Short: "Check AOF files and say what Redis does with them on start",
 		Long: `aof reads AOF files with the rules of the Redis loader (src/aof.c loadSingleAppendOnlyFile):
 a RESP array per command ('*<argc>' ≥ 1, then '$<len>' bulks whose two trailing bytes the server
 skips unchecked), '#' annotation lines skipped ('#TS:<seconds>' timestamps), an RDB part first when
@@ -59,7 +54,8 @@ silently), so do not start Redis on such a directory before copying it.
 
 --repair-to writes a repaired copy and never touches the input: for a FILE, the file cut at the last
 complete command outside a transaction; for a DIR, a copy of the whole AOF directory (manifest
-included) with each damaged file cut that way. --truncate-to-timestamp T cuts the copy at the first
+included) with each damaged file cut that way. A repair that is written exits 0; the damage of the
+input is still reported. --truncate-to-timestamp T cuts the copy at the first
 '#TS' annotation later than T, the rule of redis-check-aof --truncate-to-timestamp, but moved back
 to the start of a transaction it falls in, on any file of the set (later files are dropped from the
 copy and its manifest) and even when nothing precedes it in that file; redis-check-aof works in
@@ -81,7 +77,8 @@ module commands (PREFIX.NAME) are warnings only.`,
   aoftool aof --repair-to /restore/appendonlydir /var/lib/redis
 
   # undo everything logged after 10:15 UTC (needs aof-timestamp-enabled yes)
-  aoftool aof --truncate-to-timestamp 2024-05-01T10:15:00Z --repair-to /restore/appendonlydir /var/lib/redis
+  aoftool aof --truncate-to-timestamp 2024-05-01T10:15:00Z \
+    --repair-to /restore/appendonlydir /var/lib/redis
 
   # for scripts
   aoftool aof --json /var/lib/redis | jq .server.verdict`,
@@ -216,6 +213,7 @@ func runAOF(ctx context.Context, g *globalOptions, o aofOptions, args []string, 
 	var results []any
 	var all finding.List
 	colour := g.useColour(out)
+	human := g.screenFor(out)
 	for i, in := range inputs {
 		var res any
 		var fl finding.List
@@ -244,9 +242,9 @@ func runAOF(ctx context.Context, g *globalOptions, o aofOptions, args []string, 
 		results = append(results, res)
 		if !g.json {
 			if i > 0 {
-				fmt.Fprintln(out)
+				fmt.Fprintln(human)
 			}
-			if err := printAOFHuman(out, res, o, colour); err != nil {
+			if err := printAOFHuman(human, res, o, colour); err != nil {
 				return err
 			}
 		}
@@ -255,6 +253,15 @@ func runAOF(ctx context.Context, g *globalOptions, o aofOptions, args []string, 
 		if err := emitJSON(out, results); err != nil {
 			return err
 		}
+	}
+	if target != nil {
+		// The repair was asked for and written: that is the command's
+		// success. The input's damage stays in the report above.
+		if !g.json {
+			fmt.Fprintln(human)
+			writeWrapped(human, "", fmt.Sprintf("Repair done: %s is written (exit 0; the findings above are about the input, which is unchanged).", o.repairTo))
+		}
+		return nil
 	}
 	return exitFor(all)
 }
@@ -308,27 +315,11 @@ func rdbIsAOFPart(p string) bool {
 	return h != nil && (h.AOFBase != nil && *h.AOFBase || h.AOFPreamble != nil && *h.AOFPreamble)
 }
 
-// progress returns a callback drawing a bar on stderr for big inputs on a
-// terminal, and a function to finish it.
-func progress(g *globalOptions, name string, total int64) (func(int64), func()) {
-	if g.json || total < aofProgressMin || !isTerminal(g.stderr) {
-		return nil, func() {}
-	}
-	bar := progressbar.NewOptions64(total,
-		progressbar.OptionSetWriter(g.stderr),
-		progressbar.OptionSetDescription(name),
-		progressbar.OptionShowBytes(true),
-		progressbar.OptionThrottle(100*time.Millisecond),
-		progressbar.OptionClearOnFinish(),
-	)
-	return func(off int64) { _ = bar.Set64(off) }, func() { _ = bar.Finish() }
-}
-
 func scanOneFile(ctx context.Context, g *globalOptions, in *aofInput) *aofResult {
 	f := in.file
-	prog, done := progress(g, filepath.Base(f.Rel), f.Size)
-	rep := aofinspect.Scan(ctx, f.ReaderAt(), f.Size, aofinspect.Options{Path: f.Rel, Progress: prog})
-	done()
+	bar := g.progress(filepath.Base(f.Rel), f.Size)
+	rep := aofinspect.Scan(ctx, f.ReaderAt(), f.Size, aofinspect.Options{Path: f.Rel, Progress: bar.setFunc()})
+	bar.finish()
 	c := f.Settle()
 	rep.Findings = append(rep.Findings, c.Findings(f.Rel, f.Size)...)
 	if f.Live(c) {
@@ -347,9 +338,9 @@ func scanSet(ctx context.Context, g *globalOptions, in *aofInput) *aofSetResult 
 	for _, f := range in.set.Files {
 		total += f.Size
 	}
-	prog, done := progress(g, filepath.Base(mr.AppendDir), total)
-	sr := aofinspect.InspectSet(ctx, in.arg, in.set.Files, aofinspect.Options{Progress: prog})
-	done()
+	bar := g.progress(filepath.Base(mr.AppendDir), total)
+	sr := aofinspect.InspectSet(ctx, in.arg, in.set.Files, aofinspect.Options{Progress: bar.setFunc()})
+	bar.finish()
 	settled := in.set.Settle(sr)
 	in.set = nil
 	// The manifest's findings say whether Redis gets as far as the files.
@@ -563,12 +554,14 @@ func printAOFHuman(w io.Writer, res any, o aofOptions, colour bool) error {
 			return err
 		}
 		printRepair(w, r.Repair)
+		fmt.Fprintln(w)
 		if err := printFindings(w, r.Findings, colour); err != nil {
 			return err
 		}
 		verdictLine(w, r.Findings, verdictText(r.Server, ""))
 	case *aofSetResult:
-		fmt.Fprintf(w, "AOF set %s (%d file(s), %d commands)\n", r.Path, len(r.Files), r.Commands)
+		writeWrapped(w, "", fmt.Sprintf("AOF set %s (%d file(s), %d commands)", r.Path, len(r.Files), r.Commands))
+		fmt.Fprintln(w)
 		t := newTable(w, "File", "Role", "Format", "Size", "Commands", "OK up to", "Server")
 		for _, f := range r.Files {
 			if err := t.Append([]string{f.Path, f.Role, f.Format, bytesCell(f.Size), strconv.FormatInt(f.Commands, 10), strconv.FormatInt(f.OKUpTo, 10), string(f.Server.Verdict)}); err != nil {
@@ -588,8 +581,9 @@ func printAOFHuman(w io.Writer, res any, o aofOptions, colour bool) error {
 			return err
 		}
 		printRepair(w, r.Repair)
+		fmt.Fprintln(w)
 		all := r.AllFindings()
-		if err := printFindings(w, all, colour); err != nil {
+		if err := printFindings(w, all, colour, r.DataDir); err != nil {
 			return err
 		}
 		verdictLine(w, all, verdictText(r.Server, r.TruncatesFile))
@@ -666,6 +660,7 @@ func printCommandTable(w io.Writer, counts map[string]int64, total int64, top in
 		l = append(l, kv{k, v})
 	}
 	sort.Slice(l, func(i, j int) bool { return l[i].v > l[j].v || l[i].v == l[j].v && l[i].k < l[j].k })
+	fmt.Fprintln(w)
 	t := newTable(w, "Command", "Count", "Share")
 	var rest int64
 	for i, e := range l {

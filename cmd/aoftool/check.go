@@ -31,7 +31,7 @@ func newCheckCmd(g *globalOptions) *cobra.Command {
 	var o checkOptions
 	cmd := &cobra.Command{
 		Use:   "check [DIR]",
-		Short: "Post-mortem of a data directory: would Redis start from it, with which data, and what would be lost",
+		Short: "Post-mortem: would Redis start from a data dir, with which data",
 		Long: `check runs every inspector over a data directory: the persistence phase and the leftovers
 of dead jobs, the AOF manifest as the Redis loader reads it, every RDB file verified
 (checksum, structure, truncation offset, key count) and every AOF file Redis loads scanned
@@ -58,7 +58,8 @@ reported as incomplete, not corrupt).`,
   aoftool check --json /mnt/redis-0-copy | jq .start
   aoftool check --config /etc/redis/redis.conf
   aoftool check --server-stopped /mnt/pvc-snapshot
-  kubectl logs redis-0 --previous > redis.log; aoftool check --server-stopped --log redis.log /mnt/pvc-snapshot`,
+  kubectl logs redis-0 --previous > redis.log
+  aoftool check --server-stopped --log redis.log /mnt/pvc-snapshot`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := o.log.validate(); err != nil {
@@ -83,7 +84,19 @@ func runCheck(ctx context.Context, g *globalOptions, o checkOptions, arg string,
 	if err != nil {
 		return err
 	}
-	copt := check.Options{Target: target}
+	copt := check.Options{Target: target, Progress: func(name string, size int64) func(int64) {
+		bar := g.progress(name, size)
+		if bar == nil {
+			return nil
+		}
+		return func(read int64) {
+			if read < 0 {
+				bar.finish()
+				return
+			}
+			bar.set(read)
+		}
+	}}
 	if o.redisServer != "" && !o.rehearse {
 		return usagef("--redis-server goes with --rehearse")
 	}
@@ -326,25 +339,28 @@ func printCheck(w io.Writer, rep *check.Report, colour bool) error {
 	}{{"With AOF on (appendonly yes)", rep.Start.AOFOn}, {"With AOF off (appendonly no)", rep.Start.AOFOff}} {
 		fmt.Fprintf(w, "  %s:\n", c.label)
 		for _, l := range outcomeLines(c.o) {
-			fmt.Fprintf(w, "    - %s\n", l)
+			bullet(w, 4, l)
 		}
 	}
 	if lines := rehearsalLines(rep.Rehearsal); len(lines) > 0 {
 		fmt.Fprintln(w, "\nRehearsal (the judged start, run on a scratch copy):")
 		for _, l := range lines {
-			fmt.Fprintf(w, "  - %s\n", l)
+			bullet(w, 2, l)
 		}
 	}
 	fmt.Fprintln(w)
-	if err := printFindings(w, rep.Findings, colour); err != nil {
+	if err := printFindings(w, rep.Findings, colour, rep.Dir); err != nil {
 		return err
 	}
 	verdictLine(w, rep.Findings, "Check: "+rep.Verdict)
 	return nil
 }
 
-// mdCell escapes what would break a Markdown table cell.
+// mdCell escapes what would break a Markdown table cell, and the
+// backslashes of escaped names, so the rendered text shows each escape once
+// (a key "\xff" reads as in the text and JSON outputs).
 func mdCell(s string) string {
+	s = strings.ReplaceAll(s, "\\", "\\\\")
 	s = strings.ReplaceAll(s, "|", "\\|")
 	return strings.ReplaceAll(s, "\n", " ")
 }
@@ -418,10 +434,17 @@ func printCheckMarkdown(w io.Writer, rep *check.Report) error {
 		fmt.Fprintln(w, "No findings.")
 		return nil
 	}
-	var rows [][]string
-	for _, f := range rep.Findings {
-		rows = append(rows, []string{string(f.Severity), "`" + string(f.Code) + "`", where(f), f.Message, f.Hint})
+	// One list item per finding: a table of five columns is unreadable in
+	// a ticket once messages are a sentence long.
+	for _, f := range uniqueFindings(rep.Findings) {
+		item := fmt.Sprintf("- **%s** `%s`", f.Severity, f.Code)
+		if wh := where(f); wh != "" {
+			item += " at `" + wh + "`"
+		}
+		fmt.Fprintf(w, "%s: %s\n", item, mdCell(f.Message))
+		if f.Hint != "" {
+			fmt.Fprintf(w, "  *Hint:* %s\n", mdCell(f.Hint))
+		}
 	}
-	mdTable(w, []string{"Severity", "Code", "Where", "Message", "Hint"}, rows)
 	return nil
 }

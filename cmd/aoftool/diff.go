@@ -26,7 +26,7 @@ func newDiffCmd(g *globalOptions) *cobra.Command {
 	var o diffOptions
 	cmd := &cobra.Command{
 		Use:   "diff OLD NEW",
-		Short: "Compare two snapshots or directories: created, removed, renamed, grown files with rates",
+		Short: "Compare two snapshots or directories: what changed, with rates",
 		Long: `diff compares two states of one data directory and explains each change in Redis terms:
 a temp-<pid>.rdb renamed to dump.rdb is a BGSAVE child that finished, a
 temp-<unixtime>.<pid>.rdb renamed to dump.rdb is a replica transfer that finished (loading
@@ -40,9 +40,11 @@ inodes, so renames are inferred from Redis's own rename rules when sizes and tim
 and are marked "inferred". Rates are byte changes over the time between the snapshots.
 
 The table hides unchanged files unless --all is given.`,
-		Example: `  aoftool snapshot /data -o /tmp/t0.json; sleep 10; aoftool diff /tmp/t0.json /data
+		Example: `  aoftool snapshot /data -o /tmp/t0.json; sleep 10
+  aoftool diff /tmp/t0.json /data
   aoftool diff before-ls.txt after-ls.txt
-  aoftool diff --json old.json new.json | jq '.events[] | select(.type=="renamed")'`,
+  aoftool diff --json old.json new.json |
+    jq '.events[] | select(.type=="renamed")'`,
 		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if _, err := o.serverConfig.build(); err != nil {

@@ -25,7 +25,7 @@ func newManifestCmd(g *globalOptions) *cobra.Command {
 	var o manifestOptions
 	cmd := &cobra.Command{
 		Use:   "manifest [PATH]",
-		Short: "Parse the AOF manifest exactly as Redis does and check it against its directory",
+		Short: "Parse the AOF manifest as Redis does and check its directory",
 		Long: `manifest reads the multi-part AOF manifest (Redis 7+, appendonlydir/<appendfilename>.manifest)
 with the same rules as the Redis loader — fgets into a 1025-byte buffer, comments, trimming,
 sdssplitargs quoting, case-insensitive keys, atoll seqs, one base, strictly increasing incr
@@ -151,7 +151,7 @@ func printManifestReport(w io.Writer, r *manifest.Report, now time.Time, colour 
 		}
 	}
 	fmt.Fprintln(w)
-	if err := printFindings(w, r.Findings, colour); err != nil {
+	if err := printFindings(w, r.Findings, colour, r.DataDir); err != nil {
 		return err
 	}
 	verdictLine(w, r.Findings, manifestVerdictText(r))
@@ -174,13 +174,43 @@ func fileRow(f manifest.FileReport, now time.Time) []string {
 }
 
 // displayName shows a file name on one terminal line: names with blanks at
-// the ends, control bytes or invalid UTF-8 are quoted.
+// the ends, control bytes or invalid UTF-8 are quoted and escaped once
+// (finding.QuoteBytes), as key names are.
 func displayName(n string) string {
 	q := strconv.Quote(n)
 	if n == "" || q[1:len(q)-1] != n || strings.TrimSpace(n) != n {
-		return q
+		return finding.QuoteBytes([]byte(n), int64(len(n)), -1)
 	}
 	return n
+}
+
+// displayKey shows a key name a report already escaped once
+// (rdbinspect's printableKey): quoted when it holds escapes, never escaped
+// again, and cut to the length finding.QuoteBytes keeps.
+func displayKey(k string) string {
+	full := ""
+	if i := strings.LastIndex(k, "…("); i >= 0 && strings.HasSuffix(k, " bytes)") {
+		k, full = k[:i], k[i+len("…"):]
+	}
+	cut := false
+	if r := []rune(k); len(r) > finding.QuotedMax {
+		// Never cut inside an escape sequence.
+		n := finding.QuotedMax
+		if i := strings.LastIndex(string(r[:n]), `\`); i >= 0 && n-len([]rune(string(r[:n])[:i])) < 4 {
+			n = len([]rune(string(r[:n])[:i]))
+		}
+		k, cut = string(r[:n]), true
+	}
+	if strings.ContainsAny(k, `\" `) || cut || full != "" {
+		k = `"` + k + `"`
+	}
+	if cut || full != "" {
+		k += "…"
+		if full != "" {
+			k += " " + full
+		}
+	}
+	return k
 }
 
 func manifestVerdictText(r *manifest.Report) string {

@@ -5,13 +5,11 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/dustin/go-humanize"
-	"github.com/olekukonko/tablewriter"
-	"github.com/olekukonko/tablewriter/renderer"
-	"github.com/olekukonko/tablewriter/tw"
 	"golang.org/x/term"
 
 	"github.com/aoftool/aoftool/finding"
@@ -46,7 +44,7 @@ func (g *globalOptions) render(out io.Writer, result any, findings finding.List,
 	if g.json {
 		err = writeJSON(out, result)
 	} else {
-		err = print(out, g.useColour(out))
+		err = print(g.screenFor(out), g.useColour(out))
 	}
 	if err != nil {
 		return err
@@ -66,66 +64,141 @@ func exitFor(l finding.List) error {
 // isTerminal reports whether w is a terminal, which decides colour and
 // progress bars.
 func isTerminal(w io.Writer) bool {
+	if s, ok := w.(*screen); ok {
+		w = s.Writer
+	}
 	f, ok := w.(*os.File)
 	return ok && term.IsTerminal(int(f.Fd()))
 }
 
-// newTable returns a table in the house style: light borders, headers as
-// written, no automatic upper-casing or wrapping of cells.
-func newTable(w io.Writer, header ...string) *tablewriter.Table {
-	t := tablewriter.NewTable(w,
-		tablewriter.WithRenderer(renderer.NewBlueprint(tw.Rendition{
-			Symbols: tw.NewSymbols(tw.StyleLight),
-		})),
-		tablewriter.WithHeaderAutoFormat(tw.Off),
-		tablewriter.WithHeaderAlignment(tw.AlignLeft),
-		tablewriter.WithRowAlignment(tw.AlignLeft),
-		tablewriter.WithRowAutoWrap(tw.WrapNone),
-		tablewriter.WithHeaderAutoWrap(tw.WrapNone),
-		tablewriter.WithTrimSpace(tw.Off),
-	)
-	if len(header) > 0 {
-		t.Header(header)
-	}
-	return t
-}
-
-// keyValueTable renders label/value pairs, skipping empty values.
-func keyValueTable(w io.Writer, rows [][2]string) error {
-	t := newTable(w)
-	for _, r := range rows {
-		if r[1] == "" {
-			continue
-		}
-		if err := t.Append([]string{r[0], r[1]}); err != nil {
-			return err
-		}
-	}
-	return t.Render()
-}
-
-// printFindings renders findings as a table with hints below it. Nothing is
-// printed for an empty list except the line saying so.
-func printFindings(w io.Writer, l finding.List, colour bool) error {
+// printFindings renders findings as blocks, one per finding: severity, code
+// and where on the first line, the message wrapped below it, then the hint.
+// A finding repeated word for word is printed once, and a hint shared by
+// consecutive findings once, after the last of them. Paths in hints are
+// made relative to the working directory with base, the directory the
+// findings' paths are relative to as the user typed it ("" or "." when
+// they already are).
+func printFindings(w io.Writer, l finding.List, colour bool, base ...string) error {
+	l = uniqueFindings(l)
 	if len(l) == 0 {
 		_, err := fmt.Fprintln(w, "No findings.")
 		return err
 	}
-	t := newTable(w, "Severity", "Code", "Where", "Message")
-	for _, f := range l {
-		if err := t.Append([]string{severityLabel(f.Severity, colour), string(f.Code), where(f), f.Message}); err != nil {
-			return err
-		}
+	hintBase := ""
+	if len(base) > 0 {
+		hintBase = base[0]
 	}
-	if err := t.Render(); err != nil {
-		return err
-	}
-	for _, f := range l {
-		if f.Hint != "" {
-			fmt.Fprintf(w, "  hint (%s): %s\n", f.Code, f.Hint)
+	fmt.Fprintf(w, "Findings (%s):\n", countWords(l))
+	shared := 0
+	for i, f := range l {
+		fmt.Fprintln(w)
+		head := severityLabel(f.Severity, colour) + "  " + string(f.Code)
+		if wh := where(f); wh != "" {
+			if width := widthOf(w); width > 0 && textWidth(head)+2+textWidth(wh) > width {
+				fmt.Fprintln(w, head)
+				writeWrapped(w, "  at ", wh)
+			} else {
+				fmt.Fprintln(w, head+"  "+wh)
+			}
+		} else {
+			fmt.Fprintln(w, head)
 		}
+		writeWrapped(w, "  ", f.Message)
+		if f.Hint == "" {
+			continue
+		}
+		if i+1 < len(l) && l[i+1].Hint == f.Hint {
+			shared++
+			continue
+		}
+		label := "  hint: "
+		if shared > 0 {
+			label = fmt.Sprintf("  hint (these %d): ", shared+1)
+		}
+		shared = 0
+		writeWrapped(w, label, relativeHint(f.Hint, l, hintBase))
 	}
 	return nil
+}
+
+// uniqueFindings drops findings that repeat an earlier one word for word.
+func uniqueFindings(l finding.List) finding.List {
+	seen := map[string]bool{}
+	out := make(finding.List, 0, len(l))
+	for _, f := range l {
+		off := int64(-1)
+		if f.Offset != nil {
+			off = *f.Offset
+		}
+		k := fmt.Sprintf("%s\x00%s\x00%s\x00%d\x00%d\x00%s\x00%s", f.Severity, f.Code, f.Path, f.Line, off, f.Message, f.Hint)
+		if seen[k] {
+			continue
+		}
+		seen[k] = true
+		out = append(out, f)
+	}
+	return out
+}
+
+// countWords says how many findings of each severity a list holds.
+func countWords(l finding.List) string {
+	c := l.Count()
+	var parts []string
+	for _, s := range []struct {
+		sev  finding.Severity
+		word string
+	}{{finding.Error, "error"}, {finding.Warning, "warning"}, {finding.Info, "info"}} {
+		if n := c[s.sev]; n > 0 {
+			w := s.word
+			if n > 1 && s.sev != finding.Info {
+				w += "s"
+			}
+			parts = append(parts, fmt.Sprintf("%d %s", n, w))
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+// relativeHint rewrites the paths a hint names, which are relative to the
+// inspected directory, so the command it shows runs from the working
+// directory.
+func relativeHint(hint string, l finding.List, base string) string {
+	if base == "" || base == "." {
+		return hint
+	}
+	seen := map[string]bool{}
+	for _, f := range l {
+		p := f.Path
+		if p == "" || seen[p] || filepath.IsAbs(p) || strings.HasPrefix(p, base+string(filepath.Separator)) {
+			continue
+		}
+		seen[p] = true
+		hint = replaceToken(hint, p, filepath.Join(base, p))
+	}
+	return hint
+}
+
+// replaceToken replaces old in s where it stands as a whole word (between
+// spaces, quotes, brackets or the ends).
+func replaceToken(s, old, repl string) string {
+	var b strings.Builder
+	for {
+		i := strings.Index(s, old)
+		if i < 0 {
+			b.WriteString(s)
+			return b.String()
+		}
+		end := i + len(old)
+		before := i == 0 || strings.ContainsRune(" '\"(`", rune(s[i-1]))
+		after := end == len(s) || strings.ContainsRune(" '\"):;,`", rune(s[end]))
+		b.WriteString(s[:i])
+		if before && after {
+			b.WriteString(repl)
+		} else {
+			b.WriteString(old)
+		}
+		s = s[end:]
+	}
 }
 
 func where(f finding.Finding) string {
@@ -191,5 +264,6 @@ func timeCell(t time.Time, now time.Time) string {
 // verdictLine prints the closing line every human report ends with.
 func verdictLine(w io.Writer, l finding.List, text string) {
 	c := l.Count()
-	fmt.Fprintf(w, "%s (%d error(s), %d warning(s), %d info)\n", text, c[finding.Error], c[finding.Warning], c[finding.Info])
+	fmt.Fprintln(w)
+	writeWrapped(w, "", fmt.Sprintf("%s (%d error(s), %d warning(s), %d info)", text, c[finding.Error], c[finding.Warning], c[finding.Info]))
 }

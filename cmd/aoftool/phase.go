@@ -32,7 +32,7 @@ func newPhaseCmd(g *globalOptions) *cobra.Command {
 	var o phaseOptions
 	cmd := &cobra.Command{
 		Use:   "phase [SOURCE...] [--log FILE|-]",
-		Short: "Say which persistence phase a data directory is in, and what dead jobs left behind",
+		Short: "Which persistence phase a data dir is in, and what dead jobs left",
 		Long: `phase tells what the server is doing with its data directory: steady, bgsave,
 sync-transfer, sync-loading, aof-rewrite or aof-rewrite-finishing. Inside a replica rebuild
 (transfer, load, AOF rewrite, install) it names the step (1 to 4). It lists the evidence, the
@@ -77,8 +77,10 @@ inspected directory, and it is safe to run against a live server.`,
   aoftool phase before.json after.json
   aoftool phase --server-stopped /mnt/pvc-snapshot
   kubectl logs redis-0 | aoftool phase --log - /var/lib/redis
-  kubectl exec redis-0 -- ls -la /data /data/appendonlydir | aoftool phase --from-ls -
-  aoftool phase --json --prometheus /var/lib/node_exporter/redis_phase.prom /var/lib/redis`,
+  kubectl exec redis-0 -- ls -la /data /data/appendonlydir |
+    aoftool phase --from-ls -
+  aoftool phase --json \
+    --prometheus /var/lib/node_exporter/redis_phase.prom /var/lib/redis`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := o.validate(args); err != nil {
 				return err
@@ -90,7 +92,11 @@ inspected directory, and it is safe to run against a live server.`,
 	f.StringArrayVar(&o.fromLs, "from-ls", nil, "read a pasted ls -l listing from FILE ('-' for stdin); repeat for listings over time")
 	f.DurationVar(&o.sample, "sample", 0, "capture the directory twice, this far apart, to observe growth (e.g. 5s)")
 	f.StringVar(&o.prometheus, "prometheus", "", "also write Prometheus text-format metrics to FILE (outside the inspected directory)")
-	f.IntVar(&o.lsYear, "ls-year", 0, "year of listing dates printed without one (default: the last six months)")
+	f.IntVar(&o.lsYear, "year", 0, "year of listing dates printed without one (default: the last six months)")
+	// --ls-year was the first name of --year; kept so scripts keep working.
+	f.IntVar(&o.lsYear, "ls-year", 0, "")
+	_ = f.MarkHidden("ls-year")
+	_ = f.MarkDeprecated("ls-year", "use --year")
 	f.DurationVar(&o.staleLag, "stale-lag", 0, "a temp file whose last write lags the server's other files by more than this is taken as abandoned (default 1s)")
 	o.serverConfig.flags(cmd, true, true)
 	o.log.flags(cmd)
@@ -196,6 +202,12 @@ func loadSources(ctx context.Context, g *globalOptions, o phaseOptions, args []s
 		if len(s.Entries) == 0 {
 			return nil, nil, fmt.Errorf("%s: no ls -l entry found in the listing", p)
 		}
+		if len(o.fromLs) > 1 {
+			// Listings over time are as far apart as their newest changes
+			// (a listing does not say when it was taken): that is what
+			// gives a rate between two pastes, as diff does.
+			s.TakenAt = newestMTime(s)
+		}
 		snaps = append(snaps, s)
 	}
 	return snaps, inspected, nil
@@ -261,7 +273,7 @@ func runPhase(ctx context.Context, g *globalOptions, o phaseOptions, args []stri
 		}
 	}
 	return g.render(out, r, r.Findings, func(w io.Writer, colour bool) error {
-		return printPhase(w, r, colour)
+		return printPhase(w, r, approxSizes(snaps), colour)
 	})
 }
 
@@ -280,7 +292,22 @@ func safeToDeleteCell(l phase.Leftover) string {
 	return "yes"
 }
 
-func printPhase(w io.Writer, r *phase.Result, colour bool) error {
+// approxSizes names the files whose size a listing knows only within its
+// rounding (ls -h): they are shown as "~12 KiB", never as an exact count.
+func approxSizes(snaps []*snapshot.Snapshot) map[string]bool {
+	m := map[string]bool{}
+	if len(snaps) == 0 {
+		return m
+	}
+	for _, e := range snaps[len(snaps)-1].Entries {
+		if !e.SizeExact {
+			m[e.Path] = true
+		}
+	}
+	return m
+}
+
+func printPhase(w io.Writer, r *phase.Result, approx map[string]bool, colour bool) error {
 	head := string(r.Phase)
 	if colour {
 		head = "\x1b[1m" + head + "\x1b[0m"
@@ -290,30 +317,30 @@ func printPhase(w io.Writer, r *phase.Result, colour bool) error {
 		fmt.Fprintf(w, "; replica rebuild %s", r.Step)
 	}
 	fmt.Fprintln(w, ")")
-	fmt.Fprintln(w, r.Summary)
+	writeWrapped(w, "", r.Summary)
 	if r.Was != nil {
-		fmt.Fprintf(w, "Was running when the server stopped: %s\n", strings.TrimPrefix(r.Was.Summary, "was: "))
+		writeWrapped(w, "Was running when the server stopped: ", strings.TrimPrefix(r.Was.Summary, "was: "))
 	}
 	if len(r.Alternatives) > 0 {
 		alts := make([]string, len(r.Alternatives))
 		for i, a := range r.Alternatives {
 			alts[i] = string(a)
 		}
-		fmt.Fprintf(w, "Alternatives: %s\n", strings.Join(alts, ", "))
+		writeWrapped(w, "Alternatives: ", strings.Join(alts, ", "))
 	}
 	if r.Source != phase.SourceLog {
 		src := fmt.Sprintf("%s (%s) at %s", r.Root, r.Source, r.TakenAt.UTC().Format(time.RFC3339))
 		if r.Snapshots > 1 {
 			src += fmt.Sprintf("; %d snapshots over %.1fs", r.Snapshots, r.SpanS)
 		}
-		fmt.Fprintf(w, "Snapshot: %s\n", src)
+		writeWrapped(w, "Snapshot: ", src)
 	}
 	if l := r.Log; l != nil {
 		at := ""
 		if !l.AsOf.IsZero() {
 			at = " (" + l.AsOf.UTC().Format(time.RFC3339) + ")"
 		}
-		fmt.Fprintf(w, "Log: %s up to line %d%s: %s, confidence %s: %s\n", l.Name, l.LastLine, at, l.Phase, l.Confidence, l.Summary)
+		writeWrapped(w, "Log: ", fmt.Sprintf("%s up to line %d%s: %s, confidence %s: %s", l.Name, l.LastLine, at, l.Phase, l.Confidence, l.Summary))
 	}
 
 	if len(r.Evidence) > 0 {
@@ -335,6 +362,12 @@ func printPhase(w io.Writer, r *phase.Result, colour bool) error {
 	if p := r.Progress; p != nil {
 		fmt.Fprintln(w, "\nProgress:")
 		rate, eta := "not observed (one snapshot; use --sample)", ""
+		switch {
+		case r.Snapshots > 1:
+			rate = "not observed (no growth seen between the snapshots)"
+		case r.Source == snapshot.SourceListing:
+			rate = "not observed (one listing; paste a later one with a second --from-ls)"
+		}
 		if p.RateBytesPerS > 0 {
 			rate = rateCell(p.RateBytesPerS)
 		}
@@ -343,8 +376,8 @@ func printPhase(w io.Writer, r *phase.Result, colour bool) error {
 		}
 		if err := keyValueTable(w, [][2]string{
 			{"File", p.Path},
-			{"Written", fmt.Sprintf("%s (%.1f%%)", bytesCell(p.Bytes), p.Percent)},
-			{"Expected", bytesCell(p.ExpectedBytes) + ": " + p.Basis},
+			{"Written", fmt.Sprintf("%s (%.1f%%)", sizeCell(p.Bytes, !approx[p.Path]), p.Percent)},
+			{"Expected", sizeCell(p.ExpectedBytes, len(approx) == 0) + ": " + p.Basis},
 			{"Rate", rate},
 			{"ETA", eta},
 		}); err != nil {
@@ -362,7 +395,7 @@ func printPhase(w io.Writer, r *phase.Result, colour bool) error {
 	if len(r.Next) > 0 {
 		fmt.Fprintln(w, "\nNext:")
 		for _, n := range r.Next {
-			fmt.Fprintf(w, "  - %s\n", n)
+			bullet(w, 2, n)
 		}
 	}
 	if len(r.Leftovers) > 0 {
@@ -379,7 +412,11 @@ func printPhase(w io.Writer, r *phase.Result, colour bool) error {
 		}
 	}
 	fmt.Fprintln(w)
-	if err := printFindings(w, r.Findings, colour); err != nil {
+	base := ""
+	if r.Source == snapshot.SourceDir {
+		base = r.Root
+	}
+	if err := printFindings(w, r.Findings, colour, base); err != nil {
 		return err
 	}
 	text := fmt.Sprintf("Phase %s, confidence %s", r.Phase, r.Confidence)

@@ -127,10 +127,10 @@ func TestPhaseGolden(t *testing.T) {
 		{"multi-incr", func(t *testing.T) string { return phCopyTree(t, "../../testdata/redis7-multi-incr", time.Hour) }, nil, 0},
 		{"legacy", func(t *testing.T) string { return phCopyTree(t, "../../testdata/legacy-appendonly", time.Hour) }, nil, 0},
 		{"ls-1-transfer", nil, []string{"--ls-year", "2026", "--from-ls", listings + "replica-rebuild-disk_1-transfer.lh.txt"}, 0},
-		{"ls-2-loading", nil, []string{"--ls-year", "2026", "--from-ls", listings + "replica-rebuild-disk_2-loading.full-time.txt"}, 0},
-		{"ls-3-rewrite", nil, []string{"--ls-year", "2026", "--from-ls", listings + "replica-rebuild-disk_3-rewrite.lh.txt"}, 0},
-		{"ls-4-finishing", nil, []string{"--ls-year", "2026", "--from-ls", listings + "replica-rebuild-disk_4-finishing.full-time.txt"}, 0},
-		{"ls-5-done", nil, []string{"--ls-year", "2026", "--from-ls", listings + "replica-rebuild-disk_5-done.lh.txt"}, 0},
+		{"ls-2-loading", nil, []string{"--year", "2026", "--from-ls", listings + "replica-rebuild-disk_2-loading.full-time.txt"}, 0},
+		{"ls-3-rewrite", nil, []string{"--year", "2026", "--from-ls", listings + "replica-rebuild-disk_3-rewrite.lh.txt"}, 0},
+		{"ls-4-finishing", nil, []string{"--year", "2026", "--from-ls", listings + "replica-rebuild-disk_4-finishing.full-time.txt"}, 0},
+		{"ls-5-done", nil, []string{"--year", "2026", "--from-ls", listings + "replica-rebuild-disk_5-done.lh.txt"}, 0},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

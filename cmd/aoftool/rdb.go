@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/dustin/go-humanize"
-	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 
 	"github.com/aoftool/aoftool/finding"
@@ -28,14 +27,11 @@ type rdbOptions struct {
 	target         *rdbinspect.Server
 }
 
-// progressThreshold is the size above which a terminal gets a progress bar.
-const progressThreshold = 100 << 20
-
 func newRDBCmd(g *globalOptions) *cobra.Command {
 	var o rdbOptions
 	cmd := &cobra.Command{
 		Use:   "rdb FILE...",
-		Short: "Check RDB files: header, aux fields, checksum, completeness, where damage starts",
+		Short: "Check RDB files: header, aux fields, checksum, where damage starts",
 		Long: `rdb reads each FILE once, in constant memory, and reports what Redis would see:
 the signature and RDB version (and which releases write it), the producer and every
 AUX field (redis-ver or valkey-ver, ctime, used-mem, repl-id, repl-offset, aof-base ...),
@@ -132,6 +128,7 @@ func runRDB(ctx context.Context, g *globalOptions, o rdbOptions, files []string,
 		}
 	} else {
 		colour := g.useColour(out)
+		out := g.screenFor(out)
 		for i, r := range reports {
 			if len(reports) > 1 {
 				if i > 0 {
@@ -164,21 +161,10 @@ func inspectRDB(ctx context.Context, g *globalOptions, o rdbOptions, path string
 		AOFPreamble: strings.HasSuffix(path, ".aof"),
 		Target:      o.target,
 	}
-	var bar *progressbar.ProgressBar
-	if size > progressThreshold && isTerminal(g.stderr) {
-		bar = progressbar.NewOptions64(size,
-			progressbar.OptionSetWriter(g.stderr),
-			progressbar.OptionSetDescription(filepath.Base(path)),
-			progressbar.OptionShowBytes(true),
-			progressbar.OptionThrottle(100*time.Millisecond),
-			progressbar.OptionClearOnFinish(),
-		)
-		opt.Progress = func(n int64) { _ = bar.Add64(n) }
-	}
+	bar := g.progress(filepath.Base(path), size)
+	opt.Progress = bar.addFunc()
 	rep := rdbinspect.Verify(ctx, f.ReaderAt(), size, opt)
-	if bar != nil {
-		_ = bar.Finish()
-	}
+	bar.finish()
 	if rep.Err != nil {
 		// An I/O error, not corruption: nothing can be said of the file.
 		return nil, fmt.Errorf("%s: %w", path, rep.Err)
@@ -234,7 +220,7 @@ func printRDBReport(w io.Writer, r *rdbinspect.Report, o rdbOptions, colour bool
 		if r.StoppedAt != nil {
 			s := strconv.FormatInt(*r.StoppedAt, 10)
 			if r.StoppedKey != "" {
-				s += fmt.Sprintf(" (reading %s key %q)", r.StoppedIn, r.StoppedKey)
+				s += fmt.Sprintf(" (reading %s key %s)", r.StoppedIn, displayKey(r.StoppedKey))
 			}
 			rows = append(rows, [2]string{"Stopped at", s})
 		}
@@ -289,13 +275,13 @@ func printKeyStats(w io.Writer, k rdbinspect.KeyStats) error {
 	}
 	if len(k.Biggest) > 0 {
 		fmt.Fprintf(w, "\nBiggest keys (serialized size, top %d):\n", len(k.Biggest))
-		t := newTable(w, "DB", "Key", "Type", "Encoding", "Size", "Elements", "TTL", "Offset")
+		t := newTable(w, "Key", "DB", "Type", "Encoding", "Size", "Elements", "TTL", "Offset")
 		for _, b := range k.Biggest {
 			elems := "-"
 			if b.Elements != nil {
 				elems = strconv.FormatInt(*b.Elements, 10)
 			}
-			if err := t.Append([]string{strconv.FormatUint(b.DB, 10), displayName(b.Key), b.Type, b.Encoding, bytesCell(b.Bytes), elems, yesNo(b.Expires), strconv.FormatInt(b.Offset, 10)}); err != nil {
+			if err := t.Append([]string{displayKey(b.Key), strconv.FormatUint(b.DB, 10), b.Type, b.Encoding, bytesCell(b.Bytes), elems, yesNo(b.Expires), strconv.FormatInt(b.Offset, 10)}); err != nil {
 				return err
 			}
 		}

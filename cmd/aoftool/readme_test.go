@@ -20,7 +20,7 @@ func readmeBlocks(t *testing.T) map[string]string {
 	blocks := map[string]string{}
 	root := newRootCmd(&globalOptions{})
 	for _, c := range root.Commands() {
-		if c.Hidden || c.Name() == "help" || c.Name() == "completion" {
+		if c.Hidden || c.Name() == "help" || c.Name() == "completion" || c.Name() == "version" {
 			continue
 		}
 		r := runCLI(t, "", c.Name(), "--help")
@@ -36,6 +36,20 @@ func readmeBlocks(t *testing.T) map[string]string {
 	}
 	blocks["codes"] = strings.TrimRight(b.String(), "\n")
 	blocks["metrics"] = metricsTable()
+	// The examples are the terminal tests' reports at 100 columns.
+	for block, name := range map[string]string{"example phase listing": "phase-listing", "example check": "check-damaged", "example rdb": "rdb-corrupt-dump"} {
+		var args []string
+		for _, c := range terminalCases {
+			if c.name == name {
+				args = c.args
+			}
+		}
+		out, err := os.ReadFile("testdata/golden/terminal/" + name + ".100.txt")
+		if err != nil || args == nil {
+			t.Fatalf("README example %s: %v", name, err)
+		}
+		blocks[block] = "```text\n$ aoftool " + strings.Join(args, " ") + "\n" + strings.TrimRight(string(out), "\n") + "\n```"
+	}
 	schema, err := os.ReadFile("../../snapshot/SCHEMA.md")
 	if err != nil {
 		t.Fatal(err)

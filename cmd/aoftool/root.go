@@ -40,8 +40,13 @@ func usagef(format string, args ...any) error { return usageError{fmt.Errorf(for
 type globalOptions struct {
 	json    bool
 	noColor bool
-	stdin   io.Reader
-	stderr  io.Writer
+	// width is --width: the columns human output fits in, 0 for no
+	// wrapping; used only when widthSet (else the terminal's, $COLUMNS or
+	// 100).
+	width    int
+	widthSet bool
+	stdin    io.Reader
+	stderr   io.Writer
 	// now is the one clock: captures are stamped with it and ages measured
 	// against it. Tests fix it.
 	now func() time.Time
@@ -71,8 +76,16 @@ It never writes to, renames, truncates or locks anything it inspects.`,
 		SilenceErrors: true,
 	}
 	root.SetVersionTemplate("{{.Version}}\n")
+	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
+		g.widthSet = cmd.Flags().Changed("width")
+		if g.width < 0 {
+			return usagef("--width %d: give a number of columns, or 0 for no wrapping", g.width)
+		}
+		return nil
+	}
 	root.PersistentFlags().BoolVar(&g.json, "json", false, "print one JSON document on stdout instead of tables")
 	root.PersistentFlags().BoolVar(&g.noColor, "no-color", false, "never colour the output")
+	root.PersistentFlags().IntVar(&g.width, "width", 0, "wrap human output to this many columns (default: the terminal's, else $COLUMNS, else 100; 0: never wrap)")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	root.AddCommand(
 		newManifestCmd(g),
@@ -84,10 +97,16 @@ It never writes to, renames, truncates or locks anything it inspects.`,
 		newWatchCmd(g),
 		newPhaseCmd(g),
 		newServeCmd(g),
+		newTimelineCmd(g),
+		newVersionCmd(),
 	)
 	for _, c := range root.Commands() {
+		if c.Name() == "version" {
+			continue
+		}
 		c.Long = strings.TrimRight(c.Long, "\n") + "\n" + exitStatusHelp
 	}
+	wrapHelp(root)
 	return root
 }
 
@@ -113,7 +132,7 @@ func runAt(args []string, stdin io.Reader, stdout, stderr io.Writer, now func() 
 	root.SetErr(stderr)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	err := root.ExecuteContext(ctx)
+	cmd, err := root.ExecuteContextC(ctx)
 	switch {
 	case err == nil:
 		return exitOK
@@ -122,12 +141,27 @@ func runAt(args []string, stdin io.Reader, stdout, stderr io.Writer, now func() 
 	default:
 		var ue usageError
 		if errors.As(err, &ue) || isCobraUsageError(err) {
-			fmt.Fprintf(stderr, "aoftool: %v\nRun 'aoftool --help' for usage.\n", err)
+			printUsageError(stderr, cmd, err)
 		} else {
 			fmt.Fprintf(stderr, "aoftool: %v\n", err)
 		}
 		return exitCannot
 	}
+}
+
+// printUsageError says what was wrong with the command line, then how the
+// command is used (its usage line and examples) and where the full help is.
+func printUsageError(w io.Writer, cmd *cobra.Command, err error) {
+	fmt.Fprintf(w, "aoftool: %v\n", err)
+	if cmd == nil || !cmd.HasParent() {
+		fmt.Fprintln(w, "Run 'aoftool --help' for usage.")
+		return
+	}
+	fmt.Fprintf(w, "\nUsage:\n  %s\n", cmd.UseLine())
+	if cmd.Example != "" {
+		fmt.Fprintf(w, "\nExamples:\n%s\n", cmd.Example)
+	}
+	fmt.Fprintf(w, "\nRun '%s --help' for every flag.\n", cmd.CommandPath())
 }
 
 // isCobraUsageError recognises the argument errors cobra builds itself
@@ -175,4 +209,16 @@ func versionString() string {
 		}
 	}
 	return out
+}
+
+func newVersionCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print the version of aoftool and the commit it was built from",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			_, err := fmt.Fprintln(cmd.OutOrStdout(), versionString())
+			return err
+		},
+	}
 }

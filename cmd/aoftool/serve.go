@@ -35,7 +35,7 @@ func newServeCmd(g *globalOptions) *cobra.Command {
 	var o serveOptions
 	cmd := &cobra.Command{
 		Use:   "serve --listen ADDR [DIR...]",
-		Short: "Export the phase, progress and leftovers of live data directories as Prometheus metrics",
+		Short: "Export live data dirs' phase and progress as Prometheus metrics",
 		Long: `serve is a Prometheus exporter for a sidecar next to redis-server: /metrics gives, for
 each DIR, what 'aoftool phase' says (the phase, its confidence, the replica rebuild step,
 the running job's progress with rate and ETA, leftovers of dead jobs), the artifacts'
@@ -56,7 +56,8 @@ Labels: dir (the DIR as given) and, with --instance, redis_instance. Nothing is 
 anywhere. SIGTERM or Ctrl-C shuts the server down gracefully (exit 0); a DIR that cannot be
 read at start is exit 2, one that becomes unreadable later is aoftool_evaluation_success 0.`,
 		Example: `  aoftool serve --listen :9479 /data
-  aoftool serve --listen 127.0.0.1:9479 --instance redis-0 --verify-every 6h /data
+  aoftool serve --listen 127.0.0.1:9479 --instance redis-0 \
+    --verify-every 6h /data
   curl -s localhost:9479/metrics | grep '^aoftool_phase{'`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := o.validate(args); err != nil {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -47,7 +48,8 @@ human sizes (22G) are kept as bounds.
 Save a snapshot with -o (never inside DIR) and compare it later with 'aoftool diff', or
 classify it with 'aoftool phase'. The output is JSON with or without --json.`,
 		Example: `  aoftool snapshot /var/lib/redis -o /tmp/before.json
-  kubectl exec redis-0 -- ls -lR /data | aoftool snapshot --from-ls - > pasted.json
+  kubectl exec redis-0 -- ls -lR /data |
+    aoftool snapshot --from-ls - > pasted.json
   aoftool snapshot --from-ls ticket.txt --year 2025`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -117,6 +119,15 @@ func runSnapshot(_ context.Context, g *globalOptions, o snapshotOptions, out io.
 		s.Findings = append(s.Findings, d.Notes...)
 	}
 	if target == nil {
+		if !g.json && isTerminal(out) {
+			// JSON is for files and pipes; a person at a terminal gets
+			// the entries as a table.
+			sc := g.screenFor(out)
+			if err := printSnapshot(sc, s, g.now(), g.useColour(out)); err != nil {
+				return err
+			}
+			return exitFor(s.Findings)
+		}
 		if err := s.Save(out); err != nil {
 			return err
 		}
@@ -160,4 +171,37 @@ func findingsOf(ss ...*snapshot.Snapshot) finding.List {
 		l = append(l, s.Findings...)
 	}
 	return l
+}
+
+// printSnapshot shows a snapshot to a person: what each entry is, its size
+// and age, and the findings. Saved or piped, a snapshot is JSON.
+func printSnapshot(w io.Writer, s *snapshot.Snapshot, now time.Time, colour bool) error {
+	if err := keyValueTable(w, [][2]string{
+		{"Directory", s.Root},
+		{"Taken", s.TakenAt.UTC().Format(time.RFC3339)},
+		{"Entries", fmt.Sprint(len(s.Entries))},
+	}); err != nil {
+		return err
+	}
+	fmt.Fprintln(w)
+	t := newTable(w, "Path", "Kind", "Size", "Modified")
+	for _, e := range s.Entries {
+		size := ""
+		if e.Type == snapshot.TypeFile {
+			size = sizeCell(e.Size, e.SizeExact || e.Known.Size)
+		}
+		if err := t.Append([]string{displayName(e.Path), string(e.Kind), size, timeCell(e.MTime, now)}); err != nil {
+			return err
+		}
+	}
+	if err := t.Render(); err != nil {
+		return err
+	}
+	fmt.Fprintln(w)
+	if err := printFindings(w, s.Findings, colour); err != nil {
+		return err
+	}
+	fmt.Fprintln(w)
+	writeWrapped(w, "", "This is the snapshot shown for a person; save it as JSON with -o FILE (or --json, or a pipe) for 'aoftool diff' and 'aoftool phase'.")
+	return nil
 }

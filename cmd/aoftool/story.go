@@ -74,12 +74,14 @@ func printStory(w io.Writer, s *check.Story, table func(string, []string, [][]st
 	if s == nil {
 		return nil
 	}
-	fmt.Fprintf(w, "\nStory from the log (%s):\n  %s\n", storyHead(s), s.Summary)
+	fmt.Fprintln(w)
+	writeWrapped(w, "", "Story from the log ("+storyHead(s)+"):")
+	writeWrapped(w, "  ", s.Summary)
 	for _, e := range s.Estimates {
-		fmt.Fprintf(w, "  - %s\n", e)
+		bullet(w, 2, e)
 	}
 	for _, j := range s.Jobs {
-		fmt.Fprintf(w, "  - running at the log's end: %s\n", runningWords(j))
+		bullet(w, 2, "running at the log's end: "+runningWords(j))
 	}
 	if err := table("Events:", []string{"Line", "Time", "Event"}, storyEventRows(s)); err != nil {
 		return err

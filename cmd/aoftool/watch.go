@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"sort"
 	"strings"
 	"sync"
@@ -41,7 +42,7 @@ func newWatchCmd(g *globalOptions) *cobra.Command {
 	}
 	cmd := &cobra.Command{
 		Use:   "watch DIR",
-		Short: "Follow a live data dir: file events as they happen, with growth rates and ETA",
+		Short: "Follow a live data dir: file events, growth rates and ETA",
 		Long: `watch follows a live data directory and reports the same events as 'aoftool diff', as
 they happen: temp files created, growing, renamed into place, removed. It combines inotify
 on the data dir and its appendonlydir (watched as soon as it appears) with polling every
@@ -66,8 +67,11 @@ once instead. --timeout bounds the watch; with --until, reaching it is an error 
 a summary of the events seen and how long each temp file lived. Nothing is ever written
 to DIR.`,
 		Example: `  aoftool watch /var/lib/redis
-  redis-cli REPLICAOF 10.0.0.5 6379; aoftool watch /data --until steady --timeout 30m   # wait for the rebuild
-  aoftool watch /data --until steady --accept-current  # stop at once if nothing runs
+  # wait for the rebuild
+  redis-cli REPLICAOF 10.0.0.5 6379
+  aoftool watch /data --until steady --timeout 30m
+  # stop at once if nothing runs
+  aoftool watch /data --until steady --accept-current
   aoftool watch /data --json | jq -c 'select(.type=="renamed")'`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -80,7 +84,7 @@ to DIR.`,
 	o.serverConfig.flags(cmd, true, false)
 	f := cmd.Flags()
 	f.DurationVar(&o.interval, "interval", 50*time.Millisecond, "polling period between scans (inotify triggers extra scans)")
-	f.StringVar(&o.until, "until", "", "stop when the directory reaches this phase ("+strings.Join(names, "|")+"|"+untilNoTemp+")")
+	f.StringVar(&o.until, "until", "", "stop when the directory reaches this phase: "+strings.Join(names, ", ")+" or "+untilNoTemp)
 	f.BoolVar(&o.current, "accept-current", false, "with --until: stop at once when the directory is already in the awaited state (by default it must leave it and come back)")
 	f.DurationVar(&o.timeout, "timeout", 0, "stop after this long (0: until interrupted)")
 	f.BoolVar(&o.text, "text", false, "plain text lines even when stdout is not a terminal")
@@ -153,6 +157,9 @@ func runWatch(ctx context.Context, g *globalOptions, o watchOptions, dir string,
 	}
 	human := !g.json && (o.text || isTerminal(out))
 	live := human && isTerminal(out)
+	if human {
+		out = g.screenFor(out)
+	}
 	p := &watchPrinter{w: out, json: !human, live: live}
 	opt := watch.Options{Capture: d.CaptureOptions(g.now), Interval: o.interval, OnEvent: p.event, OnScan: p.scan}
 	if o.until != "" {
@@ -206,6 +213,9 @@ type watchPrinter struct {
 	status    string
 	progress  []watch.Progress
 	lastGrown map[string]time.Time
+	rates     map[string]*smoothedRate
+	// scannedAt is the time of the last scan, which weighs the rates.
+	scannedAt time.Time
 }
 
 func (p *watchPrinter) line(v any) error {
@@ -245,26 +255,30 @@ func (p *watchPrinter) event(e watch.Event) {
 		at = e.At.UTC().Format("15:04:05.000")
 	}
 	row := eventRow(e.Event)
-	fmt.Fprintf(p.w, "%s  %-9s %s", at, row[0], row[1])
+	head := fmt.Sprintf("%-9s %s", row[0], row[1])
 	if row[2] != "" {
-		fmt.Fprintf(p.w, "  %s", row[2])
+		head += "  " + row[2]
 	}
 	if row[4] != "" {
-		fmt.Fprintf(p.w, "  %s", row[4])
+		head += "  " + row[4]
 	}
 	if e.Progress != nil && e.Progress.ETAS != nil {
-		fmt.Fprintf(p.w, "  ETA %s", etaCell(*e.Progress.ETAS))
+		head += "  ETA " + etaCell(*e.Progress.ETAS)
 	}
-	fmt.Fprintf(p.w, "\n%14s%s\n", "", e.Explanation)
+	writeWrapped(p.w, fmt.Sprintf("%-12s  ", at), head)
+	writeWrapped(p.w, strings.Repeat(" ", 14), e.Explanation)
 	p.drawStatusLocked()
 }
 
-func (p *watchPrinter) scan(_ *snapshot.Snapshot, pr []watch.Progress) {
+func (p *watchPrinter) scan(s *snapshot.Snapshot, pr []watch.Progress) {
 	if !p.live {
 		return
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if s != nil {
+		p.scannedAt = s.TakenAt
+	}
 	p.progress = pr
 	p.clearStatusLocked()
 	p.drawStatusLocked()
@@ -289,10 +303,70 @@ func (p *watchPrinter) drawStatusLocked() {
 	}
 	var parts []string
 	for _, pr := range p.progress {
+		pr = p.smooth(pr)
 		parts = append(parts, progressText(pr))
 	}
-	p.status = strings.Join(parts, " | ")
+	// The line is redrawn in place with \r: a line wider than the pane
+	// would wrap and leave a copy of itself on every redraw.
+	p.status = fitLine(strings.Join(parts, " | "), widthOf(p.w)-1)
 	fmt.Fprint(p.w, p.status)
+}
+
+// rateHalfLife is how fast the live line's rate follows a change: a scan's
+// rate counts half after this long, so one slow or fast tick does not make
+// the rate and ETA jump.
+const rateHalfLife = 3 * time.Second
+
+// smooth replaces an artifact's rate by an exponentially weighted average
+// of the rates seen, weighted by the time between scans, and its ETA by
+// the one that rate gives.
+func (p *watchPrinter) smooth(pr watch.Progress) watch.Progress {
+	if pr.RateBytesPerS == nil {
+		return pr
+	}
+	if p.rates == nil {
+		p.rates = map[string]*smoothedRate{}
+	}
+	now := p.scannedAt
+	s, ok := p.rates[pr.Path]
+	if !ok {
+		s = &smoothedRate{rate: *pr.RateBytesPerS, at: now}
+		p.rates[pr.Path] = s
+	} else if dt := now.Sub(s.at); dt > 0 {
+		alpha := 1 - math.Exp2(-dt.Seconds()/rateHalfLife.Seconds())
+		s.rate += alpha * (*pr.RateBytesPerS - s.rate)
+		s.at = now
+	}
+	rate := s.rate
+	pr.RateBytesPerS = &rate
+	if pr.ExpectedBytes != nil && rate > 0 && *pr.ExpectedBytes > pr.Bytes {
+		eta := float64(*pr.ExpectedBytes-pr.Bytes) / rate
+		pr.ETAS = &eta
+	}
+	return pr
+}
+
+type smoothedRate struct {
+	rate float64
+	at   time.Time
+}
+
+// fitLine cuts a line to width columns, ending it with "…" when cut.
+func fitLine(s string, width int) string {
+	if width <= 0 || textWidth(s) <= width {
+		return s
+	}
+	out := []rune{}
+	w := 0
+	for _, r := range s {
+		rw := textWidth(string(r))
+		if w+rw > width-1 {
+			break
+		}
+		out = append(out, r)
+		w += rw
+	}
+	return string(out) + "…"
 }
 
 // progressText is one artifact's live state: name, bytes, share of the
@@ -327,11 +401,11 @@ func printWatchSummary(w io.Writer, sum *watch.Summary, until string) {
 	if sum.StopReason == "until" && sum.LeftAt != nil {
 		why = fmt.Sprintf("the directory left %s at %s (%s) and came back", until, sum.LeftAt.Format("15:04:05.000"), sum.LeftBy)
 	}
-	fmt.Fprintf(w, "Watched %s for %s (%s): %d scans, %d events", sum.Root, sum.Ended.Sub(sum.Started).Round(time.Millisecond), why, sum.Scans, sum.Events)
+	line := fmt.Sprintf("Watched %s for %s (%s): %d scans, %d events", sum.Root, sum.Ended.Sub(sum.Started).Round(time.Millisecond), why, sum.Scans, sum.Events)
 	if len(counts) > 0 {
-		fmt.Fprintf(w, " (%s)", strings.Join(counts, ", "))
+		line += fmt.Sprintf(" (%s)", strings.Join(counts, ", "))
 	}
-	fmt.Fprintln(w, ".")
+	writeWrapped(w, "", line+".")
 	if len(sum.Lifetimes) == 0 {
 		return
 	}

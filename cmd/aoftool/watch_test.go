@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/aoftool/aoftool/internal/fsguard"
 	"github.com/aoftool/aoftool/internal/redistest"
+	"github.com/aoftool/aoftool/internal/watch"
 )
 
 func TestWatchUntilGolden(t *testing.T) {
@@ -240,5 +242,73 @@ func TestWatchUntilSteadyAcrossAReplicaRebuild(t *testing.T) {
 	}
 	if err := replica.WaitInfo("aof_rewrite_in_progress", "0", 2*time.Second); err != nil {
 		t.Errorf("a rewrite still ran when the watch stopped: %v", err)
+	}
+}
+
+// TestWatchLiveLineIsSmoothed feeds the live line scans whose rate
+// alternates between 100 and 50 KiB/s: the rate shown moves by a fraction
+// of that, and the ETA follows it.
+func TestWatchLiveLineIsSmoothed(t *testing.T) {
+	p := &watchPrinter{live: true}
+	start := time.Date(2026, 11, 27, 18, 0, 0, 0, time.UTC)
+	expected := int64(100 << 20)
+	var shown []float64
+	for i := 0; i < 20; i++ {
+		rate := 100.0 * 1024
+		if i%2 == 1 {
+			rate = 50 * 1024
+		}
+		p.scannedAt = start.Add(time.Duration(i) * 500 * time.Millisecond)
+		pr := p.smooth(watch.Progress{Path: "temp-rewriteaof-1.aof", Bytes: int64(i) << 20, ExpectedBytes: &expected, RateBytesPerS: &rate})
+		shown = append(shown, *pr.RateBytesPerS)
+		if pr.ETAS == nil || *pr.ETAS <= 0 {
+			t.Fatalf("scan %d: no ETA from the smoothed rate", i)
+		}
+	}
+	for i := 10; i < len(shown); i++ {
+		if d := math.Abs(shown[i]-shown[i-1]) / shown[i-1]; d > 0.15 {
+			t.Errorf("scan %d: the rate shown moved by %.0f%% (%.0f -> %.0f); raw rates move by 50%%", i, d*100, shown[i-1], shown[i])
+		}
+	}
+}
+
+// TestWatchLiveLineFitsThePane follows a growing temp file in a
+// pseudo-terminal of 60 columns: every drawing of the live line fits, so a
+// narrow pane is not filled with copies of it.
+func TestWatchLiveLineFitsThePane(t *testing.T) {
+	dir := phCopyTree(t, "../../testdata/redis7-rewrite", time.Hour)
+	name := filepath.Join(dir, "temp-rewriteaof-424242.aof")
+	if err := os.WriteFile(name, []byte("REDIS0010"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		f, err := os.OpenFile(name, os.O_APPEND|os.O_WRONLY, 0)
+		if err != nil {
+			return
+		}
+		defer f.Close()
+		chunk := make([]byte, 4096)
+		for {
+			select {
+			case <-stop:
+				return
+			case <-time.After(20 * time.Millisecond):
+				_, _ = f.Write(chunk)
+			}
+		}
+	}()
+	raw, _ := runInTerminal(t, 60, "watch", "--interval", "20ms", "--timeout", "1200ms", dir)
+	close(stop)
+	<-done
+	if !strings.Contains(raw, "\r\x1b[K") {
+		t.Errorf("no live line was drawn:\n%q", raw)
+	}
+	for _, l := range screenLines(raw) {
+		if w := textWidth(l); w > 60 {
+			t.Errorf("a %d-column line in a 60-column pane: %q", w, l)
+		}
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/aoftool/aoftool/aofinspect"
@@ -46,6 +47,18 @@ type Options struct {
 	// joins the classifier's answer and tells the story (Report.Story).
 	Log     *serverlog.Log
 	LogName string
+	// Progress, when set, is called before each RDB or AOF set is read,
+	// with a name and its size in bytes; the function it returns is told
+	// the bytes read so far, and is called with -1 when the read ends.
+	Progress func(name string, size int64) func(read int64)
+}
+
+// progressOf starts a report on reading name; nil without Options.Progress.
+func (o Options) progressOf(name string, size int64) func(int64) {
+	if o.Progress == nil {
+		return nil
+	}
+	return o.Progress(name, size)
 }
 
 // Report is the post-mortem: the check --json document.
@@ -136,7 +149,15 @@ func Run(ctx context.Context, d *datadir.Dir, opt Options) (*Report, error) {
 		ro := rdbinspect.Options{Path: e.Path, Workers: opt.Workers, Target: opt.Target, Databases: d.Config.Databases,
 			InProgress:  e.Kind.IsTemp(),
 			AOFPreamble: e.Kind == snapshot.KindBaseRDB || e.Kind == snapshot.KindBaseAOF || e.Kind == snapshot.KindLegacyAOF}
+		report := opt.progressOf(e.Path, e.Size)
+		if report != nil {
+			var read atomic.Int64
+			ro.Progress = func(n int64) { report(read.Add(n)) }
+		}
 		rep, err := verifyRDB(ctx, d, e.Path, ro)
+		if report != nil {
+			report(-1)
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -181,7 +202,17 @@ func Run(ctx context.Context, d *datadir.Dir, opt Options) (*Report, error) {
 				return nil, ErrMoved
 			}
 		}
-		r.AOF = aofinspect.InspectSet(ctx, adir, set.Files, aofinspect.Options{})
+		var setSize int64
+		for _, f := range set.Files {
+			setSize += f.Size
+		}
+		aopt := aofinspect.Options{}
+		report := opt.progressOf(adir, setSize)
+		aopt.Progress = report
+		r.AOF = aofinspect.InspectSet(ctx, adir, set.Files, aopt)
+		if report != nil {
+			report(-1)
+		}
 		all = append(all, set.Settle(r.AOF)...)
 		all = append(all, r.AOF.AllFindings()...)
 	}

@@ -181,6 +181,7 @@ stop live
   echo "| replica/ | a replica's SAVE: aux repl-stream-db, repl-id, repl-offset |"
   echo "| sized/ | 5,000 keys of mixed types, a fifth with TTLs |"
   echo "| in-progress/ | a temp file copied while a BGSAVE child was writing it (rdb-key-save-delay) |"
+  echo "| binary-key/ | keys no terminal prints as they are: a 3,072-byte name holding every byte value twelve times, a hash named with invalid UTF-8 (made by \`make-binary-key.sh\`) |"
   echo
   echo "Corrupt variants (cuts, flipped bytes, lying lengths) are made in test code from these."
 } > "$here/README.md"
