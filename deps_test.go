@@ -20,6 +20,7 @@ var allowed = map[string][]string{
 	"replay":             {"aofinspect"},
 	"internal/datadir":   {"finding", "manifest", "rdbinspect", "aofinspect", "snapshot", "internal/ropen"},
 	"internal/check":     {"finding", "manifest", "rdbinspect", "aofinspect", "snapshot", "phase", "internal/datadir"},
+	"internal/keyspace":  {"finding", "rdbinspect", "aofinspect", "replay", "internal/datadir", "internal/wopen"},
 	"internal/redistest": {},
 	"internal/rdbdamage": {},
 	"internal/fsguard":   {},

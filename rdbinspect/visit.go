@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"hash"
 	"strconv"
+	"strings"
 )
 
 // Visitor asks Verify to describe every key as the walk reaches it, in the
@@ -616,7 +617,7 @@ func (a *valueAcc) elem(e *elemInfo, start int, kept bool) {
 		if e.isInt {
 			score = float64(e.ival)
 		} else {
-			score, _ = scanDouble(e.text())
+			score = strtod(e.text())
 		}
 		a.score(score)
 	case typeHash, typeHashMeta, typeHashMetaPreGA:
@@ -632,6 +633,55 @@ func (a *valueAcc) elem(e *elemInfo, start int, kept bool) {
 			a.hashDigest(e)
 		}
 	}
+}
+
+// strtod reads a score as zzlStrtod does: the longest prefix that is a
+// decimal floating-point number, inf or nan; 0 when there is none.
+func strtod(b []byte) float64 {
+	i := 0
+	for i < len(b) && (b[i] == ' ' || b[i] >= '\t' && b[i] <= '\r') {
+		i++
+	}
+	start := i
+	if i < len(b) && (b[i] == '+' || b[i] == '-') {
+		i++
+	}
+	if rest := b[i:]; len(rest) >= 3 {
+		switch w := strings.ToLower(string(rest[:3])); w {
+		case "inf", "nan":
+			v, _ := strconv.ParseFloat(string(b[start:i])+w, 64)
+			return v
+		}
+	}
+	digits := 0
+	for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+		i++
+		digits++
+	}
+	if i < len(b) && b[i] == '.' {
+		i++
+		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			i++
+			digits++
+		}
+	}
+	if digits == 0 {
+		return 0
+	}
+	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
+		j := i + 1
+		if j < len(b) && (b[j] == '+' || b[j] == '-') {
+			j++
+		}
+		if j < len(b) && b[j] >= '0' && b[j] <= '9' {
+			for j < len(b) && b[j] >= '0' && b[j] <= '9' {
+				j++
+			}
+			i = j
+		}
+	}
+	v, _ := strconv.ParseFloat(string(b[start:i]), 64)
+	return v
 }
 
 // tuple is the entries per logical element of a listpack or ziplist.

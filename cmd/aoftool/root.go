@@ -83,6 +83,8 @@ It never writes to, renames, truncates or locks anything it inspects.`,
 		newDiffCmd(g),
 		newWatchCmd(g),
 		newPhaseCmd(g),
+		newKeysCmd(g),
+		newKeydiffCmd(g),
 	)
 	for _, c := range root.Commands() {
 		c.Long = strings.TrimRight(c.Long, "\n") + "\n" + exitStatusHelp
