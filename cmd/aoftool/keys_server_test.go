@@ -334,3 +334,112 @@ func sha256Hex(s string) string {
 	h := sha256.Sum256([]byte(s))
 	return hex.EncodeToString(h[:])
 }
+
+// TestKeysOfDataDir: the keys the next start of an AOF data directory loads
+// are its base's and what its incr files did to them, checked against a
+// server started on a copy of the directory.
+func TestKeysOfDataDir(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts redis-server")
+	}
+	bin := redistest.Binary(t)
+	w := redistest.Start(t, redistest.Options{Binary: bin, Config: []string{"appendonly yes", "aof-use-rdb-preamble yes"}})
+	keys := redistest.FillDataset(t, w, 11)
+	w.MustDo("BGREWRITEAOF")
+	if err := w.WaitInfo("aof_rewrite_in_progress", "0", 30e9); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.WaitInfo("aof_rewrite_scheduled", "0", 30e9); err != nil {
+		t.Fatal(err)
+	}
+	changes := [][]string{
+		{"SELECT", "0"},
+		{"SET", "aof:new", "value"},
+		{"RPUSH", "aof:list", "a", "b", "c"},
+		{"DEL", "str:len:5", "list:3"},
+		{"SET", "str:len:100", "rewritten"},
+		{"EXPIRE", "hash:5", "3600"},
+		{"SADD", "set:str100", "more"},
+		{"PEXPIREAT", "str:len:20", "1000"}, // in the past: written as a DEL
+		{"MULTI"},
+		{"INCR", "aof:counter"},
+		{"HSET", "aof:hash", "f", "v"},
+		{"EXEC"},
+		{"SWAPDB", "1", "2"},
+		{"SELECT", "1"},
+		{"SET", "db1:after-swap", "x"},
+		{"SELECT", "3"},
+		{"FLUSHDB"},
+		{"SET", "db3:after-flush", "y"},
+	}
+	w.MustQuery(changes)
+	keys = append(keys, redistest.DatasetKey{DB: 0, Key: "aof:new"}, redistest.DatasetKey{DB: 0, Key: "aof:list"},
+		redistest.DatasetKey{DB: 0, Key: "aof:counter"}, redistest.DatasetKey{DB: 0, Key: "aof:hash"},
+		redistest.DatasetKey{DB: 1, Key: "db1:after-swap"}, redistest.DatasetKey{DB: 3, Key: "db3:after-flush"})
+	// The swap moved db 1's keys to db 2 and db 2's to db 1.
+	for _, k := range append([]redistest.DatasetKey(nil), keys...) {
+		switch k.DB {
+		case 1:
+			keys = append(keys, redistest.DatasetKey{DB: 2, Key: k.Key})
+		case 2:
+			keys = append(keys, redistest.DatasetKey{DB: 1, Key: k.Key})
+		}
+	}
+	dir := t.TempDir()
+	if err := w.FreezeCopy(dir); err != nil {
+		t.Fatal(err)
+	}
+	w.Stop()
+	got := listKeys(t, dir)
+
+	s := redistest.Start(t, redistest.Options{Binary: bin, Dir: copyDir(t, dir), Config: []string{"appendonly yes"}})
+	facts := s.Facts(t, keys)
+	if len(got) != len(facts) {
+		t.Errorf("aoftool lists %d keys, the server holds %d", len(got), len(facts))
+	}
+	written := 0
+	var tally memoryTally
+	for k, f := range facts {
+		g, ok := got[redistest.DatasetKey{DB: k.DB, Key: listedName(k.Key)}]
+		if !ok {
+			t.Errorf("db %d key %.40q: not listed", k.DB, k.Key)
+			continue
+		}
+		if g.Type != f.Type {
+			t.Errorf("db %d key %.40q: type %s, the server says %s", k.DB, k.Key, g.Type, f.Type)
+		}
+		exp := int64(-1)
+		if g.ExpiresAtMs != nil {
+			exp = *g.ExpiresAtMs
+		}
+		if g.Written && f.ExpireAt > 0 && exp > 0 {
+			// A relative EXPIRE in the file is rewritten as PEXPIREAT by
+			// the server that wrote it; both read the same instant.
+			if d := exp - f.ExpireAt; d < -2000 || d > 2000 {
+				t.Errorf("db %d key %.40q: expires at %d, the server says %d", k.DB, k.Key, exp, f.ExpireAt)
+			}
+		} else if exp != f.ExpireAt {
+			t.Errorf("db %d key %.40q: expires at %d, the server says %d", k.DB, k.Key, exp, f.ExpireAt)
+		}
+		if g.Elements != nil && *g.Elements != f.Elements {
+			t.Errorf("db %d key %.40q: elements %d, the server says %d", k.DB, k.Key, *g.Elements, f.Elements)
+		}
+		if g.Written {
+			written++
+			if g.Memory != nil || g.Encoding != nil {
+				t.Errorf("db %d key %.40q: the AOF wrote it, yet memory or encoding are given", k.DB, k.Key)
+			}
+			continue
+		}
+		if g.Encoding == nil || *g.Encoding != f.Encoding {
+			t.Errorf("db %d key %.40q: encoding %v, the server says %s", k.DB, k.Key, g.Encoding, f.Encoding)
+		}
+		if g.Memory != nil {
+			tally.add(*g.Memory, f.Memory)
+		}
+	}
+	if written < 8 {
+		t.Errorf("only %d keys marked written by the AOF", written)
+	}
+	t.Logf("data dir: %d keys, %d written by the incr file; memory of the others: %s", len(got), written, tally)
+}

@@ -5,6 +5,11 @@ package keyspace
 // '*' any run, '?' one byte, [abc], [^abc], [a-z] (bounds in either order,
 // compared as signed chars like the C code), '\' escapes.
 func Match(pattern, name []byte) bool {
+	if len(pattern) == 1 && pattern[0] == '*' {
+		// KEYS and SCAN take "*" for every key without matching, the
+		// empty name included.
+		return true
+	}
 	skip := false
 	return matchImpl(pattern, name, &skip)
 }
