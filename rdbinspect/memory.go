@@ -4,6 +4,7 @@ import (
 	"math"
 	"math/bits"
 	"strconv"
+	"strings"
 )
 
 // The memory model predicts what MEMORY USAGE key SAMPLES 0 reports once a
@@ -436,3 +437,58 @@ func (c *raxCounter) nodes() uint64 {
 
 // memory is streamRadixTreeMemoryUsage.
 func (c *raxCounter) memory() uint64 { return c.n*raxPerElement + c.nodes()*raxPerNode }
+
+// fpconvDtoa is deps/fpconv fpconv_dtoa of Redis 7.2 and later (and
+// Valkey), which DEBUG DIGEST uses for scores there: the shortest digits
+// that read back as v, plain up to a few zeros, scientific beyond, with an
+// exponent of as few digits as it needs.
+func fpconvDtoa(v float64) string {
+	neg := math.Signbit(v)
+	sign := ""
+	if neg {
+		sign = "-"
+	}
+	switch {
+	case v == 0:
+		return sign + "0"
+	case math.IsNaN(v):
+		return sign + "nan"
+	case math.IsInf(v, 0):
+		return sign + "inf"
+	}
+	e := strconv.FormatFloat(math.Abs(v), 'e', -1, 64)
+	mant, expText, _ := strings.Cut(e, "e")
+	digits := strings.Replace(mant, ".", "", 1)
+	exp10, _ := strconv.Atoi(expText)
+	nd := len(digits)
+	k := exp10 - (nd - 1)
+	absExp := k + nd - 1
+	if absExp < 0 {
+		absExp = -absExp
+	}
+	switch {
+	case k >= 0 && absExp < nd+7:
+		return sign + digits + strings.Repeat("0", k)
+	case k < 0 && (k > -7 || absExp < 4):
+		offset := nd + k
+		if offset <= 0 {
+			return sign + "0." + strings.Repeat("0", -offset) + digits
+		}
+		return sign + digits[:offset] + "." + digits[offset:]
+	}
+	limit := 18
+	if neg {
+		limit = 17
+	}
+	nd = min(nd, limit)
+	out := sign + digits[:1]
+	if nd > 1 {
+		out += "." + digits[1:nd]
+	}
+	if k+nd-1 < 0 {
+		out += "e-"
+	} else {
+		out += "e+"
+	}
+	return out + strconv.Itoa(absExp)
+}

@@ -467,11 +467,9 @@ type valueAcc struct {
 	offs    []int
 	scores  []float64
 	dropped bool
-	pending float64 // a zset member's score not yet known
 
 	// memory
 	mem      uint64 // bytes counted so far besides the robj
-	memKnown bool
 	enc      string
 	lpBytes  uint64 // listpack being built
 	sdsSum   uint64 // sds and dictEntry bytes of elements, if converted
@@ -494,8 +492,14 @@ type valueAcc struct {
 }
 
 func (a *valueAcc) start(t int, want, digest bool, fam family) {
-	*a = valueAcc{vs: a.vs, t: t, fam: fam, want: want, digest: digest, count: -1, width: 2,
-		arena: a.arena[:0], offs: a.offs[:0], scores: a.scores[:0]}
+	// Fields are reset one by one: the accumulator is large and this runs
+	// once per key.
+	a.t, a.fam, a.want, a.digest = t, fam, want, digest
+	a.count, a.width, a.idx, a.strLen = -1, 2, 0, 0
+	a.mem, a.enc, a.lpBytes, a.sdsSum, a.ht, a.maxLen, a.encodedLen = 0, "", 0, 0, false, 0, 0
+	a.d = dictSim{}
+	a.qlNodes, a.qlNodeBytes, a.qlNodeCount, a.qlNodeMem, a.qlLastBytes = 0, 0, 0, 0, 0
+	a.arena, a.offs, a.scores, a.dropped = a.arena[:0], a.offs[:0], a.scores[:0], false
 	ot := objectType(t)
 	a.capturing = want && ot != objString && ot != objStream && ot != objModule
 	a.elems = digest || a.capturing
@@ -504,14 +508,18 @@ func (a *valueAcc) start(t int, want, digest bool, fam family) {
 		typeZSetZiplist, typeHash, typeHashZiplist, typeHashZipmap, typeHashMeta, typeHashMetaPreGA:
 		a.elems = true
 	}
+	if ot == objStream {
+		a.nodeRax, a.pelRax, a.consumerRax, a.streamMem = raxCounter{}, raxCounter{}, raxCounter{}, 0
+		a.consumerSize = sizeConsumer70
+		if fam >= fam72 {
+			a.consumerSize = 32
+		}
+	}
 	if digest {
+		a.dig = [20]byte{}
 		var b [4]byte
 		binary.BigEndian.PutUint32(b[:], uint32(ot))
 		mixBytes(&a.dig, b[:])
-	}
-	a.consumerSize = sizeConsumer70
-	if fam >= fam72 {
-		a.consumerSize = 32
 	}
 }
 
@@ -743,7 +751,11 @@ func (a *valueAcc) score(v float64) {
 		a.scores = append(a.scores, v)
 	}
 	if a.digest {
-		mixBytes(&a.pair, []byte(formatG17(v)))
+		text := formatG17(v)
+		if a.fam >= fam72 {
+			text = fpconvDtoa(v)
+		}
+		mixBytes(&a.pair, []byte(text))
 		xorSHA(&a.dig, a.pair[:])
 	}
 }

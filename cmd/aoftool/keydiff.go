@@ -247,7 +247,11 @@ func runKeydiff(ctx context.Context, g *globalOptions, o keydiffOptions, oldArg,
 					what = strings.Join(parts, ", ")
 				}
 				if c.Uncertain {
-					what = strings.TrimPrefix(what+"; uncertain (written by the AOF)", "; ")
+					if c.Change == keyspace.Changed {
+						what = strings.TrimPrefix(what+"; perhaps unchanged (written by the AOF)", "; ")
+					} else {
+						what = strings.TrimPrefix(what+"; it may not exist (written by the AOF)", "; ")
+					}
 				}
 				name := displayName(string(c.Name))
 				if c.NameLen != uint64(len(c.Name)) {

@@ -351,8 +351,8 @@ type keysSummary struct {
 	Size    int64          `json:"size"`
 	DBs     []summaryDB    `json:"dbs"`
 	Types   []summaryType  `json:"types"`
-	dbIdx   map[uint64]int `json:"-"`
-	typeIdx map[string]int `json:"-"`
+	dbIdx   map[uint64]int    `json:"-"`
+	typeIdx map[[2]string]int `json:"-"`
 }
 
 type summaryDB struct {
@@ -373,7 +373,7 @@ type summaryType struct {
 
 func (s *keysSummary) add(k *rdbinspect.Key) {
 	if s.dbIdx == nil {
-		s.dbIdx, s.typeIdx = map[uint64]int{}, map[string]int{}
+		s.dbIdx, s.typeIdx = map[uint64]int{}, map[[2]string]int{}
 	}
 	s.Matched++
 	mem, size := max(k.Memory, 0), max(k.Size, 0)
@@ -392,7 +392,7 @@ func (s *keysSummary) add(k *rdbinspect.Key) {
 	if k.ExpireAt != rdbinspect.NoExpiry {
 		d.Expires++
 	}
-	te := k.Type + "/" + k.Encoding
+	te := [2]string{k.Type, k.Encoding}
 	j, ok := s.typeIdx[te]
 	if !ok {
 		s.Types = append(s.Types, summaryType{Type: k.Type, Encoding: k.Encoding})
@@ -488,6 +488,7 @@ type keysSink struct {
 	err     error
 	values  func(e *keyspace.Entry) (json.RawMessage, string)
 	tableHd bool
+	buf     []byte
 }
 
 func (s *keysSink) listing() bool { return s.o.top == 0 && !s.o.prefixReport }
@@ -528,14 +529,10 @@ func (s *keysSink) row(e *keyspace.Entry) {
 	s.rows++
 	switch {
 	case s.g.json || s.o.format == "ndjson":
-		r := rowOf(e)
+		var value json.RawMessage
+		var omitted string
 		if s.values != nil {
-			r.Value, r.ValueOmitted = s.values(e)
-		}
-		b, err := json.Marshal(r)
-		if err != nil {
-			s.err = err
-			return
+			value, omitted = s.values(e)
 		}
 		if s.g.json {
 			if !s.first {
@@ -543,19 +540,17 @@ func (s *keysSink) row(e *keyspace.Entry) {
 			}
 			s.first = false
 		}
-		s.out.Write(b)
+		s.buf = appendKeyJSON(s.buf[:0], e, value, omitted)
 		if !s.g.json {
-			s.out.WriteByte('\n')
+			s.buf = append(s.buf, '\n')
 		}
+		s.out.Write(s.buf)
 	case s.o.format == "csv":
 		if s.rows == 1 {
-			s.err = s.csv.Write([]string{"db", "key", "key_b64", "type", "encoding", "expires_at_ms", "elements", "size", "memory", "offset"})
+			s.out.WriteString(csvHeader)
 		}
-		r := rowOf(e)
-		rec := []string{strconv.FormatUint(r.DB, 10), deref(r.Key), deref(r.KeyB64), r.Type, deref(r.Encoding), num(r.ExpiresAtMs), num(r.Elements), num(r.Size), num(r.Memory), num(r.Offset)}
-		if err := s.csv.Write(rec); err != nil {
-			s.err = err
-		}
+		s.buf = appendKeyCSV(s.buf[:0], e)
+		s.out.Write(s.buf)
 	default:
 		if !s.tableHd {
 			s.tableHd = true

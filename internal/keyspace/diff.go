@@ -67,8 +67,9 @@ type Change struct {
 	TTLChanged   bool
 	OldExpireAt  int64
 	NewExpireAt  int64
-	// Uncertain: a side's value is known only through the replay model (the
-	// incr files wrote it), so the key may be unchanged.
+	// Uncertain: the replay model cannot tell whether the key exists, or
+	// (for changed) a side's value is known only through it (the incr
+	// files wrote it), so the key may be unchanged.
 	Uncertain bool
 }
 
@@ -114,8 +115,9 @@ type record struct {
 	expire    int64
 	typ       uint8
 	hasDigest bool
-	uncertain bool
-	seen      bool
+	// maybe: the key may not exist (the replay model cannot tell).
+	maybe bool
+	seen  bool
 }
 
 // keyTypes names record.typ.
@@ -165,10 +167,7 @@ func decodeIdentity(id []byte, c *Change) {
 }
 
 func recordOf(e *Entry) record {
-	r := record{expire: e.ExpireAt, typ: typeCode(e.Type), hasDigest: e.HasDigest, uncertain: e.Written || e.Exists == replay.Maybe}
-	if !e.ExpiryKnown {
-		r.uncertain = true
-	}
+	r := record{expire: e.ExpireAt, typ: typeCode(e.Type), hasDigest: e.HasDigest, maybe: e.Exists == replay.Maybe}
 	if e.HasDigest {
 		r.digest = e.Digest
 		if e.ExpireAt != rdbinspect.NoExpiry {
@@ -319,23 +318,23 @@ func Diff(ctx context.Context, oldSide, newSide Side, opt DiffOptions, emit func
 		case Added:
 			res.Added++
 			d.Added++
-			c.Type, c.NewExpireAt, c.Uncertain = keyTypes[n.typ], n.expire, n.uncertain
+			c.Type, c.NewExpireAt, c.Uncertain = keyTypes[n.typ], n.expire, n.maybe
 		case Removed:
 			res.Removed++
 			d.Removed++
-			c.Type, c.OldExpireAt, c.Uncertain = keyTypes[o.typ], o.expire, o.uncertain
+			c.Type, c.OldExpireAt, c.Uncertain = keyTypes[o.typ], o.expire, o.maybe
 		default:
 			res.Changed++
 			d.Changed++
 			c.Type, c.OldExpireAt, c.NewExpireAt = keyTypes[n.typ], o.expire, n.expire
 			c.ValueChanged = o.typ != n.typ || o.hasDigest && n.hasDigest && o.digest != n.digest
 			c.TTLChanged = o.expire != n.expire
-			c.Uncertain = o.uncertain || n.uncertain || !o.hasDigest || !n.hasDigest
+			c.Uncertain = o.maybe || n.maybe || !o.hasDigest || !n.hasDigest
 		}
 		emit(c)
 	}
 	compare := func(id []byte, o, n *record) {
-		same := o.typ == n.typ && o.expire == n.expire && o.hasDigest && n.hasDigest && o.digest == n.digest && !o.uncertain && !n.uncertain
+		same := o.typ == n.typ && o.expire == n.expire && o.hasDigest && n.hasDigest && o.digest == n.digest && !o.maybe && !n.maybe
 		if same {
 			res.Unchanged++
 			count(binary.BigEndian.Uint64(id)).Unchanged++
@@ -435,7 +434,7 @@ func (p *partitions) write(side int, id []byte, r record) error {
 	if r.hasDigest {
 		flags |= 1
 	}
-	if r.uncertain {
+	if r.maybe {
 		flags |= 2
 	}
 	b = append(b, r.typ, flags)
@@ -502,7 +501,7 @@ func readRecords(f *os.File, each func(id []byte, r record) error) error {
 		if _, err := io.ReadFull(br, tf[:]); err != nil {
 			return err
 		}
-		r.typ, r.hasDigest, r.uncertain = tf[0], tf[1]&1 != 0, tf[1]&2 != 0
+		r.typ, r.hasDigest, r.maybe = tf[0], tf[1]&1 != 0, tf[1]&2 != 0
 		if _, err := io.ReadFull(br, r.digest[:]); err != nil {
 			return err
 		}
