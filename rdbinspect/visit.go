@@ -469,15 +469,15 @@ type valueAcc struct {
 	dropped bool
 
 	// memory
-	mem      uint64 // bytes counted so far besides the robj
-	enc      string
-	lpBytes  uint64 // listpack being built
-	sdsSum   uint64 // sds and dictEntry bytes of elements, if converted
-	width    uint64 // intset width
-	d        dictSim
-	ht       bool // the value is (or became) a hash table
-	maxLen   uint64
-	field    elemInfo // the first of a pair
+	mem     uint64 // bytes counted so far besides the robj
+	enc     string
+	lpBytes uint64 // listpack being built
+	sdsSum  uint64 // sds and dictEntry bytes of elements, if converted
+	width   uint64 // intset width
+	d       dictSim
+	ht      bool // the value is (or became) a hash table
+	maxLen  uint64
+	field   elemInfo // the first of a pair
 	// encodedLen is the serialized length of a single-container value.
 	encodedLen uint64
 	// quicklist simulation

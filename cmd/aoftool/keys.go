@@ -345,12 +345,12 @@ func rowOf(e *keyspace.Entry) keyRow {
 
 // keysSummary is what the listed keys add up to.
 type keysSummary struct {
-	Walked  int64          `json:"walked"`
-	Matched int64          `json:"matched"`
-	Memory  int64          `json:"memory"`
-	Size    int64          `json:"size"`
-	DBs     []summaryDB    `json:"dbs"`
-	Types   []summaryType  `json:"types"`
+	Walked  int64             `json:"walked"`
+	Matched int64             `json:"matched"`
+	Memory  int64             `json:"memory"`
+	Size    int64             `json:"size"`
+	DBs     []summaryDB       `json:"dbs"`
+	Types   []summaryType     `json:"types"`
 	dbIdx   map[uint64]int    `json:"-"`
 	typeIdx map[[2]string]int `json:"-"`
 }
