@@ -711,6 +711,9 @@ func (w *walker) plainHash(t int) {
 			// hash's minimum (+1, 0 meaning none); above 2^48-1 the loader
 			// refuses it ("invalid expireAt time").
 			ttl, _ := w.length("hash field TTL")
+			if w.vis != nil {
+				w.vis.acc.fieldTTL = ttl != 0
+			}
 			at := ttl
 			if t == typeHashMeta && ttl != 0 {
 				at = ttl + minExpire - 1

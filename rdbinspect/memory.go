@@ -456,12 +456,8 @@ func fpconvDtoa(v float64) string {
 	case math.IsInf(v, 0):
 		return sign + "inf"
 	}
-	e := strconv.FormatFloat(math.Abs(v), 'e', -1, 64)
-	mant, expText, _ := strings.Cut(e, "e")
-	digits := strings.Replace(mant, ".", "", 1)
-	exp10, _ := strconv.Atoi(expText)
+	digits, k := fpconvGrisu2(math.Abs(v))
 	nd := len(digits)
-	k := exp10 - (nd - 1)
 	absExp := k + nd - 1
 	if absExp < 0 {
 		absExp = -absExp

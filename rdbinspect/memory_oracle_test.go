@@ -94,6 +94,20 @@ func TestVisitorAgainstOtherServers(t *testing.T) {
 func visitAgainst(t *testing.T, bin, name string, jemalloc bool) {
 	w := redistest.Start(t, redistest.Options{Binary: bin, Config: []string{"list-compress-depth 1"}})
 	keys := redistest.FillDataset(t, w, 1)
+	if strings.Contains(name, "7.4") {
+		// Hashes with field expiries: a listpack and a hash table.
+		var cmds [][]string
+		for _, n := range []int{3, 600} {
+			k := fmt.Sprintf("hfe:%d", n)
+			c := []string{"HSET", k}
+			for i := 0; i < n; i++ {
+				c = append(c, fmt.Sprintf("f%d", i), fmt.Sprintf("v%d", i))
+			}
+			cmds = append(cmds, c, []string{"HPEXPIREAT", k, "4102444800000", "FIELDS", "2", "f0", "f1"})
+			keys = append(keys, redistest.DatasetKey{DB: 0, Key: k})
+		}
+		w.MustQuery(append([][]string{{"SELECT", "0"}}, cmds...))
+	}
 	w.MustDo("SAVE")
 	data, err := os.ReadFile(filepath.Join(w.Dir, "dump.rdb"))
 	if err != nil {

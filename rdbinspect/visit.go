@@ -478,6 +478,9 @@ type valueAcc struct {
 	ht      bool // the value is (or became) a hash table
 	maxLen  uint64
 	field   elemInfo // the first of a pair
+	value   elemInfo // the second of a triple
+	// fieldTTL: the hash field being read has an expiry (7.4).
+	fieldTTL bool
 	// encodedLen is the serialized length of a single-container value.
 	encodedLen uint64
 	// quicklist simulation
@@ -638,7 +641,15 @@ func (a *valueAcc) elem(e *elemInfo, start int, kept bool) {
 			a.maxLen = max(a.maxLen, a.field.n, e.n)
 			a.lpBytes += lpElemSize(&a.field) + lpElemSize(e)
 			a.sdsSum += sizeDictEntry + sdsAlloc(a.field.n) + sdsAlloc(e.n)
-			a.hashDigest(e)
+			if a.tuple() == 2 {
+				a.hashDigest(e, false)
+			} else {
+				a.value = *e
+			}
+		case 2:
+			// The field's expiry: 0 means none (HASH_LP_NO_TTL).
+			v, ok := e.intValue()
+			a.hashDigest(&a.value, !ok || v != 0)
 		}
 	}
 }
@@ -732,13 +743,18 @@ func (a *valueAcc) setDigest(e *elemInfo) {
 	}
 }
 
-func (a *valueAcc) hashDigest(v *elemInfo) {
+// hashDigest adds one field and its value; a field with an expiry (7.4)
+// is marked as xorObjectDigest marks it.
+func (a *valueAcc) hashDigest(v *elemInfo, expires bool) {
 	if !a.digest {
 		return
 	}
 	var d [20]byte
 	mixSum(&d, &a.field.sha)
 	mixSum(&d, &v.sha)
+	if expires {
+		xorSHA(&d, []byte("!!hexpire!!"))
+	}
 	xorSHA(&a.dig, d[:])
 }
 
@@ -820,7 +836,7 @@ func (a *valueAcc) plainHashElem(e *elemInfo, i int64) {
 		if rest := pairs - pair - 1; rest > 4 {
 			a.d.expand(rest)
 		}
-		a.hashDigest(e)
+		a.hashDigest(e, a.fieldTTL)
 		return
 	}
 	if a.ht {
@@ -829,7 +845,7 @@ func (a *valueAcc) plainHashElem(e *elemInfo, i int64) {
 		a.lpBytes += lpElemSize(&a.field) + lpElemSize(e)
 	}
 	a.sdsSum += cost
-	a.hashDigest(e)
+	a.hashDigest(e, a.fieldTTL)
 }
 
 // qlPush is quicklistPushTail with list-max-listpack-size -2 (8 KiB
@@ -890,13 +906,13 @@ func (a *valueAcc) finish(k *Key, w *walker) {
 		a.qlClose()
 		mem = sizeRobj + sizeQuicklist + a.qlNodeMem
 		k.Encoding = "quicklist"
-		if a.fam >= fam72 && a.qlNodes == 1 && a.qlNodeBytes <= listMaxListpackBytes/2 {
+		if a.fam >= fam72 && a.qlNodes == 1 && a.qlNodeBytes <= listMaxListpackBytes {
 			k.Encoding, mem = "listpack", sizeRobj+jeSize(a.qlNodeBytes)
 		}
 	case typeListQuicklist, typeListQuicklist2:
 		mem = sizeRobj + sizeQuicklist + a.qlNodeMem
 		k.Encoding = "quicklist"
-		if a.fam >= fam72 && a.qlNodes == 1 && a.qlLastBytes <= listMaxListpackBytes/2 {
+		if a.fam >= fam72 && a.qlNodes == 1 && a.qlLastBytes <= listMaxListpackBytes {
 			k.Encoding, mem = "listpack", sizeRobj+jeSize(a.qlLastBytes)
 		}
 	case typeSet:

@@ -351,6 +351,66 @@ func FillDataset(t testing.TB, s *Server, seed int64) []DatasetKey {
 		c = append(c, []string{"XTRIM", k, "MAXLEN", "0"})
 		add(k, c...)
 	}
+	// Random shapes of every collection, so each encoding is met at many
+	// sizes: streams with groups, pending entries and consumers; sorted
+	// sets, hashes, sets and lists from a few to thousands of elements.
+	for i := 0; i < 240; i++ {
+		k := fmt.Sprintf("rnd:%d", i)
+		n := 1 + rng.Intn([]int{10, 200, 3000}[rng.Intn(3)])
+		switch i % 6 {
+		case 0:
+			c := stream(k, n, 1+rng.Intn(4))
+			for g := 0; g < rng.Intn(4); g++ {
+				group := fmt.Sprintf("g%d", g)
+				c = append(c, []string{"XGROUP", "CREATE", k, group, "0"})
+				for cons := 0; cons < 1+rng.Intn(5); cons++ {
+					c = append(c, []string{"XREADGROUP", "GROUP", group, fmt.Sprintf("c%d", cons), "COUNT", strconv.Itoa(1 + rng.Intn(n)), "STREAMS", k, ">"})
+				}
+			}
+			add(k, c...)
+		case 1:
+			c := []string{"ZADD", k}
+			mlen := []int{4, 20, 70}[rng.Intn(3)]
+			for j := 0; j < n; j++ {
+				c = append(c, strconv.FormatFloat(rng.NormFloat64()*1000, 'g', -1, 64), word(1+rng.Intn(mlen))+strconv.Itoa(j))
+			}
+			add(k, c)
+		case 2:
+			c := []string{"HSET", k}
+			long := rng.Intn(3) == 0
+			for j := 0; j < n; j++ {
+				v := word(1 + rng.Intn(40))
+				if long && rng.Intn(n) == 0 {
+					v = word(65 + rng.Intn(300))
+				}
+				c = append(c, "f"+strconv.Itoa(j), v)
+			}
+			add(k, c)
+		case 3:
+			c := []string{"SADD", k}
+			ints := rng.Intn(2) == 0
+			for j := 0; j < n; j++ {
+				if ints {
+					c = append(c, strconv.Itoa(rng.Intn(1<<uint(8+rng.Intn(40)))))
+				} else {
+					c = append(c, word(1+rng.Intn(30))+strconv.Itoa(j))
+				}
+			}
+			add(k, c)
+		case 4:
+			c := []string{"RPUSH", k}
+			for j := 0; j < n; j++ {
+				if rng.Intn(50) == 0 {
+					c = append(c, word(1000+rng.Intn(12000)))
+				} else {
+					c = append(c, word(1+rng.Intn(60)))
+				}
+			}
+			add(k, c)
+		default:
+			add(k, []string{"SET", k, word(rng.Intn(2000))})
+		}
+	}
 	// Expiring keys in other databases; a prefix-shaped keyspace.
 	sel(1)
 	now := time.Now().UnixMilli()
