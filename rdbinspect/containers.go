@@ -107,21 +107,6 @@ func (c *checker) hasher() *hasher {
 	return c.h
 }
 
-// hashBytes feeds n bytes of r into the hasher.
-func (c *checker) hashBytes(r *blobReader, n uint64) bool {
-	h := c.h
-	for n > 0 {
-		if !r.more() {
-			return false
-		}
-		k := min(uint64(len(r.cur)), n)
-		h.write(r.cur[:k])
-		r.cur = r.cur[k:]
-		n -= k
-	}
-	return true
-}
-
 // dupCheck adds the element just fingerprinted (c.fp) to the set; true on
 // a duplicate.
 func (c *checker) dupCheck(info *walkInfo) bool {
@@ -968,7 +953,7 @@ func (c *checker) streamListpack(r *blobReader) (info walkInfo, entries int64, f
 	}
 	for j := int64(0); j < masterFields; j++ {
 		if sd != nil {
-			sd.master = append(sd.master, curSHA)
+			sd.masterField(curSHA)
 		}
 		if f := move(); f != nil || broken {
 			return info, 0, f

@@ -83,7 +83,7 @@ type Key struct {
 	Memory int64
 	// Digest is DEBUG DIGEST-VALUE of the key (SHA-1 based, independent of
 	// the encoding), with Visitor.Digest; HasDigest is false for module
-	// values.
+	// values and for a stream listpack of more than 65536 fields.
 	Digest    [20]byte
 	HasDigest bool
 	// Members lists the elements of a wanted collection in their string
@@ -461,6 +461,8 @@ type valueAcc struct {
 
 	dig, pair [20]byte
 	strLen    uint64
+	// digestLost: the digest could not be computed in bounded memory.
+	digestLost bool
 
 	// members
 	arena   []byte
@@ -497,7 +499,7 @@ type valueAcc struct {
 func (a *valueAcc) start(t int, want, digest bool, fam family) {
 	// Fields are reset one by one: the accumulator is large and this runs
 	// once per key.
-	a.t, a.fam, a.want, a.digest = t, fam, want, digest
+	a.t, a.fam, a.want, a.digest, a.digestLost = t, fam, want, digest, false
 	a.count, a.width, a.idx, a.strLen = -1, 2, 0, 0
 	a.mem, a.enc, a.lpBytes, a.sdsSum, a.ht, a.maxLen, a.encodedLen = 0, "", 0, 0, false, 0, 0
 	a.d = dictSim{}
@@ -1000,7 +1002,7 @@ func (a *valueAcc) finish(k *Key, w *walker) {
 	if known {
 		k.Memory = int64(mem + keyMemory(w.keyLen))
 	}
-	if a.digest && (objectType(t) != objModule) {
+	if a.digest && objectType(t) != objModule && !a.digestLost {
 		k.Digest, k.HasDigest = a.dig, true
 	}
 	if a.capturing && !a.dropped {
@@ -1024,7 +1026,6 @@ type streamDigest struct {
 	masterMS  uint64
 	masterSeq uint64
 	master    [][20]byte // SHA-1 of the master entry's field names
-	fields    [][20]byte // SHA-1 of an entry's own field names
 	idText    []byte
 }
 
@@ -1036,6 +1037,21 @@ func (c *checker) streamDigester() *streamDigest {
 	sd := &c.acc.sd
 	sd.acc = c.acc
 	return sd
+}
+
+// maxMasterFields bounds the master field digests kept per stream
+// listpack; a listpack with more loses its value digest rather than
+// holding memory in proportion to the file.
+const maxMasterFields = 1 << 16
+
+// masterField records the SHA-1 of the next master field name; false when
+// there are too many to keep.
+func (sd *streamDigest) masterField(h [20]byte) {
+	if len(sd.master) >= maxMasterFields {
+		sd.acc.digestLost = true
+		return
+	}
+	sd.master = append(sd.master, h)
 }
 
 // node starts a listpack whose master ID is the 16-byte node key.

@@ -218,9 +218,9 @@ type store struct {
 	index map[string]int32
 	ids   [][]byte // identities in insertion order
 	recs  []record
-	arena []byte
 
 	parts   *partitions
+	nParts  int
 	scratch func() (*wopen.Scratch, error)
 	sc      *wopen.Scratch
 	peak    int64
@@ -254,7 +254,7 @@ func (st *store) spill() error {
 		return err
 	}
 	st.sc = sc
-	st.parts = newPartitions(sc)
+	st.parts = newPartitions(sc, st.nParts)
 	for i, id := range st.ids {
 		if err := st.parts.write(0, id, st.recs[i]); err != nil {
 			return err
@@ -273,7 +273,7 @@ func Diff(ctx context.Context, oldSide, newSide Side, opt DiffOptions, emit func
 		opt.MemoryLimit = 64 << 20
 	}
 	res := &DiffResult{DBs: []DBDiff{}}
-	st := &store{limit: opt.MemoryLimit, index: map[string]int32{}, scratch: opt.Scratch}
+	st := &store{limit: opt.MemoryLimit, index: map[string]int32{}, scratch: opt.Scratch, nParts: partitionsFor(oldSide, opt.MemoryLimit)}
 	if st.scratch == nil {
 		st.scratch = func() (*wopen.Scratch, error) { return wopen.NewScratch("--spill-dir", "") }
 	}
@@ -395,9 +395,23 @@ func Diff(ctx context.Context, oldSide, newSide Side, opt DiffOptions, emit func
 	return res, nil
 }
 
-// partitions are the spill files: for each of nParts hash partitions one
-// file per side.
+// partitionsFor sizes the spill so that one partition of the old side fits
+// the memory limit: a record costs about 13 times the bytes a key takes at
+// least in a file, so a file of size S holds at most 13·S bytes of records.
+// Between 64 and 256 partitions (two files each); past 256·limit bytes of
+// records a partition outgrows the limit.
+func partitionsFor(s Side, limit int64) int {
+	n := int64(64)
+	if s.File != nil {
+		n = max(n, 13*s.File.Size/max(limit, 1)+1)
+	}
+	return int(min(n, 256))
+}
+
+// partitions are the spill files: for each of n hash partitions one file
+// per side.
 type partitions struct {
+	n     int
 	sc    *wopen.Scratch
 	seed  maphash.Seed
 	files [2][]*os.File
@@ -406,17 +420,15 @@ type partitions struct {
 	enc   []byte
 }
 
-const nParts = 64
-
-func newPartitions(sc *wopen.Scratch) *partitions {
-	return &partitions{sc: sc, seed: maphash.MakeSeed()}
+func newPartitions(sc *wopen.Scratch, n int) *partitions {
+	return &partitions{n: n, sc: sc, seed: maphash.MakeSeed()}
 }
 
 func (p *partitions) write(side int, id []byte, r record) error {
-	i := maphash.Bytes(p.seed, id) % nParts
+	i := maphash.Bytes(p.seed, id) % uint64(p.n)
 	if p.files[side] == nil {
-		p.files[side] = make([]*os.File, nParts)
-		p.bufs[side] = make([]*bufio.Writer, nParts)
+		p.files[side] = make([]*os.File, p.n)
+		p.bufs[side] = make([]*bufio.Writer, p.n)
 	}
 	if p.files[side][i] == nil {
 		f, err := p.sc.Create(fmt.Sprintf("side%d-part%02d", side, i))
@@ -514,7 +526,7 @@ func readRecords(f *os.File, each func(id []byte, r record) error) error {
 // join compares the two sides one partition at a time: the old side's
 // records of a partition in memory, the new side's streamed against them.
 func (p *partitions) join(ctx context.Context, peak *int64, report func([]byte, string, *record, *record), compare func([]byte, *record, *record)) error {
-	for i := 0; i < nParts; i++ {
+	for i := 0; i < p.n; i++ {
 		var oldF, newF *os.File
 		if p.files[0] != nil {
 			oldF = p.files[0][i]
