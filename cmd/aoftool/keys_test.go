@@ -16,6 +16,8 @@ func TestKeysGolden(t *testing.T) {
 	defer guard.AssertUnchanged(t)
 	dirGuard := fsguard.Record(t, "../../testdata/redis7-writes")
 	defer dirGuard.AssertUnchanged(t)
+	legacyGuard := fsguard.Record(t, "../../testdata/legacy-appendonly")
+	defer legacyGuard.AssertUnchanged(t)
 	broken := brokenRDB(t)
 	fx := func(rel string) string { return filepath.Join(rdbFixtures, rel) }
 	cases := []struct {
@@ -32,6 +34,8 @@ func TestKeysGolden(t *testing.T) {
 		{"keys-filtered", []string{"keys", "--type", "hash,zset", "--match", "*[0-9]*", fx("types/dump.rdb")}, 0, false},
 		{"keys-values", []string{"keys", "--format", "ndjson", "--values", "--type", "string,list,set,zset,hash", fx("types/dump.rdb")}, 0, false},
 		{"keys-dir", []string{"keys", "--at", "2027-01-01T00:00:00Z", "../../testdata/redis7-writes"}, 0, false},
+		{"keys-legacy", []string{"keys", "--at", "2027-01-01T00:00:00Z", "../../testdata/legacy-appendonly"}, 0, false},
+		{"keys-preamble", []string{"keys", "--at", "2027-01-01T00:00:00Z", "--format", "ndjson", fx("preamble")}, 0, false},
 		{"keys-cut", []string{"keys", "cut.rdb"}, 1, true},
 		{"keys-values-cut", []string{"keys", "--format", "ndjson", "--values", "cut.rdb"}, 1, true},
 		{"keydiff", []string{"keydiff", fx("types/dump.rdb"), fx("sized/dump.rdb")}, 0, false},

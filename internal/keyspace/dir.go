@@ -90,10 +90,25 @@ func aofOn(d *datadir.Dir) (bool, string) {
 	if a := d.Config.AppendOnly; a != nil {
 		return *a, "config"
 	}
-	if d.Manifest != nil && d.Manifest.Manifest != nil {
+	if hasManifest(d) {
+		return true, "directory"
+	}
+	if legacyAOF(d) != "" && d.Snapshot.Entry(d.Config.DBFilename) == nil {
 		return true, "directory"
 	}
 	return false, "directory"
+}
+
+func hasManifest(d *datadir.Dir) bool { return d.Manifest != nil && d.Manifest.Manifest != nil }
+
+// legacyAOF is the single-file appendonly.aof of Redis 6.2 and older in
+// the data directory, which a 7.x start with AOF on and no manifest loads
+// (and upgrades); "" when there is none.
+func legacyAOF(d *datadir.Dir) string {
+	if e := d.Snapshot.Entry(d.Snapshot.AppendFilename); e != nil {
+		return e.Path
+	}
+	return ""
 }
 
 // part is one file of the load, opened.
@@ -116,6 +131,9 @@ func ListDir(ctx context.Context, d *datadir.Dir, opt DirOptions, emit func(*Ent
 	var incrs []datadir.Part
 	if on {
 		res.Mode = ModeAOFOn
+		if !hasManifest(d) && legacyAOF(d) != "" {
+			baseRel, baseRole = legacyAOF(d), "legacy"
+		}
 		for _, p := range d.AOFParts() {
 			switch p.Role {
 			case "base", "legacy":
@@ -184,7 +202,8 @@ func ListDir(ctx context.Context, d *datadir.Dir, opt DirOptions, emit func(*Ent
 	// file is a finding.
 	for i, p := range cmdFiles {
 		r := io.NewSectionReader(p.f.ReaderAt(), p.from, p.f.Size-p.from)
-		rep := aofinspect.Scan(ctx, r, p.f.Size-p.from, aofinspect.Options{Path: p.rel, NotLast: i < len(cmdFiles)-1, BaseOffset: p.from})
+		// Sizes and offsets are the file's: the reader starts at p.from.
+		rep := aofinspect.Scan(ctx, r, p.f.Size, aofinspect.Options{Path: p.rel, NotLast: i < len(cmdFiles)-1, BaseOffset: p.from})
 		res.Findings = append(res.Findings, rep.Findings...)
 		p.upTo = rep.OKUpTo
 	}
@@ -192,7 +211,7 @@ func ListDir(ctx context.Context, d *datadir.Dir, opt DirOptions, emit func(*Ent
 	pass := func(apply bool) error {
 		for i, p := range cmdFiles {
 			r := io.NewSectionReader(p.f.ReaderAt(), p.from, p.f.Size-p.from)
-			s := aofinspect.NewScanner(r, aofinspect.Options{Size: p.f.Size - p.from, Args: aofinspect.DefaultArgLimits, BaseOffset: p.from})
+			s := aofinspect.NewScanner(r, aofinspect.Options{Size: p.f.Size, Args: aofinspect.DefaultArgLimits, BaseOffset: p.from})
 			for s.Next() {
 				c := s.Command()
 				if c.End > p.upTo {
