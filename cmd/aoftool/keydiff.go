@@ -159,14 +159,14 @@ func openSide(g *globalOptions, o keydiffOptions, arg string) (keyspace.Side, fu
 			return keyspace.Side{}, nil, err
 		}
 		return keyspace.Side{Path: arg, Dir: d}, func() {}, nil
-	case datadir.InputRDB, datadir.InputEmpty:
-		f, err := datadir.OpenLone(arg, datadir.Options{FollowSymlinks: o.followSymlinks, Now: g.now()})
-		if err != nil {
-			return keyspace.Side{}, nil, err
-		}
-		return keyspace.Side{Path: arg, File: f}, func() { f.Close() }, nil
+	case datadir.InputAOF, datadir.InputSnapshot, datadir.InputAppendDir:
+		return keyspace.Side{}, nil, datadir.WrongKind(in, "an RDB file or a data directory")
 	}
-	return keyspace.Side{}, nil, datadir.WrongKind(in, "an RDB file or a data directory")
+	f, err := datadir.OpenLone(arg, datadir.Options{FollowSymlinks: o.followSymlinks, Now: g.now()})
+	if err != nil {
+		return keyspace.Side{}, nil, err
+	}
+	return keyspace.Side{Path: arg, File: f}, func() { f.Close() }, nil
 }
 
 func inspectedOf(s keyspace.Side) []string {

@@ -614,13 +614,15 @@ func runKeys(ctx context.Context, g *globalOptions, o keysOptions, arg string, o
 		if d, err = o.serverConfig.open(g, arg, false); err != nil {
 			return err
 		}
-	case datadir.InputRDB, datadir.InputEmpty:
+	case datadir.InputAOF, datadir.InputSnapshot, datadir.InputAppendDir:
+		return datadir.WrongKind(in, "an RDB file or a data directory")
+	default:
+		// Anything else is read as an RDB, as aoftool rdb reads it: a file
+		// that is not one is a finding, not a usage mistake.
 		if file, err = datadir.OpenLone(arg, datadir.Options{FollowSymlinks: o.followSymlinks, Now: g.now()}); err != nil {
 			return err
 		}
 		defer file.Close()
-	default:
-		return datadir.WrongKind(in, "an RDB file or a data directory")
 	}
 	bw := bufio.NewWriterSize(out, 64<<10)
 	s := &keysSink{o: o, g: g, out: bw, csv: csv.NewWriter(bw), first: true}

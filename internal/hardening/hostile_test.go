@@ -116,7 +116,8 @@ func rdbVariants(src []byte) []variant {
 		variant{"rdb-binary-garbage", garbage, 1},
 		variant{"rdb-magic-only", []byte("REDIS0010"), 1},
 		variant{"rdb-version-99", append([]byte("REDIS0099"), src[9:]...), 1},
-		variant{"rdb-trailing-bytes", append(append([]byte{}, src...), "garbage"...), 1},
+		// Bytes after the checksum are a warning: the server loads the same data.
+		variant{"rdb-trailing-bytes", append(append([]byte{}, src...), "garbage"...), 0},
 	)
 	return out
 }
@@ -239,7 +240,7 @@ func TestHostileInputs(t *testing.T) {
 	manifest, _ := os.ReadFile(rd.manifest)
 
 	type job struct {
-		kind string // rdb, aof or manifest
+		kind string // rdb, keys, aof or manifest
 		v    variant
 	}
 	var jobs []job
@@ -250,6 +251,12 @@ func TestHostileInputs(t *testing.T) {
 		if i%3 == 0 { // a sample: the base shares the dump's layout
 			v.name = "base-" + v.name
 			jobs = append(jobs, job{"rdb", v})
+		}
+	}
+	for i, v := range rdbVariants(dump) {
+		if i%2 == 0 { // keys walks the same records with a visitor
+			v.name = "keys-" + v.name
+			jobs = append(jobs, job{"keys", v})
 		}
 	}
 	for _, v := range aofVariants(t, incr) {
@@ -328,6 +335,9 @@ func runHostile(t *testing.T, rd realDir, kind string, v variant) (result, resul
 	case "rdb":
 		target = filepath.Join(dir, "dump.rdb")
 		args = []string{"rdb", target}
+	case "keys":
+		target = filepath.Join(dir, "dump.rdb")
+		args = []string{"keys", "--format", "ndjson", "--values", target}
 	case "aof":
 		target = filepath.Join(aofdir, filepath.Base(rd.incr))
 		args = []string{"aof", target}
