@@ -184,6 +184,9 @@ func (w *walker) container(what string, endFF bool, check func(r *blobReader) (w
 func (w *walker) emptyKey(what string) {
 	w.content.skipped[0]++
 	w.content.skipped[1]++
+	if w.vis != nil {
+		w.vis.skipped = true
+	}
 	w.flag(ClassEmptyKey, finding.RDBEmptyKey, verdictEmptyKey, "%s holds no elements (rdbLoadObject skipping empty key)", what)
 }
 

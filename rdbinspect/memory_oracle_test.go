@@ -73,7 +73,20 @@ func TestVisitorAgainstServer(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts redis-server")
 	}
-	visitAgainst(t, redistest.Binary(t), "redis-server on PATH", true)
+	bin := redistest.Binary(t)
+	visitAgainst(t, bin, bin, "redis-server on PATH", true, nil)
+}
+
+// TestVisitorUpgradeFrom62 writes the dataset with Redis 6.2.16 (RDB 9:
+// ziplist hashes and sorted sets, quicklists of ziplists) and compares the
+// visitor, targeting 7.0.15, with a 7.0.15 that loads that dump: the
+// conversions the upgrade makes decide encodings and memory.
+func TestVisitorUpgradeFrom62(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts redis-server")
+	}
+	old := redistest.SharedServer(t, "redis-6.2.16")
+	visitAgainst(t, old, redistest.Binary(t), "6.2.16 dump on 7.0.15", true, &Server{Name: "redis", Version: "7.0.15"})
 }
 
 // TestVisitorAgainstOtherServers runs the same comparison on the other
@@ -86,13 +99,17 @@ func TestVisitorAgainstOtherServers(t *testing.T) {
 	}
 	for _, name := range []string{"redis-7.2.6", "redis-7.4.1", "valkey-7.2.7", "valkey-8.0.1"} {
 		t.Run(name, func(t *testing.T) {
-			visitAgainst(t, redistest.SharedServer(t, name), name, false)
+			bin := redistest.SharedServer(t, name)
+			visitAgainst(t, bin, bin, name, false, nil)
 		})
 	}
 }
 
-func visitAgainst(t *testing.T, bin, name string, jemalloc bool) {
-	w := redistest.Start(t, redistest.Options{Binary: bin, Config: []string{"list-compress-depth 1"}})
+// visitAgainst fills a server run from writer, saves, loads the dump into
+// a server run from loader and compares the visitor (for target, default
+// the writer) with what the loader says of every key.
+func visitAgainst(t *testing.T, writer, loader, name string, jemalloc bool, target *Server) {
+	w := redistest.Start(t, redistest.Options{Binary: writer, Config: []string{"list-compress-depth 1"}})
 	keys := redistest.FillDataset(t, w, 1)
 	if strings.Contains(name, "7.4") {
 		// Hashes with field expiries: a listpack and a hash table.
@@ -118,12 +135,12 @@ func visitAgainst(t *testing.T, bin, name string, jemalloc bool) {
 	if err := os.WriteFile(filepath.Join(dir, "dump.rdb"), data, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	s := redistest.Start(t, redistest.Options{Binary: bin, Dir: dir})
+	s := redistest.Start(t, redistest.Options{Binary: loader, Dir: dir})
 	facts := s.Facts(t, keys)
 	if len(facts) < len(keys)-5 {
 		t.Fatalf("the server holds %d of %d keys", len(facts), len(keys))
 	}
-	got, rep := visitFile(t, data, nil)
+	got, rep := visitFile(t, data, target)
 	if rep.Findings.HasError() {
 		t.Fatalf("findings: %v", rep.Findings)
 	}

@@ -93,7 +93,8 @@ type Key struct {
 	Members     [][]byte
 	Scores      []float64
 	MembersKept bool
-	// Skipped says the loader drops the key (an empty collection).
+	// Skipped says every loader drops the key: a collection without
+	// elements ("rdbLoadObject skipping empty key").
 	Skipped bool
 }
 
@@ -107,6 +108,7 @@ type visitState struct {
 	em      emitter
 	acc     valueAcc
 	expire  int64
+	skipped bool
 	dbs     map[uint64]int
 	fam     family
 }
@@ -213,7 +215,7 @@ func (w *walker) visitRecord(t int, size, at int64) {
 	k := &vs.key
 	k.DB, k.Name, k.NameLen, k.RDBType = w.db, vs.name, w.keyLen, t
 	k.ExpireAt, k.Size, k.Offset = vs.expire, size, at
-	k.Elements = w.elems
+	k.Elements, k.Skipped = w.elems, vs.skipped
 	if t == typeString {
 		k.Elements = int64(vs.acc.strLen)
 	}
@@ -226,7 +228,7 @@ func (w *walker) visitRecord(t int, size, at int64) {
 	if vs.v.Key != nil {
 		vs.v.Key(k)
 	}
-	vs.expire = NoExpiry
+	vs.expire, vs.skipped = NoExpiry, false
 }
 
 func (vs *visitState) count(db uint64, exp int64) {

@@ -265,7 +265,8 @@ func (o *keysOptions) keep(e *keyspace.Entry) bool {
 	return true
 }
 
-// keyRow is one key in the ndjson and --json shape of the contract.
+// keyRow is one key in the ndjson and --json shape of the contract, which
+// appendKeyJSON writes field by field; the table is rendered from it.
 type keyRow struct {
 	DB            uint64          `json:"db"`
 	Key           *string         `json:"key,omitempty"`
@@ -283,6 +284,7 @@ type keyRow struct {
 	Exists        string          `json:"exists,omitempty"`
 	ElementsMax   *int64          `json:"elements_max,omitempty"`
 	ExpiryUnknown bool            `json:"expiry_unknown,omitempty"`
+	LoaderSkips   bool            `json:"loader_skips,omitempty"`
 	Value         json.RawMessage `json:"value,omitempty"`
 	ValueOmitted  string          `json:"value_omitted,omitempty"`
 }
@@ -340,6 +342,7 @@ func rowOf(e *keyspace.Entry) keyRow {
 	if e.Exists == replay.Maybe {
 		r.Exists = "maybe"
 	}
+	r.LoaderSkips = k.Skipped
 	return r
 }
 
@@ -479,7 +482,6 @@ type keysSink struct {
 	o       keysOptions
 	g       *globalOptions
 	out     *bufio.Writer
-	csv     *csv.Writer
 	rows    int64
 	top     *topHeap
 	pre     *keyspace.Prefixes
@@ -625,7 +627,7 @@ func runKeys(ctx context.Context, g *globalOptions, o keysOptions, arg string, o
 		defer file.Close()
 	}
 	bw := bufio.NewWriterSize(out, 64<<10)
-	s := &keysSink{o: o, g: g, out: bw, csv: csv.NewWriter(bw), first: true}
+	s := &keysSink{o: o, g: g, out: bw, first: true}
 	if o.top > 0 {
 		s.top = &topHeap{by: o.by}
 	}
@@ -721,15 +723,10 @@ func runKeys(ctx context.Context, g *globalOptions, o keysOptions, arg string, o
 		if s.pre != nil {
 			writePrefixes(bw, o.format, res.Prefixes)
 		}
-		s.csv.Flush()
 		// Rows go to stdout; findings and the verdict to stderr.
 		if len(res.Findings) > 0 || res.Findings.HasError() {
 			printFindingsBrief(g.stderr, res.Findings)
 		}
-	}
-	s.csv.Flush()
-	if err := s.csv.Error(); err != nil {
-		return err
 	}
 	if s.err != nil {
 		return s.err

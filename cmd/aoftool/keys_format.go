@@ -111,6 +111,9 @@ func appendKeyJSON(b []byte, e *keyspace.Entry, value []byte, omitted string) []
 	if e.Exists == replay.Maybe {
 		b = append(b, `,"exists":"maybe"`...)
 	}
+	if k.Skipped {
+		b = append(b, `,"loader_skips":true`...)
+	}
 	if value != nil {
 		b = append(b, `,"value":`...)
 		b = append(b, value...)

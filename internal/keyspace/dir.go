@@ -74,7 +74,9 @@ type DirResult struct {
 	Added     int64 `json:"added"`
 	Written   int64 `json:"written"`
 	Uncertain int64 `json:"uncertain"`
-	Listed    int64 `json:"listed"`
+	// Skipped counts empty collections the loader drops.
+	Skipped int64 `json:"skipped,omitempty"`
+	Listed  int64 `json:"listed"`
 	// Unbounded lists databases whose keys unknown commands may have
 	// changed beyond what is listed.
 	Unbounded []int          `json:"unbounded_dbs,omitempty"`
@@ -269,6 +271,10 @@ func ListDir(ctx context.Context, d *datadir.Dir, opt DirOptions, emit func(*Ent
 			}
 			if k.ExpireAt != rdbinspect.NoExpiry && k.ExpireAt <= opt.At {
 				res.Expired++
+				return
+			}
+			if k.Skipped {
+				res.Skipped++
 				return
 			}
 			*e = Entry{Key: *k, Exists: replay.Present, ElementsMax: k.Elements, ExpiryKnown: true}
