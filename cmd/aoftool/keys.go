@@ -744,6 +744,8 @@ func jsonString(s string) string {
 
 func dirVerdict(dr *keyspace.DirResult) string {
 	switch {
+	case dr.Findings.HasError():
+		return fmt.Sprintf("the next start is refused or loads damaged files (see the findings); %d keys listed from what the files hold", dr.Listed)
 	case dr.BaseFormat == "none" && len(dr.Incr) == 0:
 		return "the next start loads no data: an empty dataset"
 	case dr.Mode == keyspace.ModeAOFOn:

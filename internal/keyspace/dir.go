@@ -3,6 +3,7 @@ package keyspace
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 
@@ -101,6 +102,13 @@ func aofOn(d *datadir.Dir) (bool, string) {
 	return false, "directory"
 }
 
+// gone is an error of a listed file that vanished or is not a regular
+// file: the manifest's findings report it, the listing goes on without it.
+func gone(err error) bool {
+	var pe *datadir.PathError
+	return errors.As(err, &pe) && (errors.Is(pe.Err, datadir.ErrVanished) || errors.Is(pe.Err, datadir.ErrNotRegular))
+}
+
 func hasManifest(d *datadir.Dir) bool { return d.Manifest != nil && d.Manifest.Manifest != nil }
 
 // legacyAOF is the single-file appendonly.aof of Redis 6.2 and older in
@@ -158,12 +166,27 @@ func ListDir(ctx context.Context, d *datadir.Dir, opt DirOptions, emit func(*Ent
 		}
 	}()
 	var base *datadir.File
+	if on && hasManifest(d) {
+		// A manifest the loader refuses, or files it lists that are
+		// missing, stop the start: the keys listed are what the files hold.
+		for _, f := range d.Manifest.Findings {
+			if f.Severity == finding.Error {
+				res.Findings = append(res.Findings, f)
+			}
+		}
+	}
 	if baseRel != "" {
 		f, err := d.Open(baseRel)
-		if err != nil {
+		switch {
+		case gone(err):
+			f = nil
+		case err != nil:
 			return nil, err
 		}
 		base = f
+	}
+	if base != nil {
+		f := base
 		res.Base = baseRel
 		files = append(files, &part{rel: baseRel, f: f})
 		var head [5]byte
@@ -191,6 +214,9 @@ func ListDir(ctx context.Context, d *datadir.Dir, opt DirOptions, emit func(*Ent
 	}
 	for _, p := range incrs {
 		f, err := d.Open(p.Path)
+		if gone(err) {
+			continue // the manifest's findings say the start refuses
+		}
 		if err != nil {
 			return nil, err
 		}
