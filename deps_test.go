@@ -21,6 +21,7 @@ var allowed = map[string][]string{
 	"internal/datadir":   {"finding", "manifest", "rdbinspect", "aofinspect", "snapshot", "serverlog", "internal/ropen"},
 	"internal/check":     {"finding", "manifest", "rdbinspect", "aofinspect", "snapshot", "phase", "serverlog", "internal/datadir", "internal/rehearse"},
 	"internal/rehearse":  {"internal/wopen"},
+	"internal/keyspace":  {"finding", "rdbinspect", "aofinspect", "replay", "internal/datadir", "internal/wopen"},
 	"internal/redistest": {},
 	"internal/rdbdamage": {},
 	"internal/fsguard":   {},

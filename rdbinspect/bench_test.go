@@ -111,6 +111,28 @@ func BenchmarkVerify(b *testing.B) {
 	}
 }
 
+// BenchmarkVisit is the walk with a key visitor: memory and encodings
+// only (aoftool keys), and with value digests (aoftool keydiff).
+func BenchmarkVisit(b *testing.B) {
+	for _, size := range benchSizes {
+		data := benchRDB(size)
+		for _, digest := range []bool{false, true} {
+			b.Run(fmt.Sprintf("size=%dMB/digest=%v", size>>20, digest), func(b *testing.B) {
+				b.SetBytes(int64(len(data)))
+				b.ReportAllocs()
+				var n int64
+				v := &Visitor{Digest: digest, Key: func(k *Key) { n += k.Memory }}
+				for b.Loop() {
+					rep := Verify(context.Background(), bytes.NewReader(data), int64(len(data)), Options{Visit: v})
+					if rep.Findings.HasError() {
+						b.Fatalf("benchmark file is not intact: %v", rep.Findings)
+					}
+				}
+			})
+		}
+	}
+}
+
 func TestBenchFileIsIntact(t *testing.T) {
 	data := benchRDB(1 << 20)
 	if lp := rdbdamage.Listpack("name", "a-value-of-some-length", "count", "12345", "tags", "red,green,blue,yellow", "ts", "1764000000000"); len(lp) > 120 {

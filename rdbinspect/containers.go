@@ -66,6 +66,38 @@ type checker struct {
 	text [24]byte
 	// fp is the fingerprint of the element just read.
 	fp fingerprint
+	// em, when set, receives every element in its string form; acc is the
+	// value they belong to (a Visitor's).
+	em  *emitter
+	acc *valueAcc
+}
+
+// header tells the value accumulator the entry count a container
+// declares (-1 when unknown).
+func (c *checker) header(n int64) {
+	if c.acc != nil {
+		c.acc.header(n, &c.em)
+	}
+}
+
+// readElem consumes n bytes of r into the hasher (hash) and the emitter
+// (m), either of which may be off.
+func (c *checker) readElem(r *blobReader, n uint64, hash bool, m *emitter) bool {
+	for n > 0 {
+		if !r.more() {
+			return false
+		}
+		k := min(uint64(len(r.cur)), n)
+		if hash {
+			c.h.write(r.cur[:k])
+		}
+		if m != nil {
+			m.write(r.cur[:k])
+		}
+		r.cur = r.cur[k:]
+		n -= k
+	}
+	return true
 }
 
 func (c *checker) hasher() *hasher {
@@ -73,21 +105,6 @@ func (c *checker) hasher() *hasher {
 		c.h = newHasher()
 	}
 	return c.h
-}
-
-// hashBytes feeds n bytes of r into the hasher.
-func (c *checker) hashBytes(r *blobReader, n uint64) bool {
-	h := c.h
-	for n > 0 {
-		if !r.more() {
-			return false
-		}
-		k := min(uint64(len(r.cur)), n)
-		h.write(r.cur[:k])
-		r.cur = r.cur[k:]
-		n -= k
-	}
-	return true
 }
 
 // dupCheck adds the element just fingerprinted (c.fp) to the set; true on
@@ -123,6 +140,7 @@ func (c *checker) ziplist(r *blobReader, pairs bool) (walkInfo, *fault) {
 	if count != 0xffff {
 		info.header = int64(count)
 	}
+	c.header(info.header)
 	if zlbytes != size {
 		return info, faultAt(0, true, "ziplist header says %d bytes, the string holds %d", zlbytes, size)
 	}
@@ -219,26 +237,45 @@ func (c *checker) ziplist(r *blobReader, pairs bool) (walkInfo, *fault) {
 		if prevLen != prevRaw {
 			return info, faultAt(pos, false, "ziplist entry %d at byte %d: previous-entry length %d, but the entry before is %d bytes", n, pos, prevLen, prevRaw)
 		}
-		if pairs && n%2 == 0 {
+		hashing := pairs && n%2 == 0
+		if m := c.em; m != nil || hashing {
 			if isInt {
 				if !r.read(h[:dataLen]) {
 					return info, nil
 				}
-				c.fp = c.h.of(strconv.AppendInt(c.text[:0], ziplistInt(enc, h[:dataLen]), 10))
+				v := ziplistInt(enc, h[:dataLen])
+				if hashing {
+					c.fp = c.h.of(strconv.AppendInt(c.text[:0], v, 10))
+				}
+				if m != nil {
+					m.integer(v)
+				}
 			} else {
-				c.h.reset()
-				if !c.hashBytes(r, dataLen) {
+				if hashing {
+					c.h.reset()
+				}
+				if m != nil {
+					m.begin()
+				}
+				if !c.readElem(r, dataLen, hashing, m) {
 					return info, nil
 				}
-				c.fp = c.h.sum()
+				if hashing {
+					c.fp = c.h.sum()
+				}
+				if m != nil {
+					m.end()
+				}
 			}
+		}
+		if hashing {
 			if c.dupCheck(&info) {
 				info.entries = n
 				f := faultAt(pos, false, "ziplist entry %d at byte %d repeats an earlier field or member", n, pos)
 				f.dup = true
 				return info, f
 			}
-		} else if !r.skip(dataLen) {
+		} else if c.em == nil && !r.skip(dataLen) {
 			return info, nil
 		}
 		prevRaw = header + dataLen
@@ -455,9 +492,16 @@ func (it *lpIter) next() (f *fault, ok bool) {
 		if it.hash {
 			c.fp = c.h.of(strconv.AppendInt(c.text[:0], e.ival, 10))
 		}
+		if c.em != nil {
+			c.em.integer(e.ival)
+		}
 	} else {
 		if it.hash {
 			c.h.reset()
+		}
+		m := c.em
+		if m != nil {
+			m.begin()
 		}
 		e.short = it.keep && data <= uint64(len(c.text))
 		switch {
@@ -469,17 +513,25 @@ func (it *lpIter) next() (f *fault, ok bool) {
 			if it.hash {
 				c.h.write(c.text[:data])
 			}
-		case it.hash:
+			if m != nil {
+				m.write(c.text[:data])
+			}
+		case it.hash || m != nil:
 			// Hash all but the tail, then read the tail through the
 			// history: the back-length decode may need it.
 			k := min(data, uint64(len(c.hist)))
-			if !c.hashBytes(r, data-k) {
+			if !c.readElem(r, data-k, it.hash, m) {
 				return nil, false
 			}
 			if !r.read(h[:k]) {
 				return nil, false
 			}
-			c.h.write(h[:k])
+			if it.hash {
+				c.h.write(h[:k])
+			}
+			if m != nil {
+				m.write(h[:k])
+			}
 			c.push(h[:k])
 		default:
 			k := min(data, uint64(len(c.hist)))
@@ -494,6 +546,9 @@ func (it *lpIter) next() (f *fault, ok bool) {
 	}
 	if it.hash && !e.isInt {
 		c.fp = c.h.sum()
+	}
+	if c.em != nil && !e.isInt {
+		c.em.end()
 	}
 	if !r.read(h[:back]) {
 		return nil, false
@@ -575,6 +630,13 @@ func (it *lpIter) nextInChunk() (f *fault, done bool) {
 		}
 		if it.hash {
 			c.fp = c.h.of(data)
+		}
+	}
+	if m := c.em; m != nil {
+		if e.isInt {
+			m.integer(e.ival)
+		} else {
+			m.whole(data)
 		}
 	}
 	// lpDecodeBacklen reads backwards from the entry's last byte, into the
@@ -665,6 +727,7 @@ func (c *checker) listpack(r *blobReader, mode lpMode) (walkInfo, *fault) {
 	if numele != 0xffff {
 		info.header = int64(numele)
 	}
+	c.header(info.header)
 	if total != size {
 		return info, faultAt(0, true, "listpack header says %d bytes, the string holds %d", total, size)
 	}
@@ -819,6 +882,10 @@ func (c *checker) streamListpack(r *blobReader) (info walkInfo, entries int64, f
 	var cur lpEntry
 	atEOF := false
 	broken := false
+	// sd digests the entries (DEBUG DIGEST-VALUE walks them with a stream
+	// iterator); curSHA is the SHA-1 of cur's string form.
+	sd := c.streamDigester()
+	var curSHA [20]byte
 	move := func() *fault {
 		if atEOF {
 			// lpValidateNext on the NULL that followed the end byte.
@@ -834,6 +901,9 @@ func (c *checker) streamListpack(r *blobReader) (info walkInfo, entries int64, f
 		}
 		cur = it.e
 		atEOF = cur.eof
+		if sd != nil {
+			curSHA = c.em.e.sha
+		}
 		return nil
 	}
 	integer := func(what string) (int64, *fault) {
@@ -878,7 +948,13 @@ func (c *checker) streamListpack(r *blobReader) (info walkInfo, entries int64, f
 	if f != nil || broken {
 		return info, 0, f
 	}
+	if sd != nil {
+		sd.master = sd.master[:0]
+	}
 	for j := int64(0); j < masterFields; j++ {
+		if sd != nil {
+			sd.masterField(curSHA)
+		}
 		if f := move(); f != nil || broken {
 			return info, 0, f
 		}
@@ -899,26 +975,47 @@ func (c *checker) streamListpack(r *blobReader) (info walkInfo, entries int64, f
 		if f != nil || broken {
 			return info, 0, f
 		}
-		if _, f := step("entry ID"); f != nil || broken {
+		msDiff, f := step("entry ID")
+		if f != nil || broken {
 			return info, 0, f
 		}
-		if _, f := step("entry ID"); f != nil || broken {
+		seqDiff, f := step("entry ID")
+		if f != nil || broken {
 			return info, 0, f
+		}
+		live := sd != nil && flags&1 == 0 // not STREAM_ITEM_FLAG_DELETED
+		if live {
+			sd.entry(uint64(msDiff), uint64(seqDiff))
 		}
 		if flags&2 == 0 { // STREAM_ITEM_FLAG_SAMEFIELDS
+			// Its own fields: field-1, value-1, ... field-N, value-N.
 			if fields, f = step("entry field count"); f != nil || broken {
 				return info, 0, f
 			}
-			for j := int64(0); j < fields; j++ {
-				if f := move(); f != nil || broken {
-					return info, 0, f
+			var name [20]byte
+			for half := 0; half < 2; half++ {
+				for j := int64(0); j < fields; j++ {
+					if live {
+						if (int64(half)*fields+j)%2 == 0 {
+							name = curSHA
+						} else {
+							sd.field(&name, &curSHA)
+						}
+					}
+					if f := move(); f != nil || broken {
+						return info, 0, f
+					}
 				}
 			}
 			extra += fields + 1
-		}
-		for j := int64(0); j < fields; j++ {
-			if f := move(); f != nil || broken {
-				return info, 0, f
+		} else {
+			for j := int64(0); j < fields; j++ {
+				if live && j < int64(len(sd.master)) {
+					sd.field(&sd.master[j], &curSHA)
+				}
+				if f := move(); f != nil || broken {
+					return info, 0, f
+				}
 			}
 		}
 		lpCount, f := integer("entry lp-count")
@@ -967,6 +1064,7 @@ func (c *checker) intset(r *blobReader) (walkInfo, *fault) {
 	enc := uint64(binary.LittleEndian.Uint32(hdr[:]))
 	count := uint64(binary.LittleEndian.Uint32(hdr[4:]))
 	info.header = int64(count)
+	c.header(info.header)
 	if enc != 2 && enc != 4 && enc != 8 {
 		return info, faultAt(0, true, "intset encoding %d is not 2, 4 or 8", enc)
 	}
@@ -990,6 +1088,9 @@ func (c *checker) intset(r *blobReader) (walkInfo, *fault) {
 			v = int64(int32(binary.LittleEndian.Uint32(b[:])))
 		default:
 			v = int64(binary.LittleEndian.Uint64(b[:]))
+		}
+		if c.em != nil {
+			c.em.integer(v)
 		}
 		if i > 0 && v <= prev {
 			info.entries = int64(i)
@@ -1061,8 +1162,15 @@ func (c *checker) zipmap(r *blobReader) (walkInfo, *fault) {
 			return info, faultAt(fieldAt, false, "zipmap field %d at byte %d: %d bytes run past the end byte", n, fieldAt, l)
 		}
 		c.h.reset()
-		if !c.hashBytes(r, l) {
+		m := c.em
+		if m != nil {
+			m.begin()
+		}
+		if !c.readElem(r, l, true, m) {
 			return info, nil
+		}
+		if m != nil {
+			m.end()
 		}
 		c.fp = c.h.sum()
 		if c.dupCheck(&info) {
@@ -1097,6 +1205,14 @@ func (c *checker) zipmap(r *blobReader) (walkInfo, *fault) {
 		n++
 		if pos > last {
 			return info, faultAt(valueAt, false, "zipmap value %d at byte %d: %d bytes and %d free bytes run past the end byte", n-1, valueAt, l, free)
+		}
+		if m != nil {
+			m.begin()
+			if !m.emitBytes(r, l) {
+				return info, nil
+			}
+			m.end()
+			l = 0
 		}
 		if !r.skip(l + uint64(free)) {
 			return info, nil

@@ -177,6 +177,9 @@ func (w *walker) container(what string, endFF bool, check func(r *blobReader) (w
 	if !w.openString(r, what) {
 		return info, nil, r, false
 	}
+	if w.vis != nil {
+		w.vis.acc.encodedLen = r.size
+	}
 	info, f = check(r)
 	last, good := r.drain()
 	if !good || w.err != nil {
@@ -191,6 +194,9 @@ func (w *walker) container(what string, endFF bool, check func(r *blobReader) (w
 func (w *walker) emptyKey(what string) {
 	w.content.skipped[0]++
 	w.content.skipped[1]++
+	if w.vis != nil {
+		w.vis.skipped = true
+	}
 	w.flag(ClassEmptyKey, finding.RDBEmptyKey, verdictEmptyKey, "%s holds no elements (rdbLoadObject skipping empty key)", what)
 }
 
@@ -203,7 +209,11 @@ func (w *walker) value(t int) {
 	what := valueWhat[t]
 	switch t {
 	case typeString:
-		w.str(what, false)
+		if w.chk.em != nil {
+			w.emitString(what)
+		} else {
+			w.str(what, false)
+		}
 	case typeList:
 		n := w.count(1, "list length")
 		w.elems = int64(n)
@@ -211,7 +221,11 @@ func (w *walker) value(t int) {
 			w.emptyKey("the list")
 		}
 		for i := uint64(0); i < n && w.err == nil; i++ {
-			w.str("element", false)
+			if w.chk.em != nil {
+				w.emitString("element")
+			} else {
+				w.str("element", false)
+			}
 		}
 	case typeSet:
 		w.plainSet()
@@ -420,7 +434,14 @@ func (w *walker) quicklist(t int) {
 			}
 		}
 		if container == 1 {
-			w.str("quicklist plain node", false)
+			if w.chk.em != nil {
+				w.emitString("quicklist plain node")
+			} else {
+				w.str("quicklist plain node", false)
+			}
+			if w.vis != nil && w.err == nil {
+				w.vis.acc.quicklistNode(w.ulen, 1, true)
+			}
 			if w.err == nil && w.ulen == 0 {
 				w.flag(ClassQuicklist, finding.RDBQuicklistNodeEmpty, verdictAllRefuse, "node %d is an empty string", i)
 			}
@@ -447,6 +468,9 @@ func (w *walker) quicklist(t int) {
 			continue
 		}
 		count := elemsOf(info, f, 1)
+		if w.vis != nil {
+			w.vis.acc.quicklistNode(r.size, count, false)
+		}
 		if total >= 0 && count >= 0 {
 			total += count
 		} else {
@@ -494,12 +518,26 @@ func (w *walker) hashedString(what string, set *dupSet) (dup bool, n uint64, ok 
 	}
 	h := w.chk.hasher()
 	h.reset()
+	m := w.chk.em
+	if m != nil {
+		m.begin()
+	}
 	for r.more() {
 		h.write(r.cur)
+		if m != nil {
+			m.write(r.cur)
+		}
 		r.cur = r.cur[:0]
 	}
 	if r.failed || w.err != nil {
 		return false, 0, false
+	}
+	if m != nil {
+		if r.enc == strInt {
+			m.e.isInt = true
+			m.e.ival, _ = string2ll(r.intText[:r.size])
+		}
+		m.end()
 	}
 	return set.add(h.sum()), r.size, true
 }
@@ -517,6 +555,9 @@ func (w *walker) plainSet() {
 	w.elems = int64(n)
 	if w.err != nil {
 		return
+	}
+	if w.vis != nil {
+		w.vis.acc.length(n)
 	}
 	if n == 0 {
 		w.emptyKey("the set")
@@ -542,6 +583,9 @@ func (w *walker) plainZSet(t int) {
 	if w.err != nil {
 		return
 	}
+	if w.vis != nil {
+		w.vis.acc.length(n)
+	}
 	if n == 0 {
 		w.emptyKey("the sorted set")
 		return
@@ -555,16 +599,21 @@ func (w *walker) plainZSet(t int) {
 			return
 		}
 		bad := ""
+		var score float64
 		if t == typeZSet2 {
 			if !w.need(8, "zset score") {
 				return
 			}
-			if math.IsNaN(math.Float64frombits(binary.LittleEndian.Uint64(w.s.buf[w.s.i:]))) {
+			score = math.Float64frombits(binary.LittleEndian.Uint64(w.s.buf[w.s.i:]))
+			if math.IsNaN(score) {
 				bad = "its score is NaN (Zset with NAN score detected)"
 			}
 			w.s.i += 8
 		} else {
-			bad = w.textScore()
+			bad, score = w.textScore()
+		}
+		if w.vis != nil && w.err == nil {
+			w.vis.acc.score(score)
 		}
 		if bad != "" && !reportedScore && w.err == nil {
 			reportedScore = true
@@ -580,30 +629,32 @@ func (w *walker) plainZSet(t int) {
 
 // textScore reads a score written by rdbSaveDoubleValue (RDB < 8) and says
 // why rdbLoadDoubleValue or the NaN check would refuse it, if they would.
-func (w *walker) textScore() string {
+func (w *walker) textScore() (string, float64) {
 	n := w.byte1("zset score")
 	if w.err != nil {
-		return ""
+		return "", 0
 	}
 	switch n {
 	case 253:
-		return "its score is NaN (Zset with NAN score detected)"
-	case 254, 255:
-		return ""
+		return "its score is NaN (Zset with NAN score detected)", math.NaN()
+	case 254:
+		return "", math.Inf(1)
+	case 255:
+		return "", math.Inf(-1)
 	}
 	if !w.need(int(n), "zset score") {
-		return ""
+		return "", 0
 	}
 	text := w.s.buf[w.s.i : w.s.i+int(n)]
 	w.s.i += int(n)
 	v, ok := scanDouble(text)
 	switch {
 	case !ok:
-		return fmt.Sprintf("its score %q is not a number (sscanf %%lg fails)", text)
+		return fmt.Sprintf("its score %q is not a number (sscanf %%lg fails)", text), 0
 	case math.IsNaN(v):
-		return "its score is NaN (Zset with NAN score detected)"
+		return "its score is NaN (Zset with NAN score detected)", v
 	}
-	return ""
+	return "", v
 }
 
 // scanDouble is sscanf("%lg"): leading white space, then the longest prefix
@@ -653,6 +704,9 @@ func (w *walker) plainHash(t int) {
 	if w.err != nil {
 		return
 	}
+	if w.vis != nil {
+		w.vis.acc.length(n)
+	}
 	if n == 0 {
 		w.emptyKey("the hash")
 		return
@@ -670,6 +724,9 @@ func (w *walker) plainHash(t int) {
 			// hash's minimum (+1, 0 meaning none); above 2^48-1 the loader
 			// refuses it ("invalid expireAt time").
 			ttl, _ := w.length("hash field TTL")
+			if w.vis != nil {
+				w.vis.acc.fieldTTL = ttl != 0
+			}
 			at := ttl
 			if t == typeHashMeta && ttl != 0 {
 				at = ttl + minExpire - 1
@@ -683,7 +740,11 @@ func (w *walker) plainHash(t int) {
 		if !ok {
 			return
 		}
-		w.str("hash value", false)
+		if w.chk.em != nil {
+			w.emitString("hash value")
+		} else {
+			w.str("hash value", false)
+		}
 		if w.err != nil {
 			return
 		}
@@ -732,6 +793,10 @@ func (w *walker) stream(t int) {
 		if _, ok := r.drain(); !ok {
 			return
 		}
+		if w.vis != nil && size == 16 {
+			w.vis.acc.nodeRax.add(key[:])
+			w.vis.acc.sd.node(key[:])
+		}
 		if size != 16 {
 			w.flag(ClassStream, finding.RDBStreamCorrupt, verdictAllRefuse, "node %d key is %d bytes, not a 16-byte stream ID (Stream node key entry is not the size of a stream ID)", i, size)
 		} else {
@@ -751,6 +816,9 @@ func (w *walker) stream(t int) {
 		_ = info
 		if !ok {
 			return
+		}
+		if w.vis != nil {
+			w.vis.acc.streamMem += jeSize(r2.size)
 		}
 		nodes++
 		switch {
@@ -803,6 +871,9 @@ func (w *walker) stream(t int) {
 		if t >= typeStreamLP2 {
 			w.length("consumer group offset")
 		}
+		if w.vis != nil {
+			w.vis.acc.streamMem += sizeStreamCG
+		}
 		w.streamGroup(t, g)
 	}
 }
@@ -822,6 +893,11 @@ func (w *walker) streamGroup(t int, g uint64) {
 	}
 	checked := pel <= maxPELChecked
 	c.pel = c.pel[:0]
+	var acc *valueAcc
+	if w.vis != nil {
+		acc = &w.vis.acc
+		acc.pelRax = raxCounter{}
+	}
 	sorted := true
 	for p := uint64(0); p < pel && w.err == nil; p++ {
 		if !w.need(16, "PEL entry ID") {
@@ -835,12 +911,18 @@ func (w *walker) streamGroup(t int, g uint64) {
 			}
 			c.pel = append(c.pel, e)
 		}
+		if acc != nil {
+			acc.pelRax.add(w.s.buf[w.s.i : w.s.i+16])
+		}
 		w.s.i += 16
 		w.fixed(8, "PEL delivery time")
 		w.length("PEL delivery count")
 	}
 	if w.err != nil {
 		return
+	}
+	if acc != nil {
+		acc.streamMem += acc.pelRax.memory() + sizeStreamNACK*pel
 	}
 	if !checked {
 		w.note(finding.RDBDupCheckSkipped, finding.Info, c.recAt, "stream key %s: consumer group %d has %d pending entries, more than the %d checked against its consumers", w.quotedKey(), g, pel, maxPELChecked)
@@ -858,7 +940,7 @@ func (w *walker) streamGroup(t int, g uint64) {
 	c.consumerNames.reset()
 	missing, twice := false, false
 	for k := uint64(0); k < consumers && w.err == nil; k++ {
-		dup, _, ok := w.hashedString("consumer name", &c.consumerNames)
+		dup, nameLen, ok := w.hashedString("consumer name", &c.consumerNames)
 		if !ok {
 			return
 		}
@@ -870,11 +952,17 @@ func (w *walker) streamGroup(t int, g uint64) {
 			w.fixed(8, "consumer active time")
 		}
 		cp := w.count(16, "consumer PEL size")
+		if acc != nil {
+			acc.consumerRax = raxCounter{}
+		}
 		for p := uint64(0); p < cp && w.err == nil; p++ {
 			if !w.need(16, "consumer PEL entry ID") {
 				return
 			}
 			id := w.s.buf[w.s.i : w.s.i+16]
+			if acc != nil {
+				acc.consumerRax.add(id)
+			}
 			if checked {
 				i := sort.Search(len(c.pel), func(i int) bool { return bytes.Compare(c.pel[i].id[:], id) >= 0 })
 				switch {
@@ -893,6 +981,9 @@ func (w *walker) streamGroup(t int, g uint64) {
 				}
 			}
 			w.s.i += 16
+		}
+		if acc != nil && w.err == nil {
+			acc.streamMem += acc.consumerSize + nameLen + acc.consumerRax.memory()
 		}
 	}
 	if w.err != nil || !checked {

@@ -67,6 +67,23 @@
 // Duplicate tests keep 128-bit fingerprints of at most 2^18 elements per
 // collection (8 MiB); a larger collection is reported as not checked.
 //
+// # Key visitor
+//
+// Options.Visit describes every key to a Visitor as the same walk reaches
+// it (visit.go): database, name (capped, with a SHA-256 of a longer one),
+// type and encoding as TYPE and OBJECT ENCODING name them on the target
+// server, absolute expiry, element count, serialized size, offset and the
+// memory MEMORY USAGE key SAMPLES 0 would report there (memory.go: the
+// structures rdbLoadObject builds, sized with jemalloc 5.3's classes; dict
+// growth and incremental rehashing, skiplist levels and stream rax nodes
+// modelled), and on request the members of wanted collections and the
+// value digest DEBUG DIGEST-VALUE computes (SHA-1 mixes of the elements'
+// string forms, scores printed with %.17g up to 7.0 and with deps/fpconv's
+// Grisu2 from 7.2, fpconv.go). The validators hand their decoded elements
+// to the visitor only when it needs them, so a walk without a visitor does
+// exactly what it did before. Visitor.Counts classifies each database's
+// expiries for a start time, as replay.Base.Count asks.
+//
 // Files: dump.rdb, temp-<pid>.rdb (BGSAVE), temp-<time>.<pid>.rdb (a replica
 // receiving a full sync), appendonly.aof.<n>.base.rdb (7.x AOF base, aux
 // aof-base 1), and a <= 6.2 appendonly.aof that starts with an RDB preamble
@@ -92,8 +109,10 @@
 // (intsetValidateIntegrity), src/zipmap.c (zipmapValidateIntegrity),
 // src/t_stream.c (streamValidateListpackIntegrity), src/util.c (string2ll),
 // src/config.c (conversion thresholds), src/redis-check-rdb.c (what the
-// official checker reports), all at tag 7.0.15; 7.2.6 and 7.4.1 for set
-// listpacks and hash field TTLs.
+// official checker reports), src/object.c (objectComputeSize, memoryCommand),
+// src/sds.c, src/dict.c, src/quicklist.c, src/t_zset.c, src/t_hash.c,
+// src/t_set.c, src/debug.c (xorObjectDigest), all at tag 7.0.15; 7.2.6 and
+// 7.4.1 for set listpacks, list listpacks, fpconv and hash field TTLs.
 //
 // # Security
 //

@@ -242,3 +242,52 @@ func FuzzPayload(f *testing.F) {
 		}
 	})
 }
+
+// FuzzVisit walks hostile files with a key visitor asking for everything
+// (digests, members of every key) and checks that visiting changes
+// nothing the walk reports, reports each walked key once, and keeps within
+// its caps.
+func FuzzVisit(f *testing.F) {
+	fuzzSeeds(f)
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if len(b) > maxFuzzInput {
+			t.Skip()
+		}
+		size := int64(len(b))
+		plain := Verify(context.Background(), bytes.NewReader(b), size, Options{})
+		var n int64
+		v := &Visitor{Digest: true, MaxMembers: 8, MaxMemberBytes: 64, KeyName: 16,
+			Want: func(uint64, []byte, uint64) bool { return true },
+			Key: func(k *Key) {
+				n++
+				if len(k.Name) > 16 || uint64(len(k.Name)) > k.NameLen {
+					t.Fatalf("name of %d bytes kept, full %d", len(k.Name), k.NameLen)
+				}
+				if len(k.Members) > 8*3 {
+					t.Fatalf("%d members kept past the cap", len(k.Members))
+				}
+				var total int
+				for _, m := range k.Members {
+					total += len(m)
+				}
+				if total > 64 {
+					t.Fatalf("%d member bytes kept past the cap", total)
+				}
+				if k.Offset < 0 || k.Offset+k.Size > size {
+					t.Fatalf("record at %d+%d outside %d bytes", k.Offset, k.Size, size)
+				}
+			}}
+		rep := Verify(context.Background(), bytes.NewReader(b), size, Options{Visit: v})
+		if n != rep.Keys.Keys {
+			t.Fatalf("visited %d keys, walked %d", n, rep.Keys.Keys)
+		}
+		if len(rep.Findings) != len(plain.Findings) || rep.Verdict != plain.Verdict {
+			t.Fatalf("a visitor changed the report: %v / %v", rep.Findings, plain.Findings)
+		}
+		for i := range rep.Findings {
+			if rep.Findings[i].Code != plain.Findings[i].Code {
+				t.Fatalf("a visitor changed finding %d: %v / %v", i, rep.Findings[i], plain.Findings[i])
+			}
+		}
+	})
+}

@@ -58,6 +58,8 @@ type Options struct {
 	// Databases is the target's `databases` setting; 0 when unknown, which
 	// judges SELECTDB against the default 16 as a warning only.
 	Databases int
+	// Visit, when set, describes every key to a Visitor during the walk.
+	Visit *Visitor
 	// Modules lists the module type names (the 9-character names module
 	// ids encode, e.g. "ReJSON-RL") the target has loaded. Module data of
 	// any other type makes the server refuse the file.
@@ -276,6 +278,9 @@ func Verify(ctx context.Context, r io.ReaderAt, size int64, opt Options) *Report
 		target, limits, known := targetFor(opt, h)
 		rep.Target = &target
 		w.content.target, w.content.limits, w.content.targetKnown = target, limits, known
+		if w.vis != nil {
+			w.vis.fam = familyOf(target)
+		}
 		w.content.databases = uint64(max(opt.Databases, 0))
 		if known && h.Version > limits.maxRDB {
 			add(finding.RDBUnsupportedVersion, 0, "Can't handle RDB format version %d: %s reads RDB versions up to %d (the file's format is %s)", h.Version, target, limits.maxRDB, h.Releases).Hint = "load it on a server of the release that wrote it, or newer"

@@ -144,6 +144,9 @@ type walker struct {
 	// dbRange holds the SELECTDB records naming a database beyond the
 	// default 16, so the report can say which server configuration loads them.
 	dbRange []selectedDB
+
+	// vis describes every key to a Visitor; nil without one.
+	vis *visitState
 }
 
 func (w *walker) fail(sentinel error, at int64, format string, args ...any) {
@@ -418,7 +421,13 @@ func (w *walker) run() int64 {
 			recStart = -1
 			continue
 		case opExpireTime:
-			w.fixed(4, "expire time")
+			if w.need(4, "expire time") {
+				if w.vis != nil {
+					// rdbLoadTime reads a signed 32-bit count of seconds.
+					w.vis.expire = int64(int32(binary.LittleEndian.Uint32(w.s.buf[w.s.i:]))) * 1000
+				}
+				w.s.i += 4
+			}
 			expires = true
 			continue
 		case opExpireTimeMS:
@@ -426,6 +435,9 @@ func (w *walker) run() int64 {
 				// rdbLoadMillisecondTime returns -1 for all ones, which the
 				// loader takes for "no expire".
 				w.content.expireAllFF = binary.LittleEndian.Uint64(w.s.buf[w.s.i:]) == ^uint64(0)
+				if w.vis != nil {
+					w.vis.expire = int64(binary.LittleEndian.Uint64(w.s.buf[w.s.i:]))
+				}
 				w.s.i += 8
 			}
 			expires = true
@@ -452,7 +464,11 @@ func (w *walker) run() int64 {
 		// A key whose name is cut short is no key yet: messages must not
 		// name the one before it.
 		w.curKey, w.keyLen = w.curKey[:0], 0
-		w.str("key", true)
+		if w.vis != nil {
+			w.readKey()
+		} else {
+			w.str("key", true)
+		}
 		if w.err != nil {
 			return -1
 		}
@@ -466,12 +482,18 @@ func (w *walker) run() int64 {
 			w.flag(ClassExpire, finding.RDBExpireLost, verdictChanged, "its expire time is all ones, which the loader reads as \"no expire\": the key loads without its TTL")
 			w.content.expireAllFF = false
 		}
+		if w.vis != nil {
+			w.beginValue(t)
+		}
 		w.value(t)
 		if w.err != nil {
 			return -1
 		}
 		w.inKey = false
 		w.record(t, expires, w.s.off()-recStart, recStart, w.keyLen)
+		if w.vis != nil {
+			w.visitRecord(t, w.s.off()-recStart, recStart)
+		}
 		expires = false
 		recStart = -1
 	}
@@ -604,6 +626,9 @@ func newWalker(ctx context.Context, p *pipeline, r io.ReaderAt, start, size int6
 	if opt.Keys {
 		w.types = new([len(typeInfos)]TypeStats)
 		w.topN = opt.top()
+	}
+	if opt.Visit != nil {
+		w.vis = newVisitState(opt.Visit)
 	}
 	w.content.resize = -1
 	if len(opt.Modules) > 0 {

@@ -28,6 +28,11 @@
 //	for each incr file, each command: m.Apply(replay.FromAOF(i, cmd)); then m.EndFile()
 //	res := m.Result()
 //
+// A caller that lists keys one by one (rather than counting them) asks
+// Origins after the first pass, to know where each base database's keys
+// end up (SWAPDB, FLUSHDB), and Final after the second, for the state of
+// every tracked key.
+//
 // The scanner must keep arguments (aofinspect.Options.Args, at least
 // aofinspect.DefaultArgLimits). Both passes must see the same commands.
 // When the base answers any lookup (a MemBase, or an empty base), Apply

@@ -78,6 +78,12 @@ func (g *globalOptions) screenFor(out io.Writer) *screen {
 	return &screen{Writer: out, width: g.outputWidth(out)}
 }
 
+// bufferedScreen is a buffer in front of out with the width out's human
+// output must fit in.
+func (g *globalOptions) bufferedScreen(w, out io.Writer) *screen {
+	return &screen{Writer: w, width: g.screenFor(out).width}
+}
+
 // textWidth is the number of columns s takes on a terminal, colour
 // sequences not counted.
 func textWidth(s string) int { return twwidth.Width(s) }

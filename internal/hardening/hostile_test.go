@@ -16,7 +16,7 @@ import (
 // which also turns them into damage cases asked of a real server.
 type variant = damage.Variant
 
-// TestHostileInputs runs rdb, aof, manifest and check on hostile inputs
+// TestHostileInputs runs rdb, keys, aof, manifest and check on hostile inputs
 // derived from real files, each under a 1 GiB address-space limit and a
 // timeout: no panic, no hang, no out-of-memory kill, an exit code of 0, 1
 // or 2, and exit 1 for every input Redis would refuse or truncate.
@@ -28,7 +28,7 @@ func TestHostileInputs(t *testing.T) {
 	manifest, _ := os.ReadFile(rd.manifest)
 
 	type job struct {
-		kind string // rdb, aof or manifest
+		kind string // rdb, keys, aof or manifest
 		v    variant
 	}
 	var jobs []job
@@ -39,6 +39,12 @@ func TestHostileInputs(t *testing.T) {
 		if i%3 == 0 { // a sample: the base shares the dump's layout
 			v.Name = "base-" + v.Name
 			jobs = append(jobs, job{"rdb", v})
+		}
+	}
+	for i, v := range damage.RDBVariants(dump) {
+		if i%2 == 0 { // keys walks the same records with a visitor
+			v.Name = "keys-" + v.Name
+			jobs = append(jobs, job{"keys", v})
 		}
 	}
 	aofs, err := damage.AOFVariants(incr)
@@ -121,6 +127,9 @@ func runHostile(t *testing.T, rd realDir, kind string, v variant) (result, resul
 	case "rdb":
 		target = filepath.Join(dir, "dump.rdb")
 		args = []string{"rdb", target}
+	case "keys":
+		target = filepath.Join(dir, "dump.rdb")
+		args = []string{"keys", "--format", "ndjson", "--values", target}
 	case "aof":
 		target = filepath.Join(aofdir, filepath.Base(rd.incr))
 		args = []string{"aof", target}

@@ -68,6 +68,10 @@ func TestEveryCommandLeavesTheDirectoryUntouched(t *testing.T) {
 		{"phase", "--json", dir},
 		{"phase", "--prometheus", filepath.Join(out, "aoftool.prom"), dir},
 		{"watch", "--timeout", "3s", "--json", dir},
+		{"keys", "--format", "ndjson", dir},
+		{"keys", "--json", "--prefix-report", filepath.Join(dir, "dump.rdb")},
+		{"keys", "--format", "ndjson", "--values", filepath.Join(dir, "dump.rdb")},
+		{"keydiff", "--memory-limit", "1MiB", "--spill-dir", out, filepath.Join(dir, "dump.rdb"), dir},
 	}
 	for _, args := range runs {
 		r := runLimited(t, 60*time.Second, args...)
