@@ -32,6 +32,8 @@ var (
 	RDBStreamListpackCorrupt = define("rdb-stream-listpack-corrupt", Error, "a stream listpack's entries break the stream layout: refused with sanitize-dump-payload yes and by redis-check-rdb")
 	RDBStreamCorrupt         = define("rdb-stream-corrupt", Error, "a stream's node keys, consumer groups, pending entries or consumers break a rule every load checks: the start is refused")
 	RDBStreamPELUnowned      = define("rdb-stream-pel-unowned", Error, "a consumer group's pending entry has no consumer: refused with sanitize-dump-payload yes and by redis-check-rdb")
+	RDBDuplicateKey          = define("rdb-duplicate-key", Error, "a key name appears twice in one database: the server stops loading with a panic (Duplicated key found in RDB file); redis-check-rdb does not notice")
+	RDBKeysNotDeduplicated   = define("rdb-keys-not-deduplicated", Info, "the file holds more keys than aoftool checks for duplicate names in bounded memory; keys past that were not checked")
 	RDBDuplicateElement      = define("rdb-duplicate-element", Error, "a set, sorted set or hash lists an element twice")
 	RDBHashFieldTTL          = define("rdb-hash-field-ttl", Error, "a hash field's expire time (Redis 7.4) is beyond what the loader accepts: the start is refused")
 	RDBZSetScore             = define("rdb-zset-score", Error, "a sorted set score is NaN or unreadable: the start is refused")

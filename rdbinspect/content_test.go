@@ -217,3 +217,62 @@ func TestFindingsPointAtTheRecord(t *testing.T) {
 	}
 	_ = binary.LittleEndian
 }
+
+// A name loaded twice into one database stops the server (rdbLoad panics:
+// "Duplicated key found in RDB file"); the same name in two databases, a
+// long name differing only in its last byte, or a name whose first copy is
+// an empty key the loader drops, loads.
+func TestDuplicateKeys(t *testing.T) {
+	long := strings.Repeat("n", 70000)
+	head := func() *rdbBuilder { return newBuilder(10).aux("redis-ver", "7.0.15").raw(opSelectDB, 0) }
+	cases := []struct {
+		name string
+		file []byte
+		dup  bool
+	}{
+		{"same-db", head().raw(typeString).str("dup").str("1").raw(typeString).str("dup").str("2").eof(true), true},
+		{"other-db", head().raw(typeString).str("dup").str("1").raw(opSelectDB, 1).raw(typeString).str("dup").str("2").eof(true), false},
+		{"long-names-differ", head().raw(typeString).str(long + "a").str("1").raw(typeString).str(long + "b").str("2").eof(true), false},
+		{"long-names-same", head().raw(typeString).str(long).str("1").raw(typeString).str(long).str("2").eof(true), true},
+		{"empty-first", head().raw(typeSet).str("dup").length(0).raw(typeString).str("dup").str("2").eof(true), false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			for _, visit := range []bool{false, true} {
+				opt := Options{Path: "dump.rdb"}
+				if visit {
+					opt.Visit = &Visitor{}
+				}
+				rep := verifyBytes(t, c.file, opt)
+				got := rep.Findings.Has(finding.RDBDuplicateKey)
+				if got != c.dup {
+					t.Errorf("visit %v: duplicate-key finding %v, want %v: %v", visit, got, c.dup, rep.Findings)
+				}
+				if c.dup && (rep.Load == nil || rep.Load.Default != Crashes || rep.Load.CheckRDB != Loads) {
+					t.Errorf("visit %v: load verdict %+v, want the server to crash and redis-check-rdb to pass", visit, rep.Load)
+				}
+			}
+		})
+	}
+}
+
+func TestDuplicateCheckIsBounded(t *testing.T) {
+	var d dupCheck
+	d.init()
+	w := &walker{}
+	n := maxCheckedKeys + 1000
+	for i := 0; i < n; i++ {
+		d.add(keyHash(0, uint64(i+1)*0x9E3779B97F4A7C15), w, int64(i))
+	}
+	d.add(keyHash(0, 0x9E3779B97F4A7C15), w, 0) // past the bound: not checked
+	if twice := d.twice(); len(twice) != 0 || d.kept != maxCheckedKeys || d.unchecked != 1001 {
+		t.Errorf("%d found twice, %d kept, %d unchecked", len(twice), d.kept, d.unchecked)
+	}
+	d = dupCheck{}
+	d.add(keyHash(3, 42), w, 0)
+	d.add(keyHash(4, 42), w, 1)
+	d.add(keyHash(3, 42), w, 2)
+	if twice := d.twice(); len(twice) != 1 || !twice[keyHash(3, 42)] {
+		t.Errorf("found twice: %v", twice)
+	}
+}

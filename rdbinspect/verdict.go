@@ -59,6 +59,7 @@ var (
 	verdictEmptyKey     = LoadVerdict{LoadsChanged, LoadsChanged, Refuses}
 	verdictServerOnly   = LoadVerdict{Refuses, Refuses, Loads}
 	verdictChanged      = LoadVerdict{LoadsChanged, LoadsChanged, Loads}
+	verdictDuplicateKey = LoadVerdict{Crashes, Crashes, Loads}
 )
 
 func (v LoadVerdict) merge(o LoadVerdict) LoadVerdict {
@@ -97,6 +98,7 @@ const (
 	ClassStream         CheckClass = "stream"              // rdbLoadObject stream checks: node keys, groups, PELs, consumers
 	ClassStreamPEL      CheckClass = "stream-pel-consumer" // deep-only: a PEL entry no consumer owns
 	ClassDuplicate      CheckClass = "duplicate"           // duplicate members or fields in plain-encoded sets, zsets, hashes
+	ClassDuplicateKey   CheckClass = "duplicate-key"       // a key name its database already holds (rdbLoad panics)
 	ClassScore          CheckClass = "zset-score"          // a NaN or unreadable score
 	ClassHashTTL        CheckClass = "hash-field-ttl"      // a hash field expire time beyond 2^48-1 (7.4)
 	ClassEmptyKey       CheckClass = "empty-key"           // collections with no elements

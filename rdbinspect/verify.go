@@ -290,6 +290,7 @@ func Verify(ctx context.Context, r io.ReaderAt, size int64, opt Options) *Report
 		// one makes an overlong length a lie rather than a cut.
 		w.lengthsLie = h.Tail.LooksComplete && !opt.InProgress
 		eofEnd = w.run()
+		unchecked := w.flagDuplicates(ctx, r, size, opt)
 		rep.Keys = w.finish(opt.Keys)
 		for _, sel := range w.dbRange {
 			switch {
@@ -314,6 +315,9 @@ func Verify(ctx context.Context, r io.ReaderAt, size int64, opt Options) *Report
 		for _, cf := range w.content.faults {
 			f := add(cf.code, cf.at, "%s", cf.detail)
 			f.Severity = cf.sev
+		}
+		if unchecked > 0 {
+			add(finding.RDBKeysNotDeduplicated, -1, "%d keys past the first %d were not checked for duplicate names", unchecked, w.dup.kept)
 		}
 		if w.content.dropped > 0 {
 			add(finding.RDBContentCapped, -1, "%d more findings about values are not listed; the refusals count every record", w.content.dropped)

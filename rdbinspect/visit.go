@@ -178,7 +178,16 @@ func (w *walker) readKey() {
 		}
 		vs.nameSHA.Reset()
 	}
+	// The duplicate check hashes a name the head buffer cannot hold as
+	// the plain walk does.
+	stream := w.hashingName && r.size > headCap
+	if stream {
+		w.dup.long.Reset()
+	}
 	for r.more() {
+		if stream {
+			w.dup.long.Write(r.cur)
+		}
 		if room := vs.keyCap - len(vs.name); room > 0 {
 			vs.name = append(vs.name, r.cur[:min(room, len(r.cur))]...)
 		}
@@ -191,6 +200,9 @@ func (w *walker) readKey() {
 		return
 	}
 	w.headLen = copy(w.head[:], vs.name)
+	if stream {
+		w.nameSum, w.nameStreamed = w.dup.long.Sum64(), true
+	}
 	vs.key.NameHash = [32]byte{}
 	if long {
 		vs.nameSHA.Sum(vs.key.NameHash[:0])

@@ -124,8 +124,14 @@ type walker struct {
 
 	head    [headCap]byte // captured prefix of the last string read
 	headLen int
-	lastB   byte // last byte of the last string read
-	ulen    uint64
+	// dup remembers the keys loaded so far. While hashingName is set a
+	// name too long for head is hashed as it is read (nameSum, streamed).
+	dup          dupCheck
+	hashingName  bool
+	nameStreamed bool
+	nameSum      uint64
+	lastB        byte // last byte of the last string read
+	ulen         uint64
 
 	ring [1 << 14]byte // LZF back-reference window
 	br   blobReader    // the string being read through the window or blocks
@@ -294,11 +300,18 @@ func (w *walker) str(what string, capture bool) {
 		r.check()
 		return
 	}
+	stream := w.hashingName && r.size > headCap
+	if stream {
+		w.dup.long.Reset()
+	}
 	for r.more() {
+		if stream {
+			w.dup.long.Write(r.cur)
+		}
 		if w.headLen < headCap {
 			w.headLen += copy(w.head[w.headLen:], r.cur)
 		}
-		if r.enc == strRaw && r.left() > uint64(len(r.cur)) && w.headLen == headCap {
+		if r.enc == strRaw && r.left() > uint64(len(r.cur)) && w.headLen == headCap && !stream {
 			// Only the last byte is still needed.
 			r.cur = r.cur[:0]
 			r.drain()
@@ -307,6 +320,9 @@ func (w *walker) str(what string, capture bool) {
 		r.cur = r.cur[:0]
 	}
 	w.lastB = r.last
+	if stream {
+		w.nameSum, w.nameStreamed = w.dup.long.Sum64(), true
+	}
 }
 
 // moduleValue skips a module value until its EOF opcode, as
@@ -464,16 +480,20 @@ func (w *walker) run() int64 {
 		// A key whose name is cut short is no key yet: messages must not
 		// name the one before it.
 		w.curKey, w.keyLen = w.curKey[:0], 0
+		w.dup.init()
+		w.hashingName, w.nameStreamed = true, false
 		if w.vis != nil {
 			w.readKey()
 		} else {
 			w.str("key", true)
 		}
+		w.hashingName = false
 		if w.err != nil {
 			return -1
 		}
 		w.curKey = append(w.curKey[:0], w.head[:min(w.headLen, w.keyCap)]...)
 		w.keyLen = w.ulen
+		nameHash := w.keyNameHash()
 		w.content.recAt = recStart
 		if w.content.targetKnown && !w.content.limits.acceptsType(t) {
 			w.flag(ClassObjectType, finding.RDBTypeUnsupported, verdictAllRefuse, "object type %s is unknown to %s (Unknown RDB encoding type)", typeDescription(t), w.content.target)
@@ -485,9 +505,14 @@ func (w *walker) run() int64 {
 		if w.vis != nil {
 			w.beginValue(t)
 		}
+		emptyBefore := w.content.skipped[0]
 		w.value(t)
 		if w.err != nil {
 			return -1
+		}
+		if w.content.skipped[0] == emptyBefore {
+			// The loader drops an empty key before adding it.
+			w.dup.add(keyHash(w.db, nameHash), w, recStart)
 		}
 		w.inKey = false
 		w.record(t, expires, w.s.off()-recStart, recStart, w.keyLen)
@@ -498,6 +523,32 @@ func (w *walker) run() int64 {
 		recStart = -1
 	}
 	return -1
+}
+
+// keyNameHash is the hash of the name just read, for the duplicate check.
+func (w *walker) keyNameHash() uint64 {
+	if w.nameStreamed {
+		return w.nameSum
+	}
+	return w.dup.nameHash(w.head[:w.headLen])
+}
+
+// flagDuplicates finds the keys walked twice in a database, and where:
+// the server's rdbLoad panics on the first, redis-check-rdb does not look.
+func (w *walker) flagDuplicates(ctx context.Context, r io.ReaderAt, size int64, opt Options) int64 {
+	twice := w.dup.twice()
+	if len(twice) == 0 {
+		return w.dup.unchecked
+	}
+	// The messages name their own key, not the one a cut walk stopped in.
+	inKey, recAt := w.inKey, w.content.recAt
+	defer func() { w.inKey, w.content.recAt = inKey, recAt }()
+	w.inKey = false
+	for _, k := range locateDuplicates(ctx, r, size, w.version, opt, w.dup.seed, twice) {
+		w.content.recAt = k.at
+		w.flag(ClassDuplicateKey, finding.RDBDuplicateKey, verdictDuplicateKey, "key %s (db %d) at offset %d is already in its database (Duplicated key found in RDB file)", printableKey(k.name, k.size), k.db, k.at)
+	}
+	return w.dup.unchecked
 }
 
 func (w *walker) dbStats() *DBStats {
