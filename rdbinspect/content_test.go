@@ -276,3 +276,46 @@ func TestDuplicateCheckIsBounded(t *testing.T) {
 		t.Errorf("found twice: %v", twice)
 	}
 }
+
+// A master's rdbLoad skips keys whose expiry has passed; ExpiredAt counts
+// them per database, empty keys (dropped anyway) not included.
+func TestExpiredAt(t *testing.T) {
+	ms := func(v uint64) []byte { return binary.LittleEndian.AppendUint64(nil, v) }
+	file := newBuilder(10).aux("redis-ver", "7.0.15").raw(opSelectDB, 0).
+		raw(opExpireTimeMS).raw(ms(1000)...).raw(typeString).str("past").str("v").
+		raw(opExpireTimeMS).raw(ms(5000)...).raw(typeString).str("future").str("v").
+		raw(typeString).str("forever").str("v").
+		raw(opExpireTimeMS).raw(ms(^uint64(0))...).raw(typeString).str("all-ones").str("v").
+		raw(opExpireTimeMS).raw(ms(1000)...).raw(typeSet).str("empty").length(0).
+		raw(opSelectDB, 3).raw(opExpireTimeMS).raw(ms(1999)...).raw(typeString).str("past3").str("v").
+		eof(true)
+	rep := verifyBytes(t, file, Options{ExpiredAt: 2000})
+	if rep.Keys.Expired != 2 || len(rep.Keys.DBs) != 2 || rep.Keys.DBs[0].Expired != 1 || rep.Keys.DBs[1].Expired != 1 {
+		t.Errorf("expired %d, dbs %+v", rep.Keys.Expired, rep.Keys.DBs)
+	}
+	if rep := verifyBytes(t, file, Options{}); rep.Keys.Expired != 0 {
+		t.Errorf("expired counted without ExpiredAt: %d", rep.Keys.Expired)
+	}
+}
+
+// A WantedOnly visitor describes the wanted keys alone, as fully as a
+// visitor of every key, and still counts every key.
+func TestVisitorWantedOnly(t *testing.T) {
+	file := newBuilder(10).aux("redis-ver", "7.0.15").raw(opSelectDB, 0).
+		raw(typeString).str("a").str("v").
+		raw(typeList).str("b").length(2).str("x").str("yy").
+		raw(typeSet).str("c").length(1).str("m").
+		eof(true)
+	var all, only []Key
+	v := &Visitor{Key: func(k *Key) { all = append(all, *k) }}
+	verifyBytes(t, file, Options{Visit: v})
+	w := &Visitor{WantedOnly: true, Want: func(_ uint64, name []byte, _ uint64) bool { return string(name) == "b" },
+		Key: func(k *Key) { c := *k; c.Name = append([]byte(nil), k.Name...); only = append(only, c) }}
+	verifyBytes(t, file, Options{Visit: w})
+	if len(only) != 1 || string(only[0].Name) != "b" || only[0].Elements != 2 || only[0].Type != all[1].Type || only[0].Memory != all[1].Memory {
+		t.Errorf("wanted-only keys %+v; all %+v", only, all)
+	}
+	if len(w.Counts) != 1 || w.Counts[0].Keys != 3 {
+		t.Errorf("counts %+v", w.Counts)
+	}
+}

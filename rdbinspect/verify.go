@@ -58,6 +58,10 @@ type Options struct {
 	// Databases is the target's `databases` setting; 0 when unknown, which
 	// judges SELECTDB against the default 16 as a warning only.
 	Databases int
+	// ExpiredAt, in Unix milliseconds, counts per database the keys whose
+	// expiry is before it (DBStats.Expired): those a master's rdbLoad skips
+	// when it starts then. 0 leaves them uncounted.
+	ExpiredAt int64
 	// Visit, when set, describes every key to a Visitor during the walk.
 	Visit *Visitor
 	// Modules lists the module type names (the 9-character names module
@@ -99,7 +103,9 @@ type DBStats struct {
 	DB      uint64 `json:"db"`
 	Keys    int64  `json:"keys"`
 	Expires int64  `json:"expires"`
-	Bytes   int64  `json:"bytes"`
+	// Expired counts the keys expired at Options.ExpiredAt.
+	Expired int64 `json:"expired,omitempty"`
+	Bytes   int64 `json:"bytes"`
 }
 
 // TypeStats counts keys of one type and encoding.
@@ -129,8 +135,10 @@ type BigKey struct {
 // KeyStats summarises the keyspace. Counts are of the records walked: on a
 // damaged file they stop where the walk stopped.
 type KeyStats struct {
-	Keys      int64       `json:"keys"`
-	Expires   int64       `json:"expires"`
+	Keys    int64 `json:"keys"`
+	Expires int64 `json:"expires"`
+	// Expired counts the keys expired at Options.ExpiredAt.
+	Expired   int64       `json:"expired,omitempty"`
 	DBs       []DBStats   `json:"dbs"`
 	Functions int         `json:"functions,omitempty"`
 	ModuleAux int         `json:"module_aux,omitempty"`

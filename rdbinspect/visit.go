@@ -23,6 +23,9 @@ type Visitor struct {
 	// (MaxMembers) are kept only for the keys it wants. The name is valid
 	// during the call; nameLen is its full length.
 	Want func(db uint64, name []byte, nameLen uint64) bool
+	// WantedOnly describes only the keys Want wants (Key is called for
+	// those alone); the others are only counted, at little cost.
+	WantedOnly bool
 	// Digest computes Key.Digest for every key.
 	Digest bool
 	// MaxMembers caps the elements kept of a wanted collection (default
@@ -109,6 +112,7 @@ type visitState struct {
 	acc     valueAcc
 	expire  int64
 	skipped bool
+	ignored bool // the key is only counted (Visitor.WantedOnly)
 	dbs     map[uint64]int
 	fam     family
 }
@@ -216,6 +220,11 @@ func (w *walker) beginValue(t int) {
 	want := vs.v.Want != nil && vs.v.Want(w.db, vs.name, w.keyLen)
 	vs.acc.start(t, want, vs.v.Digest, vs.fam)
 	w.chk.em, w.chk.acc = nil, &vs.acc
+	vs.ignored = vs.v.WantedOnly && !want
+	if vs.ignored {
+		w.chk.acc = nil
+		return
+	}
 	if vs.acc.elems && objectType(t) != objModule {
 		w.chk.em = &vs.em
 	}
@@ -224,6 +233,12 @@ func (w *walker) beginValue(t int) {
 // visitRecord reports the key just walked.
 func (w *walker) visitRecord(t int, size, at int64) {
 	vs := w.vis
+	if vs.ignored {
+		vs.count(w.db, vs.expire)
+		w.chk.em, w.chk.acc = nil, nil
+		vs.expire, vs.skipped = NoExpiry, false
+		return
+	}
 	k := &vs.key
 	k.DB, k.Name, k.NameLen, k.RDBType = w.db, vs.name, w.keyLen, t
 	k.ExpireAt, k.Size, k.Offset = vs.expire, size, at

@@ -126,6 +126,12 @@ type walker struct {
 	headLen int
 	// dup remembers the keys loaded so far. While hashingName is set a
 	// name too long for head is hashed as it is read (nameSum, streamed).
+	// expireAt is the expiry of the record being read (NoExpiry without
+	// one); expiredAt, when set, is the moment keys are counted as expired
+	// against, as a master's rdbLoad skips them.
+	expireAt  int64
+	expiredAt int64
+
 	dup          dupCheck
 	hashingName  bool
 	nameStreamed bool
@@ -438,9 +444,10 @@ func (w *walker) run() int64 {
 			continue
 		case opExpireTime:
 			if w.need(4, "expire time") {
+				// rdbLoadTime reads a signed 32-bit count of seconds.
+				w.expireAt = int64(int32(binary.LittleEndian.Uint32(w.s.buf[w.s.i:]))) * 1000
 				if w.vis != nil {
-					// rdbLoadTime reads a signed 32-bit count of seconds.
-					w.vis.expire = int64(int32(binary.LittleEndian.Uint32(w.s.buf[w.s.i:]))) * 1000
+					w.vis.expire = w.expireAt
 				}
 				w.s.i += 4
 			}
@@ -451,8 +458,9 @@ func (w *walker) run() int64 {
 				// rdbLoadMillisecondTime returns -1 for all ones, which the
 				// loader takes for "no expire".
 				w.content.expireAllFF = binary.LittleEndian.Uint64(w.s.buf[w.s.i:]) == ^uint64(0)
+				w.expireAt = int64(binary.LittleEndian.Uint64(w.s.buf[w.s.i:]))
 				if w.vis != nil {
-					w.vis.expire = int64(binary.LittleEndian.Uint64(w.s.buf[w.s.i:]))
+					w.vis.expire = w.expireAt
 				}
 				w.s.i += 8
 			}
@@ -513,7 +521,12 @@ func (w *walker) run() int64 {
 		if w.content.skipped[0] == emptyBefore {
 			// The loader drops an empty key before adding it.
 			w.dup.add(keyHash(w.db, nameHash), w, recStart)
+			if w.expiredAt != 0 && w.expireAt != NoExpiry && w.expireAt < w.expiredAt {
+				w.dbStats().Expired++
+				w.stats.Expired++
+			}
 		}
+		w.expireAt = NoExpiry
 		w.inKey = false
 		w.record(t, expires, w.s.off()-recStart, recStart, w.keyLen)
 		if w.vis != nil {
@@ -668,11 +681,13 @@ func (w *walker) finish(withTypes bool) KeyStats {
 
 func newWalker(ctx context.Context, p *pipeline, r io.ReaderAt, start, size int64, version int, opt Options) *walker {
 	w := &walker{
-		ctx:     ctx,
-		s:       newScanner(p, r, start, size),
-		version: version,
-		keyCap:  opt.Limits.keyName(),
-		dbIdx:   map[uint64]int{},
+		ctx:       ctx,
+		s:         newScanner(p, r, start, size),
+		version:   version,
+		keyCap:    opt.Limits.keyName(),
+		expireAt:  NoExpiry,
+		expiredAt: opt.ExpiredAt,
+		dbIdx:     map[uint64]int{},
 	}
 	if opt.Keys {
 		w.types = new([len(typeInfos)]TypeStats)
