@@ -472,6 +472,10 @@ func next(f *facts, r *Result) []string {
 			out = append(out, "the log alone cannot settle this: add the data directory or a listing of it (aoftool phase --log FILE DIR)")
 		case f.opt.Log != nil:
 			out = append(out, "files and log together cannot settle this: take the listing and the log at the same moment, or compare two snapshots (aoftool phase --sample 5s --log FILE DIR)")
+		case f.snap.Source == snapshot.SourceListing && len(f.snaps) > 1 && f.span <= 0:
+			out = append(out, "files alone cannot settle this: the listings show the same times; paste one taken a minute or more later (ls -l shows minutes; ls -l --full-time shows seconds), or add the server's log (--log)")
+		case f.snap.Source == snapshot.SourceListing && len(f.snaps) > 1:
+			out = append(out, "files alone cannot settle this: paste a later listing (--full-time gives seconds), or add the server's log (--log)")
 		case f.snap.Source == snapshot.SourceListing:
 			out = append(out, "files alone cannot settle this: paste a second listing taken a few seconds later (repeat --from-ls), or add the server's log (--log)")
 		case f.copyClock():

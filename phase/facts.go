@@ -77,6 +77,8 @@ type artifact struct {
 	seen  bool
 	delta int64
 	dt    float64
+	// newSince: absent from the earlier snapshots compared.
+	newSince bool
 	// old: unchanged for longer than Options.OldAge before the snapshot.
 	old bool
 	// wasRunning: with Options.ServerStopped, the file of the job that
@@ -489,6 +491,7 @@ func (f *facts) judge() {
 func (f *facts) growth(a *artifact) {
 	p, ps := f.previous(a.e)
 	if p == nil {
+		a.newSince = len(f.snaps) > 1
 		return
 	}
 	a.seen = true

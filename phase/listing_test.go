@@ -116,3 +116,40 @@ func TestListingsOfEveryStep(t *testing.T) {
 		})
 	}
 }
+
+// Two listings pasted with the same times (ls -l shows minutes) do not
+// measure a span of 0 s: the evidence and the advice say the times are
+// the same, never "single snapshot" nor "paste a second listing"; a file
+// that appears between two listings is new, not unobserved.
+func TestTwoListingsWithTheSameTimes(t *testing.T) {
+	read := func(name string) *snapshot.Snapshot {
+		f, err := os.Open(filepath.Join("testdata", "listings", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		s, _ := snapshot.FromListing(f, snapshot.ListingOptions{Year: 2026})
+		return s
+	}
+	same := phase.Classify([]*snapshot.Snapshot{read("replica-rebuild-disk_1-transfer.lh.txt"), read("replica-rebuild-disk_1-transfer.lh.txt")}, phase.Options{})
+	text := func(r *phase.Result) string {
+		var b strings.Builder
+		for _, e := range r.Evidence {
+			b.WriteString(e.Fact + "\n")
+		}
+		return b.String() + strings.Join(r.Next, "\n")
+	}
+	got := text(same)
+	for _, bad := range []string{"single snapshot", "over 0.0s", "paste a second listing"} {
+		if strings.Contains(got, bad) {
+			t.Errorf("two listings with the same times say %q:\n%s", bad, got)
+		}
+	}
+	if !strings.Contains(got, "the listings show the same times") {
+		t.Errorf("the advice does not say the listings show the same times:\n%s", got)
+	}
+	later := phase.Classify([]*snapshot.Snapshot{read("replica-rebuild-disk_1-transfer.lh.txt"), read("replica-rebuild-disk_3-rewrite.lh.txt")}, phase.Options{})
+	if got := text(later); strings.Contains(got, "single snapshot") || !strings.Contains(got, "new since the earlier snapshot") {
+		t.Errorf("a rewrite file new in the second listing:\n%s", got)
+	}
+}

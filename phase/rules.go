@@ -105,8 +105,16 @@ func stateFact(a *artifact) string {
 	case stale:
 		return "set aside: " + a.why
 	}
-	if a.seen {
+	switch {
+	case a.seen && a.dt <= 0:
+		// Two listings with the same times (ls shows minutes): the span
+		// between them is unknown, not zero.
+		return "unchanged between snapshots whose times are the same: growth not measurable"
+	case a.seen:
 		return fmt.Sprintf("unchanged over %.1fs", a.dt)
+	}
+	if a.newSince {
+		return "new since the earlier snapshot: growth not observed yet"
 	}
 	return "single snapshot: growth not observed"
 }

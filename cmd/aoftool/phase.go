@@ -330,7 +330,10 @@ func printPhase(w io.Writer, r *phase.Result, approx map[string]bool, colour boo
 	}
 	if r.Source != phase.SourceLog {
 		src := fmt.Sprintf("%s (%s) at %s", r.Root, r.Source, r.TakenAt.UTC().Format(time.RFC3339))
-		if r.Snapshots > 1 {
+		switch {
+		case r.Snapshots > 1 && r.SpanS <= 0:
+			src += fmt.Sprintf("; %d snapshots with the same times (span unknown)", r.Snapshots)
+		case r.Snapshots > 1:
 			src += fmt.Sprintf("; %d snapshots over %.1fs", r.Snapshots, r.SpanS)
 		}
 		writeWrapped(w, "Snapshot: ", src)
