@@ -19,7 +19,7 @@ var allowed = map[string][]string{
 	"serverlog":          {},
 	"replay":             {"aofinspect"},
 	"internal/datadir":   {"finding", "manifest", "rdbinspect", "aofinspect", "snapshot", "serverlog", "internal/ropen"},
-	"internal/check":     {"finding", "manifest", "rdbinspect", "aofinspect", "snapshot", "phase", "serverlog", "internal/datadir", "internal/rehearse"},
+	"internal/check":     {"finding", "manifest", "rdbinspect", "aofinspect", "snapshot", "phase", "serverlog", "replay", "internal/datadir", "internal/rehearse", "internal/keyspace", "internal/wopen"},
 	"internal/rehearse":  {"internal/wopen"},
 	"internal/keyspace":  {"finding", "rdbinspect", "aofinspect", "replay", "internal/datadir", "internal/wopen"},
 	"internal/redistest": {},

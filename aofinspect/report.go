@@ -273,6 +273,10 @@ func (rep *Report) scan(ctx context.Context, s *Scanner) {
 			return
 		}
 		c := s.Command()
+		if s.opt.Each != nil && !s.resynced {
+			// Records read past damage are not loaded by the server.
+			s.opt.Each(s.opt.File, c)
+		}
 		if c.Kind == KindAnnotation {
 			rep.Annotations++
 			if c.Unterminated {

@@ -74,6 +74,13 @@ type Options struct {
 	// BaseOffset is the file offset of the reader's first byte, for a
 	// scanner resumed in the middle of a file (see Live).
 	BaseOffset int64
+	// Each, when set, is handed every record Scan reads, in order (with
+	// Args, a command's arguments too), so a consumer reads the file in
+	// the same pass. The Command is valid during the call. InspectSet
+	// passes the file's index in the set.
+	Each func(file int, c *Command)
+	// File is the index Each is given; InspectSet sets it.
+	File int
 	// Args, when its MaxArgs is set, makes the scanner keep the first
 	// arguments of every command in Command.Args. The zero value keeps
 	// none, and the scan is as fast as ever.

@@ -66,6 +66,7 @@ func InspectSet(ctx context.Context, path string, files []SetFile, opt Options) 
 		o := opt
 		o.Path = f.Path
 		o.NotLast = i < len(files)-1
+		o.File = i
 		if opt.Progress != nil {
 			b := base
 			o.Progress = func(off int64) { opt.Progress(b + off) }

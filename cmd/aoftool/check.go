@@ -25,6 +25,7 @@ type checkOptions struct {
 	server      serverFlag
 	rehearse    bool
 	redisServer string
+	at          string
 }
 
 func newCheckCmd(g *globalOptions) *cobra.Command {
@@ -46,6 +47,10 @@ and the report gains the story of the incident: the server's lifetimes and how e
 the events before the copy, the jobs that failed and why, full-sync loops, and how long the
 last load took (so the next can be estimated).
 
+Keys are counted as a client sees them right after the start: an RDB load skips keys whose
+expiry has passed, an AOF load deletes them at once. --at TIME predicts a start at another
+moment (unix seconds, RFC 3339, or +DURATION/-DURATION from now such as +8h).
+
 --server-stopped says no server runs on the directory (a copy, a dead pod's volume): every
 temp file is then a leftover, with whether it is safe to delete.
 
@@ -56,6 +61,7 @@ reported as incomplete, not corrupt).`,
 		Example: `  aoftool check /var/lib/redis
   aoftool check --markdown /mnt/redis-0-copy > incident.md
   aoftool check --json /mnt/redis-0-copy | jq .start
+  aoftool check --at +12h /mnt/redis-0-copy  # a start 12 hours from now
   aoftool check --config /etc/redis/redis.conf
   aoftool check --server-stopped /mnt/pvc-snapshot
   kubectl logs redis-0 --previous > redis.log
@@ -75,6 +81,7 @@ reported as incomplete, not corrupt).`,
 	o.server.declare(cmd)
 	o.log.flags(cmd)
 	f.BoolVar(&o.rehearse, "rehearse", false, "also start the server for real on a scratch copy (in $TMPDIR, never the directory itself) and put its answer beside the prediction")
+	f.StringVar(&o.at, "at", "", "predict the start at `TIME` (unix seconds, RFC 3339, or +DURATION from now); expiries are judged against it")
 	f.StringVar(&o.redisServer, "redis-server", "", "with --rehearse: the redis-server binary to run (default: the one on PATH)")
 	return cmd
 }
@@ -97,6 +104,11 @@ func runCheck(ctx context.Context, g *globalOptions, o checkOptions, arg string,
 			bar.set(read)
 		}
 	}}
+	if o.at != "" {
+		if copt.At, err = parseAt(o.at, g.now()); err != nil {
+			return usagef("--at %q: %v", o.at, err)
+		}
+	}
 	if o.redisServer != "" && !o.rehearse {
 		return usagef("--redis-server goes with --rehearse")
 	}
@@ -259,6 +271,9 @@ func rehearsalLines(rh *check.Rehearsal) []string {
 		l := verbs[c.Action] + " " + c.Path
 		if c.Action == "truncated" || c.Action == "grown" || c.Action == "rewritten" {
 			l += fmt.Sprintf(" (%d → %d bytes)", c.FromSize, c.ToSize)
+			if c.AppendedTo > 0 {
+				l += fmt.Sprintf(", then appended to %d bytes", c.AppendedTo)
+			}
 		}
 		lines = append(lines, "it "+l)
 	}
@@ -447,4 +462,21 @@ func printCheckMarkdown(w io.Writer, rep *check.Report) error {
 		}
 	}
 	return nil
+}
+
+// parseAt reads a start time: unix seconds, RFC 3339, or a signed Go
+// duration from now.
+func parseAt(s string, now time.Time) (time.Time, error) {
+	if strings.HasPrefix(s, "+") || strings.HasPrefix(s, "-") {
+		d, err := time.ParseDuration(s)
+		if err != nil {
+			return time.Time{}, errors.New("want +DURATION or -DURATION such as +8h or -30m")
+		}
+		return now.Add(d), nil
+	}
+	sec, err := parseTimestamp(s)
+	if err != nil {
+		return time.Time{}, err
+	}
+	return time.Unix(sec, 0), nil
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/aoftool/aoftool/aofinspect"
 	"github.com/aoftool/aoftool/finding"
 	"github.com/aoftool/aoftool/internal/datadir"
+	"github.com/aoftool/aoftool/internal/keyspace"
 	"github.com/aoftool/aoftool/manifest"
 	"github.com/aoftool/aoftool/phase"
 	"github.com/aoftool/aoftool/rdbinspect"
@@ -51,6 +52,9 @@ type Options struct {
 	// with a name and its size in bytes; the function it returns is told
 	// the bytes read so far, and is called with -1 when the read ends.
 	Progress func(name string, size int64) func(read int64)
+	// At is when the start happens (check --at); the directory's clock
+	// when zero. Expiries are judged against it.
+	At time.Time
 }
 
 // progressOf starts a report on reading name; nil without Options.Progress.
@@ -100,9 +104,12 @@ type Report struct {
 // Start answers "what does redis-server do on this directory" for both
 // settings of appendonly; Judged is the one the exit code follows.
 type Start struct {
-	Judged Judged  `json:"judged"`
-	AOFOn  Outcome `json:"aof_on"`
-	AOFOff Outcome `json:"aof_off"`
+	// At is the moment the start is predicted for: keys whose expiry has
+	// passed by then are not served.
+	At     time.Time `json:"at"`
+	Judged Judged    `json:"judged"`
+	AOFOn  Outcome   `json:"aof_on"`
+	AOFOff Outcome   `json:"aof_off"`
 }
 
 // Run inspects the data directory d. Its error is an input that cannot be
@@ -110,8 +117,12 @@ type Start struct {
 // Redis would refuse is a finding.
 func Run(ctx context.Context, d *datadir.Dir, opt Options) (*Report, error) {
 	snap := d.Snapshot
+	at := opt.At
+	if at.IsZero() {
+		at = d.Opt.Now
+	}
 	r := &Report{Schema: SchemaVersion, Dir: d.Root, TakenAt: snap.TakenAt, RDBs: []*rdbinspect.Report{}, UnloadedAOFs: []*aofinspect.Report{}, Findings: finding.List{},
-		Start: Start{AOFOn: emptyOutcome(), AOFOff: emptyOutcome()}}
+		Start: Start{At: at.UTC(), AOFOn: emptyOutcome(), AOFOff: emptyOutcome()}}
 	opt.Phase.ServerStopped = opt.Phase.ServerStopped || d.Opt.ServerStopped
 	if opt.Log != nil {
 		opt.Phase.Log, opt.Phase.LogName = opt.Log.State, opt.LogName
@@ -131,6 +142,54 @@ func Run(ctx context.Context, d *datadir.Dir, opt Options) (*Report, error) {
 		all = append(all, r.Manifest.Findings...)
 	}
 
+	// The AOF files in load order: the manifest's, or the legacy file. They
+	// are read before the RDB files: the replay's first pass says which
+	// keys of the base the second needs, and the base's verification
+	// gathers them.
+	var legacy *snapshot.Entry
+	if e := snap.Entry(snap.AppendFilename); e != nil && readable(e, d.Opt.FollowSymlinks) {
+		legacy = e
+	}
+	var plan []datadir.Part
+	switch {
+	case r.Manifest != nil && r.Manifest.Manifest != nil && r.Manifest.Verdict.Loads:
+		plan = d.AOFParts()
+	case (r.Manifest == nil || r.Manifest.Manifest == nil) && legacy != nil:
+		plan = []datadir.Part{{Path: legacy.Path, Name: legacy.Name, Role: "legacy"}}
+	}
+	var rm *replayModel
+	var base *keyspace.Base
+	if len(plan) > 0 {
+		set, err := d.OpenAOF(plan)
+		if err != nil {
+			return nil, err
+		}
+		rm = newReplayModel(d, plan, at)
+		for _, f := range set.Files {
+			if errors.Is(f.OpenErr, datadir.ErrVanished) {
+				// A live server finished a rewrite since the listing: the
+				// manifest read no longer names what is on disk.
+				set.Close()
+				return nil, ErrMoved
+			}
+		}
+		var setSize int64
+		for _, f := range set.Files {
+			setSize += f.Size
+		}
+		// The replay's first pass (which keys the incr files touch) reads
+		// the commands in the same scan that verifies them.
+		aopt := aofinspect.Options{Each: rm.touch, Args: aofinspect.DefaultArgLimits}
+		report := opt.progressOf(adir, setSize)
+		aopt.Progress = report
+		r.AOF = aofinspect.InspectSet(ctx, adir, set.Files, aopt)
+		if report != nil {
+			report(-1)
+		}
+		rm.endPass(len(plan))
+		all = append(all, set.Settle(r.AOF)...)
+		all = append(all, r.AOF.AllFindings()...)
+	}
 	// Every RDB-content file is verified; temp files may still be written,
 	// so a cut end is "incomplete", not corruption.
 	var dump *rdbinspect.Report
@@ -149,6 +208,16 @@ func Run(ctx context.Context, d *datadir.Dir, opt Options) (*Report, error) {
 		ro := rdbinspect.Options{Path: e.Path, Workers: opt.Workers, Target: opt.Target, Databases: d.Config.Databases,
 			InProgress:  e.Kind.IsTemp(),
 			AOFPreamble: e.Kind == snapshot.KindBaseRDB || e.Kind == snapshot.KindBaseAOF || e.Kind == snapshot.KindLegacyAOF}
+		switch {
+		case e.Kind == snapshot.KindDump:
+			// A master's rdbLoad skips the keys expired at the start.
+			ro.ExpiredAt = at.UnixMilli()
+		case rm != nil && len(plan) > 0 && e.Path == plan[0].Path:
+			// The base the start loads: what the incr files need of it.
+			v := &rdbinspect.Visitor{At: at.UnixMilli(), WantedOnly: true}
+			base = keyspace.NewBase(v, rm.m.Wants)
+			ro.Visit = v
+		}
 		report := opt.progressOf(e.Path, e.Size)
 		if report != nil {
 			var read atomic.Int64
@@ -160,6 +229,10 @@ func Run(ctx context.Context, d *datadir.Dir, opt Options) (*Report, error) {
 		}
 		if err != nil {
 			return nil, err
+		}
+		if inPlan(plan, e.Path) && (rep.Findings.Has(finding.InputVanished) || rep.Findings.Has(finding.InputReplaced)) {
+			// A live server installed a rewrite after the AOF set was read.
+			return nil, ErrMoved
 		}
 		r.RDBs = append(r.RDBs, rep)
 		fs := rep.Findings
@@ -177,45 +250,6 @@ func Run(ctx context.Context, d *datadir.Dir, opt Options) (*Report, error) {
 		}
 	}
 
-	// The AOF files in load order: the manifest's, or the legacy file.
-	var legacy *snapshot.Entry
-	if e := snap.Entry(snap.AppendFilename); e != nil && readable(e, d.Opt.FollowSymlinks) {
-		legacy = e
-	}
-	var plan []datadir.Part
-	switch {
-	case r.Manifest != nil && r.Manifest.Manifest != nil && r.Manifest.Verdict.Loads:
-		plan = d.AOFParts()
-	case (r.Manifest == nil || r.Manifest.Manifest == nil) && legacy != nil:
-		plan = []datadir.Part{{Path: legacy.Path, Name: legacy.Name, Role: "legacy"}}
-	}
-	if len(plan) > 0 {
-		set, err := d.OpenAOF(plan)
-		if err != nil {
-			return nil, err
-		}
-		for _, f := range set.Files {
-			if errors.Is(f.OpenErr, datadir.ErrVanished) {
-				// A live server finished a rewrite since the listing: the
-				// manifest read no longer names what is on disk.
-				set.Close()
-				return nil, ErrMoved
-			}
-		}
-		var setSize int64
-		for _, f := range set.Files {
-			setSize += f.Size
-		}
-		aopt := aofinspect.Options{}
-		report := opt.progressOf(adir, setSize)
-		aopt.Progress = report
-		r.AOF = aofinspect.InspectSet(ctx, adir, set.Files, aopt)
-		if report != nil {
-			report(-1)
-		}
-		all = append(all, set.Settle(r.AOF)...)
-		all = append(all, r.AOF.AllFindings()...)
-	}
 	loaded := map[string]bool{}
 	for _, p := range plan {
 		loaded[p.Path] = true
@@ -251,7 +285,7 @@ func Run(ctx context.Context, d *datadir.Dir, opt Options) (*Report, error) {
 			r.Target = rep.Target
 		}
 	}
-	st := &start{r: r, d: d, snap: snap, cfg: d.Config, dump: dump, baseRDB: baseRDB, legacy: legacy, now: d.Opt.Now}
+	st := &start{ctx: ctx, r: r, rm: rm, base: base, plan: plan, d: d, snap: snap, cfg: d.Config, dump: dump, baseRDB: baseRDB, legacy: legacy, at: at}
 	r.Start.Judged = st.judge()
 	r.Start.AOFOn = st.startOnAOF()
 	r.Start.AOFOff = st.startWithoutAOF()
@@ -270,6 +304,15 @@ func Run(ctx context.Context, d *datadir.Dir, opt Options) (*Report, error) {
 		}
 	}
 	return r, nil
+}
+
+func inPlan(plan []datadir.Part, path string) bool {
+	for _, p := range plan {
+		if p.Path == path {
+			return true
+		}
+	}
+	return false
 }
 
 // ErrMoved is returned when a file the next start reads vanished between

@@ -1,6 +1,7 @@
 package check
 
 import (
+	"context"
 	"fmt"
 	"path"
 	"sort"
@@ -10,8 +11,10 @@ import (
 	"github.com/aoftool/aoftool/aofinspect"
 	"github.com/aoftool/aoftool/finding"
 	"github.com/aoftool/aoftool/internal/datadir"
+	"github.com/aoftool/aoftool/internal/keyspace"
 	"github.com/aoftool/aoftool/manifest"
 	"github.com/aoftool/aoftool/rdbinspect"
+	"github.com/aoftool/aoftool/replay"
 	"github.com/aoftool/aoftool/snapshot"
 )
 
@@ -80,6 +83,13 @@ type Loss struct {
 	Keys   *int64 `json:"keys,omitempty"`
 	Bytes  *int64 `json:"bytes,omitempty"`
 	Detail string `json:"detail"`
+	// Only counts the lost keys the start's dataset does not hold either
+	// (by name and database), OnlyMaybe those of them it may hold: a
+	// dump.rdb ignored with AOF on.
+	Only      *int64 `json:"keys_not_in_start,omitempty"`
+	OnlyMaybe int64  `json:"keys_maybe_in_start,omitempty"`
+	// OnlyNote says why Only is not known.
+	OnlyNote string `json:"keys_not_in_start_note,omitempty"`
 }
 
 // Then is the start after this one, where it differs from what this start
@@ -98,10 +108,16 @@ type Outcome struct {
 	Cause  *Cause `json:"cause,omitempty"`
 	// Loads lists the files read, in order (relative to Dir).
 	Loads []string `json:"loads"`
-	// Keys is the number of keys loaded when known; KeysNote says how it
-	// was counted (an AOF's incr commands can add or remove keys).
+	// Keys is the number of keys a client sees after the start when it is
+	// known exactly; otherwise KeysMin and KeysMax bound it (KeysMax absent:
+	// unbounded) and KeysNote says why.
 	Keys     *int64 `json:"keys"`
+	KeysMin  *int64 `json:"keys_min,omitempty"`
+	KeysMax  *int64 `json:"keys_max,omitempty"`
 	KeysNote string `json:"keys_note,omitempty"`
+	// Keyspace is the AOF start's dataset per database, from the replay of
+	// the incr files over the base.
+	Keyspace *Dataset `json:"keyspace,omitempty"`
 	// Changes are what the start does on disk; Losses what it does not
 	// bring back or destroys; Then the start after it, when it differs.
 	Changes []Change `json:"changes"`
@@ -142,14 +158,18 @@ func i64(n int64) *int64 { return &n }
 
 // start holds what the start simulation reads.
 type start struct {
+	ctx     context.Context
 	r       *Report
+	rm      *replayModel
+	base    *keyspace.Base
+	plan    []datadir.Part
 	d       *datadir.Dir
 	snap    *snapshot.Snapshot
 	cfg     datadir.Config
 	dump    *rdbinspect.Report
 	baseRDB map[string]*rdbinspect.Report
 	legacy  *snapshot.Entry
-	now     time.Time
+	at      time.Time
 }
 
 // judge decides the mode the exit code follows.
@@ -229,8 +249,17 @@ func (s *start) startOnAOF() Outcome {
 	}
 	if d := s.snap.Entry(s.cfg.DBFilename); d != nil && d.Size > 0 && o.Result == Starts {
 		l := Loss{Path: d.Path, Detail: fmt.Sprintf("%s is not read while AOF is on", d.Path)}
-		if s.dump != nil && s.dump.StructureChecked {
-			l.Keys = i64(s.dump.Keys.Keys)
+		if s.dump != nil && s.rdbOutcome(s.dump) == rdbinspect.Loads {
+			l.Keys = s.rdbKeys(s.dump)
+			switch {
+			case l.Keys == nil || *l.Keys == 0:
+			case o.Keys != nil && *o.Keys == 0:
+				l.Only = i64(*l.Keys)
+			case s.r.Start.Judged.Mode == AOFOn:
+				// A second reading of both, paid only where the dump
+				// really is ignored.
+				s.dumpKeysNotLoaded(&l)
+			}
 		}
 		o.lose(l)
 	}
@@ -461,35 +490,45 @@ func (s *start) deleteHistory(o *Outcome) {
 	}
 }
 
-// keysOnAOF counts the keys the start holds when the files say it.
+// keysOnAOF counts the keys a client sees after the start: the base and
+// the incr files replayed over it (package replay), exact or a range.
 func (s *start) keysOnAOF(o *Outcome, empty bool) {
 	if empty {
 		o.Keys = i64(0)
 		return
 	}
-	var keys int64
-	known := false
-	for _, p := range o.Loads {
-		if b := s.baseRDB[p]; b != nil && b.StructureChecked && b.StoppedAt == nil {
-			if k := s.rdbKeys(b); k != nil {
-				keys, known = keys+*k, true
-			}
-		}
+	if s.rm == nil || s.r.AOF == nil {
+		return
 	}
-	var cmds int64
-	if s.r.AOF != nil {
-		for _, f := range s.r.AOF.Files {
-			if f.Role != "base" {
-				cmds += f.Commands
-			}
-		}
+	ds, err := s.replaySet(s.ctx, s.rm, s.plan, s.replayBase())
+	if err != nil {
+		o.KeysNote = "the incr files could not be replayed: " + err.Error()
+		return
 	}
-	if known {
-		o.Keys = &keys
-		if cmds > 0 {
-			o.KeysNote = "keys in the base only"
-		}
+	o.Keyspace = ds
+	lo, hi := ds.total()
+	if lo == hi {
+		o.Keys = &lo
+		return
 	}
+	o.KeysMin = &lo
+	if hi >= 0 {
+		o.KeysMax = &hi
+	}
+	o.KeysNote = strings.Join(ds.Reasons, "; ")
+	if o.KeysNote == "" {
+		o.KeysNote = "some keys' fate is not known"
+	}
+}
+
+// replayBase is what the replay model asks of the set's base: nothing for
+// a RESP base (its commands are replayed), else the keys the incr files
+// touch and every database's counts, gathered as the base was verified.
+func (s *start) replayBase() replay.Base {
+	if s.base == nil || len(s.plan) == 0 || s.r.AOF == nil || len(s.r.AOF.Files) == 0 || s.r.AOF.Files[0].RDB == nil {
+		return nil
+	}
+	return s.base
 }
 
 // startWithoutAOF follows the start with appendonly no: the manifest read
@@ -599,10 +638,12 @@ func (s *start) rdbKeys(rep *rdbinspect.Report) *int64 {
 		}
 		return nil
 	}
+	loaded := rep.LoadedKeys.Default
 	if s.cfg.SanitizeDumpPayload == "yes" {
-		return i64(rep.LoadedKeys.SanitizeYes)
+		loaded = rep.LoadedKeys.SanitizeYes
 	}
-	return i64(rep.LoadedKeys.Default)
+	// Keys expired at the start are skipped by a master's rdbLoad.
+	return i64(loaded - rep.Keys.Expired)
 }
 
 // rdbCause is the first error finding of an RDB, as the cause of a stop.
@@ -627,8 +668,10 @@ func (o *Outcome) word(dbName string, dump *rdbinspect.Report) {
 		}
 	case len(o.Loads) == 0:
 		o.Dataset = "an empty dataset"
-	case o.Keys != nil && o.KeysNote != "":
-		o.Dataset = fmt.Sprintf("%s from the base, then the incr files replayed", plural(*o.Keys, "key", "keys"))
+	case o.Keys == nil && o.KeysMin != nil && o.KeysMax != nil:
+		o.Dataset = fmt.Sprintf("between %d and %d keys (%s)", *o.KeysMin, *o.KeysMax, o.KeysNote)
+	case o.Keys == nil && o.KeysMin != nil:
+		o.Dataset = fmt.Sprintf("%d keys or more (%s)", *o.KeysMin, o.KeysNote)
 	case o.Keys != nil:
 		o.Dataset = fmt.Sprintf("%s from %s", plural(*o.Keys, "key", "keys"), strings.Join(o.Loads, ", "))
 		if len(o.Loads) == 1 && o.Loads[0] == dbName && dump != nil && dump.Header != nil && !dump.Header.CTime.IsZero() {
@@ -657,23 +700,23 @@ func (o *Outcome) word(dbName string, dump *rdbinspect.Report) {
 	o.Loses = o.Loses[:0]
 	for _, l := range o.Losses {
 		w := l.Detail
-		if l.Keys != nil {
+		switch {
+		case l.Keys != nil && l.Only != nil && l.OnlyMaybe > 0:
+			w += fmt.Sprintf(" (%s, %d of them not in the AOF, %d more perhaps)", plural(*l.Keys, "key", "keys"), *l.Only, l.OnlyMaybe)
+		case l.Keys != nil && l.Only != nil:
+			w += fmt.Sprintf(" (%s, %d of them not in the AOF)", plural(*l.Keys, "key", "keys"), *l.Only)
+		case l.Keys != nil:
 			w += fmt.Sprintf(" (%s)", plural(*l.Keys, "key", "keys"))
 		}
 		o.Loses = append(o.Loses, w)
+	}
+	if ks := o.Keyspace; ks != nil && ks.Lost != nil && ks.Lost.Commands > 0 && o.Result == Starts {
+		o.Loses = append(o.Loses, lostWords(ks.Lost))
 	}
 	if o.Then != nil {
 		o.Loses = append(o.Loses, "then: "+o.Then.Detail)
 	}
 	sort.Strings(o.Loses)
-}
-
-// manifestRefusals are the loader's own refusals, which 7.0 meets whatever
-// appendonly says.
-var manifestRefusals = map[finding.Code]bool{
-	finding.ManifestTooLongLine: true, finding.ManifestInvalidFormat: true, finding.ManifestFileIsPath: true,
-	finding.ManifestDuplicateBase: true, finding.ManifestNonMonotonicIncr: true, finding.ManifestUnknownType: true,
-	finding.ManifestEmpty: true,
 }
 
 // modeFindings keeps every error: damage to a file either start reads is

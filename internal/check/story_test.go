@@ -43,7 +43,7 @@ func TestStoryFromRealLogs(t *testing.T) {
 			if !strings.Contains(s.Failures[0].Why, "closed the link") || !strings.Contains(s.Summary, "full-sync loop") {
 				t.Errorf("failure %q, summary %q", s.Failures[0].Why, s.Summary)
 			}
-			if len(s.Estimates) != 2 || !strings.Contains(s.Estimates[0], "300 keys") || !strings.Contains(s.Estimates[1], "loads 12 keys") {
+			if len(s.Estimates) != 2 || !strings.Contains(s.Estimates[0], "300 keys") || !strings.Contains(s.Estimates[1], "loads 13 keys") {
 				t.Errorf("estimates %q", s.Estimates)
 			}
 			if !r.Findings.Has(finding.FullSyncLoop) {

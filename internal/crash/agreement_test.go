@@ -43,6 +43,8 @@ const minExact = 0.95
 type dirResult struct {
 	on, off oracle.Outcome
 	checked oracle.Checked
+	// rehearsed are check --rehearse runs with appendonly yes and no.
+	rehearsed [2]oracle.Checked
 }
 
 // verdict is one start compared with aoftool's prediction.
@@ -78,24 +80,39 @@ func TestCrashKeyAgreement(t *testing.T) {
 		for i, d := range dirs {
 			t.Run(d.Name, func(t *testing.T) {
 				t.Parallel()
-				names := oracle.Config{DBFilename: d.DBFilename, AppendDirName: d.AppendDirName, AppendFilename: d.AppendFilename}
+				names := oracle.Config{DBFilename: d.DBFilename, AppendDirName: d.AppendDirName, AppendFilename: d.AppendFilename, Names: true}
 				on := names
 				on.AppendOnly = true
 				r := &dirResult{}
 				r.checked = oracle.Check(aoftoolBin, d.Dir, names, false, t.TempDir())
 				r.on = oracle.Start(t, d.Dir, on)
 				r.off = oracle.Start(t, d.Dir, names)
+				r.rehearsed[0] = oracle.Rehearse(aoftoolBin, d.Dir, on, t.TempDir())
+				r.rehearsed[1] = oracle.Rehearse(aoftoolBin, d.Dir, names, t.TempDir())
 				results[i] = r
 			})
 		}
 	})
 
 	var rows, off []oracle.Row
+	var rehearsals, ignored []string
+	ignoredCompared := 0
 	counts := map[verdict]int{}
 	for i, d := range dirs {
 		r := results[i]
 		if r == nil {
 			continue
+		}
+		if why, compared := compareIgnoredDump(r, d.DBFilename); compared {
+			ignoredCompared++
+			if why != "" {
+				ignored = append(ignored, fmt.Sprintf("%s: %s", d.Name, why))
+			}
+		}
+		for _, c := range r.rehearsed {
+			if why := rehearsalDiffers(&c); why != "" {
+				rehearsals = append(rehearsals, fmt.Sprintf("%s: %s", d.Name, why))
+			}
 		}
 		for _, o := range []*oracle.Outcome{&r.on, &r.off} {
 			v, why := compareKeys(o, &r.checked)
@@ -128,6 +145,17 @@ func TestCrashKeyAgreement(t *testing.T) {
 		if err := os.WriteFile(*tableFile, b.Bytes(), 0o644); err != nil {
 			t.Error(err)
 		}
+	}
+	t.Logf("%d rehearsals, %d disagree with the prediction", 2*len(dirs), len(rehearsals))
+	for _, why := range rehearsals {
+		t.Errorf("check --rehearse: %s", why)
+	}
+	t.Logf("%d ignored dumps compared with both starts' keys, %d disagree", ignoredCompared, len(ignored))
+	if ignoredCompared == 0 {
+		t.Error("no directory of the corpus has a dump.rdb the AOF start ignores: the keys it alone holds go unchecked")
+	}
+	for _, why := range ignored {
+		t.Errorf("dump ignored with AOF on: %s", why)
 	}
 	if rate < minExact || counts[miss] > 0 {
 		var b bytes.Buffer
@@ -167,9 +195,55 @@ func compareKeys(o *oracle.Outcome, c *oracle.Checked) (verdict, string) {
 	return miss, fmt.Sprintf("server %d keys, aoftool %s%s", n, orUnknown(p.KeysText()), note)
 }
 
+// compareIgnoredDump checks the keys a dump.rdb ignored with AOF on holds
+// that the AOF start does not: the server's truth is the AOF-off start's
+// key names less the AOF-on start's.
+func compareIgnoredDump(r *dirResult, dbfilename string) (string, bool) {
+	if dbfilename == "" {
+		dbfilename = "dump.rdb"
+	}
+	if r.checked.Report == nil || r.on.First.State != oracle.Started || r.off.First.State != oracle.Started {
+		return "", false
+	}
+	var loss *oracle.Loss
+	for i, l := range r.checked.Report.Start.AOFOn.Losses {
+		if l.Path == dbfilename && l.Keys != nil {
+			loss = &r.checked.Report.Start.AOFOn.Losses[i]
+		}
+	}
+	if loss == nil || loss.Only == nil {
+		// Counted only where the check judges the start with AOF on.
+		return "", false
+	}
+	var truth int64
+	for n := range r.off.First.Names {
+		if !r.on.First.Names[n] {
+			truth++
+		}
+	}
+	if *loss.Only <= truth && truth <= *loss.Only+loss.OnlyMaybe {
+		return "", true
+	}
+	return fmt.Sprintf("the server's AOF start lacks %d of the dump's keys; aoftool predicts %d (and %d perhaps)", truth, *loss.Only, loss.OnlyMaybe), true
+}
+
 func orUnknown(s string) string {
 	if s == "" {
 		return "no key count"
 	}
 	return s
+}
+
+// rehearsalDiffers says why a check --rehearse run does not show the
+// server agreeing with the prediction; empty when it does.
+func rehearsalDiffers(c *oracle.Checked) string {
+	switch {
+	case c.Report == nil:
+		return fmt.Sprintf("no report (exit %d): %s", c.ExitCode, c.Stderr)
+	case c.Report.Rehearsal == nil:
+		return "no rehearsal in the report"
+	case !c.Report.Rehearsal.Agrees:
+		return fmt.Sprintf("appendonly %s: %v", c.Report.Rehearsal.Mode, c.Report.Rehearsal.Differences)
+	}
+	return ""
 }

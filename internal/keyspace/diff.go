@@ -26,6 +26,8 @@ type Side struct {
 	Path string
 	File *datadir.File
 	Dir  *datadir.Dir
+	// Mode forces a directory's start mode (DirOptions.Mode).
+	Mode string
 }
 
 // DiffOptions control Diff.
@@ -183,7 +185,7 @@ func recordOf(e *Entry) record {
 func walkSide(ctx context.Context, s Side, opt DiffOptions, res *SideResult, each func(*Entry)) error {
 	res.Path, res.Findings = s.Path, finding.List{}
 	if s.Dir != nil {
-		dr, err := ListDir(ctx, s.Dir, DirOptions{At: opt.At, Target: opt.Target, Digest: true, KeyName: opt.KeyName}, func(e *Entry) {
+		dr, err := ListDir(ctx, s.Dir, DirOptions{At: opt.At, Target: opt.Target, Digest: true, KeyName: opt.KeyName, Mode: s.Mode}, func(e *Entry) {
 			res.Keys++
 			each(e)
 		})

@@ -35,6 +35,10 @@ type DirOptions struct {
 	Digest bool
 	// KeyName caps the bytes kept of a name (default 64 KiB).
 	KeyName int
+	// Mode, when set (ModeAOFOn or ModeAOFOff), is the start listed
+	// whatever the configuration says: check's prediction of the start in
+	// the other mode.
+	Mode string
 }
 
 // Entry is one key the next start holds.
@@ -57,7 +61,7 @@ type Entry struct {
 // DirResult says what the listing of a data directory rests on.
 type DirResult struct {
 	Mode string `json:"mode"`
-	// ModeFrom is "config" or "directory".
+	// ModeFrom is "config", "directory", or "asked" (DirOptions.Mode).
 	ModeFrom string `json:"mode_from"`
 	// Base is the file the start loads first (relative to the data
 	// directory), BaseFormat "rdb", "resp" or "none".
@@ -136,6 +140,9 @@ type part struct {
 func ListDir(ctx context.Context, d *datadir.Dir, opt DirOptions, emit func(*Entry)) (*DirResult, error) {
 	res := &DirResult{Incr: []string{}, AtMs: opt.At, Findings: finding.List{}, BaseFormat: "none"}
 	on, from := aofOn(d)
+	if opt.Mode != "" {
+		on, from = opt.Mode == ModeAOFOn, "asked"
+	}
 	res.Mode, res.ModeFrom = ModeAOFOff, from
 	var baseRel, baseRole string
 	var incrs []datadir.Part

@@ -32,8 +32,16 @@ type CheckReport struct {
 		AOFOn  Prediction `json:"aof_on"`
 		AOFOff Prediction `json:"aof_off"`
 	} `json:"start"`
-	Findings []Finding `json:"findings"`
-	Verdict  string    `json:"verdict"`
+	Findings  []Finding  `json:"findings"`
+	Verdict   string     `json:"verdict"`
+	Rehearsal *Rehearsal `json:"rehearsal"`
+}
+
+// Rehearsal is what check --rehearse puts beside the prediction.
+type Rehearsal struct {
+	Mode        string   `json:"mode"`
+	Agrees      bool     `json:"agrees"`
+	Differences []string `json:"differences"`
 }
 
 // Prediction is aoftool's answer for one start.
@@ -47,6 +55,16 @@ type Prediction struct {
 	Dataset  string   `json:"dataset"`
 	Modifies []string `json:"modifies"`
 	Loses    []string `json:"loses"`
+	Losses   []Loss   `json:"losses"`
+}
+
+// Loss is one thing a predicted start does not bring back.
+type Loss struct {
+	Path      string `json:"path"`
+	Keys      *int64 `json:"keys"`
+	Only      *int64 `json:"keys_not_in_start"`
+	OnlyMaybe int64  `json:"keys_maybe_in_start"`
+	Detail    string `json:"detail"`
 }
 
 // Finding is one finding of the report.
@@ -164,10 +182,41 @@ func Check(bin, dir string, cfg Config, withConfig bool, scratch string) Checked
 	}
 	args = append(args, dir)
 	c.Args = args
+	c.run(bin, nil)
+	return c
+}
+
+// Rehearse runs `aoftool check --json --rehearse` on dir with the mode of
+// cfg given (--appendonly) and the server binary of cfg, its scratch copy
+// made under scratch.
+func Rehearse(bin, dir string, cfg Config, scratch string) Checked {
+	mode := "no"
+	if cfg.AppendOnly {
+		mode = "yes"
+	}
+	args := []string{"check", "--json", "--server-stopped", "--follow-symlinks", "--rehearse", "--appendonly", mode}
+	if cfg.Binary != "" {
+		args = append(args, "--redis-server", cfg.Binary)
+	}
+	if rel := Release(cfg.Binary); rel != "" {
+		args = append(args, "--server", rel)
+	}
+	for flag, v := range map[string]string{"--dbfilename": cfg.DBFilename, "--appenddirname": cfg.AppendDirName, "--appendfilename": cfg.AppendFilename} {
+		if v != "" {
+			args = append(args, flag, v)
+		}
+	}
+	c := Checked{Args: append(args, dir)}
+	c.run(bin, []string{"TMPDIR=" + scratch})
+	return c
+}
+
+// run runs aoftool with c.Args and keeps what it said.
+func (c *Checked) run(bin string, env []string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, bin, args...)
-	cmd.Env = append(os.Environ(), "NO_COLOR=1")
+	cmd := exec.CommandContext(ctx, bin, c.Args...)
+	cmd.Env = append(append(os.Environ(), "NO_COLOR=1"), env...)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	_ = cmd.Run()
@@ -180,5 +229,4 @@ func Check(bin, dir string, cfg Config, withConfig bool, scratch string) Checked
 	if json.Unmarshal(out.Bytes(), &rep) == nil && out.Len() > 0 {
 		c.Report = &rep
 	}
-	return c
 }

@@ -49,6 +49,10 @@ type Config struct {
 	// without reporting that it is loading) before it counts as hung.
 	// Five seconds when zero.
 	HangAfter time.Duration
+	// Names asks for the live key names of the start (Run.Names): a SCAN
+	// of every database, which a RESIZEDB hint of 2^32 buckets would make
+	// endless, so only on the corpora that ask.
+	Names bool
 }
 
 // Lines are the redis.conf directives of c.
@@ -139,6 +143,8 @@ type Run struct {
 	// keys with a TTL per INFO keyspace.
 	Keys    map[int]int64
 	Expires map[int]int64
+	// Names are the live keys per database, as "db:name" (Config.Names).
+	Names map[string]bool
 	// Digest is DEBUG DIGEST of the dataset once expired keys are gone:
 	// equal digests mean equal data, values and TTLs included.
 	Digest string
@@ -315,6 +321,9 @@ func launch(t testing.TB, dir string, cfg Config) (*redistest.Server, Run) {
 	r.Elapsed = time.Since(start)
 	r.State = Started
 	r.Keys, r.Expires = countKeys(t, s)
+	if cfg.Names {
+		r.Names = keyNames(t, s, r.Keys)
+	}
 	r.Digest, r.Stalled = digest(s)
 	r.Log = readLog(s.LogPath)
 	if r.Stalled != "" {
@@ -387,6 +396,37 @@ func countKeys(t testing.TB, s *redistest.Server) (keys, expires map[int]int64) 
 		}
 	}
 	return keys, expires
+}
+
+// keyNames lists the live keys of the databases that hold any.
+func keyNames(t testing.TB, s *redistest.Server, keys map[int]int64) map[string]bool {
+	t.Helper()
+	c, err := s.Dial(2 * time.Minute)
+	if err != nil {
+		t.Fatalf("oracle: connect: %v", err)
+	}
+	defer c.Close()
+	names := map[string]bool{}
+	for db := range keys {
+		if _, err := c.Do("SELECT", strconv.Itoa(db)); err != nil {
+			t.Fatalf("oracle: SELECT %d: %v", db, err)
+		}
+		cursor := "0"
+		for {
+			r, err := c.Do("SCAN", cursor, "COUNT", "1000")
+			if err != nil || len(r.Array) != 2 {
+				t.Fatalf("oracle: SCAN db %d: %v", db, err)
+			}
+			for _, k := range r.Array[1].Array {
+				names[fmt.Sprintf("%d:%s", db, k.Str)] = true
+			}
+			cursor = r.Array[0].Str
+			if cursor == "0" {
+				break
+			}
+		}
+	}
+	return names
 }
 
 // walkTimeout bounds DEBUG DIGEST, which walks every bucket of the

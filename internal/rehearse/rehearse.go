@@ -86,6 +86,13 @@ type Change struct {
 	Action   string `json:"action"`
 	FromSize int64  `json:"from_size,omitempty"`
 	ToSize   int64  `json:"to_size,omitempty"`
+	// AppendedTo is set for a file cut and then appended to (the DELs of
+	// keys that expired while loading): ToSize is then how many bytes of
+	// the old content it still starts with, at least the cut (the appended
+	// bytes may match a few more), and AppendedTo its size.
+	AppendedTo int64 `json:"appended_to,omitempty"`
+	// inPlace: the same file was written (not another renamed over it).
+	inPlace bool
 }
 
 // ErrNoServer is returned when no redis-server can be found.
@@ -206,6 +213,7 @@ wait:
 		return nil, err
 	}
 	res.Changes = diffTrees(before, after)
+	findCuts(res.Changes, opt.Dir, data)
 	return res, nil
 }
 
@@ -330,11 +338,11 @@ func diffTrees(before, after map[string]entry) []Change {
 		case a.kind != b.kind || a.inode != b.inode:
 			out = append(out, Change{Path: p, Action: "rewritten", FromSize: b.size, ToSize: a.size})
 		case a.size < b.size:
-			out = append(out, Change{Path: p, Action: "truncated", FromSize: b.size, ToSize: a.size})
+			out = append(out, Change{Path: p, Action: "truncated", FromSize: b.size, ToSize: a.size, inPlace: a.kind.IsRegular()})
 		case a.size > b.size:
-			out = append(out, Change{Path: p, Action: "grown", FromSize: b.size, ToSize: a.size})
+			out = append(out, Change{Path: p, Action: "grown", FromSize: b.size, ToSize: a.size, inPlace: a.kind.IsRegular()})
 		case !a.mtime.Equal(b.mtime) && a.kind.IsRegular():
-			out = append(out, Change{Path: p, Action: "rewritten", FromSize: b.size, ToSize: a.size})
+			out = append(out, Change{Path: p, Action: "rewritten", FromSize: b.size, ToSize: a.size, inPlace: true})
 		}
 	}
 	for p, a := range after {
@@ -553,4 +561,53 @@ func socketPath(scratch string) (string, func(), error) {
 		return "", nil, fmt.Errorf("the scratch path %s is too long for a unix socket and /tmp is not usable: %w", scratch, err)
 	}
 	return filepath.Join(dir, "redis.sock"), func() { os.RemoveAll(dir) }, nil
+}
+
+// findCuts tells a file cut and then appended to from one only appended to
+// or cut: how much of the original it still starts with. Only files
+// written in place are compared: a new file renamed over an old one shares
+// nothing with it but a header.
+func findCuts(changes []Change, orig, copyDir string) {
+	for i := range changes {
+		c := &changes[i]
+		if !c.inPlace {
+			continue
+		}
+		kept, err := commonPrefix(filepath.Join(orig, filepath.FromSlash(c.Path)), filepath.Join(copyDir, filepath.FromSlash(c.Path)))
+		if err != nil || kept >= c.FromSize || kept >= c.ToSize {
+			// Only appended to, or only cut.
+			continue
+		}
+		c.Action, c.AppendedTo, c.ToSize = "truncated", c.ToSize, kept
+	}
+}
+
+// commonPrefix is how many bytes two files start with in common.
+func commonPrefix(a, b string) (int64, error) {
+	fa, err := os.Open(a)
+	if err != nil {
+		return 0, err
+	}
+	defer fa.Close()
+	fb, err := os.Open(b)
+	if err != nil {
+		return 0, err
+	}
+	defer fb.Close()
+	ba, bb := make([]byte, 1<<16), make([]byte, 1<<16)
+	var n int64
+	for {
+		na, ea := io.ReadFull(fa, ba)
+		nb, eb := io.ReadFull(fb, bb)
+		m := min(na, nb)
+		for i := 0; i < m; i++ {
+			if ba[i] != bb[i] {
+				return n + int64(i), nil
+			}
+		}
+		n += int64(m)
+		if na != nb || ea != nil || eb != nil {
+			return n, nil
+		}
+	}
 }
