@@ -132,6 +132,40 @@ var containers = map[string]bool{"ACL": true, "CLIENT": true, "CLUSTER": true, "
 
 // lookup finds the command as lookupCommand does: the name, and for a
 // container its subcommand. Known names are not allocated.
+// nameCache remembers the last command names looked up as written, so a
+// file of the same few commands skips upper-casing and the table's map.
+type nameCache struct {
+	raw  [4][]byte
+	a    [4]argv
+	next int
+}
+
+// lookup is lookup with the model's cache; containers (whose name depends
+// on the subcommand) are not cached.
+func (m *Model) lookup(c *Command) argv {
+	if len(c.Args) == 0 || c.Args[0].Cut() {
+		return lookup(c)
+	}
+	raw := c.Args[0].Data
+	nc := &m.names
+	for i := range nc.raw {
+		if nc.raw[i] != nil && string(nc.raw[i]) == string(raw) {
+			a := nc.a[i]
+			a.c = c
+			return a
+		}
+	}
+	a := lookup(c)
+	if !strings.Contains(a.name, "|") && a.info != nil && len(raw) <= 32 {
+		i := nc.next
+		nc.raw[i] = append(nc.raw[i][:0], raw...)
+		nc.a[i] = a
+		nc.a[i].c = nil
+		nc.next = (i + 1) % len(nc.raw)
+	}
+	return a
+}
+
 func lookup(c *Command) argv {
 	a := argv{c: c}
 	if len(c.Args) == 0 || c.Args[0].Cut() {

@@ -105,7 +105,7 @@ func TestGeoAgainstServer(t *testing.T) {
 
 // stateOf is the model's state of a tracked key, or nil.
 func (m *Model) stateOf(db int, key string) *state {
-	idx := m.keys.find(m.mapKey(m.slots[db], []byte(key)))
+	idx, _ := m.keys.find(m.mapKey(m.slots[db], []byte(key)))
 	if idx < 0 {
 		return nil
 	}

@@ -116,6 +116,7 @@ func cmdDel(m *Model, a *argv) {
 	if h := a.hidden(); h > 0 {
 		m.note(reasonArgsCut)
 		m.gens[m.slots[m.db]].lo -= h
+		m.gens[m.slots[m.db]].loNoTTL -= h
 	}
 }
 

@@ -3,6 +3,7 @@ package replay
 import (
 	"encoding/binary"
 	"maps"
+	"strings"
 )
 
 // Options configure a Model.
@@ -68,6 +69,12 @@ type dbGen struct {
 	// command may have added or deleted any number of keys.
 	lo, hi    int64
 	unbounded bool
+	// loNoTTL is lo had every untracked key a known expiry that has not
+	// passed: the lower bound when no command of the set can have given
+	// any key an expiry (Model.ttlSet) and the base holds no key that is
+	// gone by the start. An untracked key's TTL is otherwise unknown, and
+	// each INCR on one would count as a key that may have expired.
+	loNoTTL int64
 	// consumed counts base keys now tracked one by one, by how the base
 	// count classified them; consumedUnknown those the base may hold.
 	consumed        [3]int64
@@ -85,8 +92,11 @@ const chunk = 4096
 // Model replays the keyspace effect of AOF commands in load order. See the
 // package documentation for the two passes.
 type Model struct {
-	opt  Options
-	pass int
+	opt   Options
+	names nameCache
+	// ttlSet: a command that can give a key an expiry was applied.
+	ttlSet bool
+	pass   int
 	// lazy: Apply without a first pass tracks keys as it first sees them,
 	// which is right when the base answers any lookup (or is empty).
 	lazy bool
@@ -185,7 +195,7 @@ func (m *Model) Touch(c Command) {
 	}
 	m.pass = pass1
 	m.curCmd = c
-	a := lookup(&m.curCmd)
+	a := m.lookup(&m.curCmd)
 	m.followDBs(&a, true)
 	m.kp = a.keyPositions(m.kp)
 	for _, i := range m.kp {
@@ -212,14 +222,15 @@ func (m *Model) track(id uint32, key []byte) {
 		return
 	}
 	k := m.mapKey(id, key)
-	if m.keys.find(k) >= 0 {
+	idx, h := m.keys.find(k)
+	if idx >= 0 {
 		return
 	}
 	if m.keys.len() >= m.opt.MaxKeys || !m.keys.fits(k) {
 		m.untracked++
 		return
 	}
-	m.keys.insert(k, m.addState())
+	m.keys.insert(k, h, m.addState())
 }
 
 // followDBs applies SELECT, SWAPDB, FLUSHDB, FLUSHALL, MULTI and EXEC to the
@@ -314,7 +325,8 @@ func (m *Model) Wants(db int, key []byte) bool {
 	if db < 0 || db >= m.opt.Databases {
 		return false
 	}
-	return m.keys.find(m.mapKey(uint32(db), key)) >= 0
+	idx, _ := m.keys.find(m.mapKey(uint32(db), key))
+	return idx >= 0
 }
 
 // Tracked returns how many keys the first pass recorded and how many key
@@ -366,8 +378,11 @@ func (m *Model) Apply(c Command) {
 	m.dropDB = -1
 	m.curCmd = c
 	m.cur = &m.curCmd
-	m.av = lookup(m.cur)
+	m.av = m.lookup(m.cur)
 	a := &m.av
+	if !m.ttlSet && setsTTL(a) {
+		m.ttlSet = true
+	}
 	defer m.settle()
 	if m.txn != nil {
 		m.noteTxn(a)
@@ -452,6 +467,7 @@ func (m *Model) partialCommand(a *argv) {
 	}
 	g := m.gens[m.slots[m.db]]
 	g.lo -= a.hidden()
+	g.loNoTTL -= a.hidden()
 	g.hi += a.hidden()
 }
 
@@ -470,14 +486,14 @@ func (m *Model) key(db int, a *argv, i int) *state {
 		return m.scratch(id, nil)
 	}
 	k := m.mapKey(id, arg.Data)
-	idx := m.keys.find(k)
+	idx, h := m.keys.find(k)
 	if idx < 0 {
 		if !m.lazy || m.keys.len() >= m.opt.MaxKeys || !m.keys.fits(k) {
 			m.note(reasonUntracked)
 			return m.scratch(id, arg.Data)
 		}
 		idx = m.addState()
-		m.keys.insert(k, idx)
+		m.keys.insert(k, h, idx)
 	}
 	st := m.stateAt(idx)
 	if m.txn != nil {
@@ -514,6 +530,26 @@ func (m *Model) scratch(id uint32, key []byte) *state {
 	return &e.st
 }
 
+// setsTTL says whether a command can give a key an expiry: the EXPIRE
+// family, SET with an expiry, SETEX, PSETEX, GETEX, RESTORE, and any
+// command the model does not know. RENAME, COPY and MOVE carry expiries
+// only from keys that had one.
+func setsTTL(a *argv) bool {
+	switch a.name {
+	case "EXPIRE", "PEXPIRE", "EXPIREAT", "PEXPIREAT", "SETEX", "PSETEX", "GETEX", "RESTORE", "RESTORE-ASKING":
+		return true
+	case "SET":
+		for i := 3; i < a.n(); i++ {
+			switch strings.ToUpper(string(a.c.Args[i].Data)) {
+			case "EX", "PX", "EXAT", "PXAT":
+				return true
+			}
+		}
+		return a.hidden() > 0
+	}
+	return a.info == nil || effectUnknown[a.name]
+}
+
 // settle adds what untracked keys did to their generation's count.
 func (m *Model) settle() {
 	for _, e := range m.eph {
@@ -521,6 +557,10 @@ func (m *Model) settle() {
 		lo, hi := m.counts(&e.st)
 		g.lo += lo - 1
 		g.hi += hi
+		if lo == 0 && e.st.ex == present && !e.st.expKnown() {
+			lo = 1
+		}
+		g.loNoTTL += lo - 1
 		e.key = nil
 		m.ephPool = append(m.ephPool, e)
 	}
@@ -643,7 +683,7 @@ func (m *Model) noteTxn(a *argv) {
 // no arguments stands for a partial command.
 func (m *Model) Drop(c Command, why LostReason) {
 	m.startApply()
-	a := lookup(&c)
+	a := m.lookup(&c)
 	if m.dropDB < 0 {
 		m.dropDB = m.db
 	}

@@ -31,7 +31,7 @@ var reasonCodes = [nReasons]string{"", "unknown-command", "untracked-key", "args
 
 var reasonTexts = [nReasons]string{"",
 	"a command whose effect the model does not know (a module's, a script, DEBUG...): the keys it names, or its whole database, are unknown",
-	"keys past the tracking cap (Options.MaxKeys): each command on one may create or delete it",
+	"more keys than the model tracks one by one: a command on a key it does not track may create the key, or meet one that is already counted",
 	"arguments the scanner cut (too long or too many): the keys or members they name are unknown",
 	"an effect that depends on members the model does not hold (a large collection, a base without members)",
 	"keys the base may hold but says nothing about",
@@ -191,8 +191,15 @@ func (m *Model) Result() *Result {
 	for db, id := range m.slots {
 		c := byID[id]
 		g := m.gens[id]
+		untrackedLo := g.lo
+		if !m.ttlSet {
+			untrackedLo = g.loNoTTL
+		}
 		if g.origin >= 0 && m.base != nil {
 			bc := m.base.Count(g.origin, m.opt.At, m.opt.Window)
+			if bc.Expired+bc.Expiring > 0 {
+				untrackedLo = g.lo
+			}
 			aliveU := bc.Keys - bc.Expired - bc.Expiring - g.consumed[alive]
 			perhapsU := bc.Expiring - g.consumed[perhaps]
 			c.Min += aliveU - g.consumedUnknown
@@ -200,7 +207,7 @@ func (m *Model) Result() *Result {
 			expWindow += perhapsU
 			keys[reasonBaseUnknown] += g.consumedUnknown
 		}
-		c.Min += g.lo
+		c.Min += untrackedLo
 		c.Max += g.hi
 		if c.Min < 0 || g.unbounded {
 			c.Min = 0
