@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -86,7 +88,16 @@ reported as incomplete, not corrupt).`,
 	return cmd
 }
 
+// checkMemoryLimit is the Go heap's soft limit for check: the replay model
+// and a key-level diff hold tens of megabytes that a collection only at
+// twice the live heap would turn into RSS, beside a Redis that may be
+// short of memory. GOMEMLIMIT overrides it.
+const checkMemoryLimit = 96 << 20
+
 func runCheck(ctx context.Context, g *globalOptions, o checkOptions, arg string, out io.Writer) error {
+	if os.Getenv("GOMEMLIMIT") == "" {
+		defer debug.SetMemoryLimit(debug.SetMemoryLimit(checkMemoryLimit))
+	}
 	target, err := o.server.target()
 	if err != nil {
 		return err

@@ -24,6 +24,7 @@ import (
 	"github.com/aoftool/aoftool/manifest"
 	"github.com/aoftool/aoftool/phase"
 	"github.com/aoftool/aoftool/rdbinspect"
+	"github.com/aoftool/aoftool/replay"
 	"github.com/aoftool/aoftool/serverlog"
 	"github.com/aoftool/aoftool/snapshot"
 )
@@ -165,6 +166,12 @@ func Run(ctx context.Context, d *datadir.Dir, opt Options) (*Report, error) {
 			return nil, err
 		}
 		rm = newReplayModel(d, plan, at)
+		if b, err := wholeBase(ctx, d, plan[0], at); err != nil {
+			set.Close()
+			return nil, err
+		} else if b != nil {
+			rm.onePass(b)
+		}
 		for _, f := range set.Files {
 			if errors.Is(f.OpenErr, datadir.ErrVanished) {
 				// A live server finished a rewrite since the listing: the
@@ -212,7 +219,7 @@ func Run(ctx context.Context, d *datadir.Dir, opt Options) (*Report, error) {
 		case e.Kind == snapshot.KindDump:
 			// A master's rdbLoad skips the keys expired at the start.
 			ro.ExpiredAt = at.UnixMilli()
-		case rm != nil && len(plan) > 0 && e.Path == plan[0].Path:
+		case rm != nil && rm.whole == nil && len(plan) > 0 && e.Path == plan[0].Path:
 			// The base the start loads: what the incr files need of it.
 			v := &rdbinspect.Visitor{At: at.UnixMilli(), WantedOnly: true}
 			base = keyspace.NewBase(v, rm.m.Wants)
@@ -304,6 +311,37 @@ func Run(ctx context.Context, d *datadir.Dir, opt Options) (*Report, error) {
 		}
 	}
 	return r, nil
+}
+
+// wholeBaseMax is the largest base read whole before the incr files: its
+// keys then fit in memory (a few tens of thousands), and the incr files
+// are read once instead of twice.
+var wholeBaseMax int64 = 1 << 20
+
+// wholeBase reads a small base of the set in full, for a replay in one
+// pass: a RESP base (or a legacy file without a preamble) is none, as its
+// commands are replayed; an RDB base, or an RDB preamble, of at most
+// wholeBaseMax bytes is walked for every key. Nil when the base is larger
+// or its walk does not vouch for every key (damage, names too long to
+// keep): the replay then takes two passes.
+func wholeBase(ctx context.Context, d *datadir.Dir, p datadir.Part, at time.Time) (replay.Base, error) {
+	e := d.Snapshot.Entry(p.Path)
+	if e == nil || e.Effective() != snapshot.TypeFile {
+		return nil, nil
+	}
+	switch {
+	case e.Content == snapshot.ContentRESP && (p.Role == "base" || p.Role == "legacy"):
+		return replay.NewMemBase(), nil
+	case e.Content != snapshot.ContentRDB || e.Size > wholeBaseMax:
+		return nil, nil
+	}
+	v := &rdbinspect.Visitor{At: at.UnixMilli()}
+	b := keyspace.NewBase(v, func(int, []byte) bool { return true })
+	rep, err := verifyRDB(ctx, d, p.Path, rdbinspect.Options{Path: p.Path, Databases: d.Config.Databases, AOFPreamble: true, Visit: v})
+	if err != nil || rep.Err != nil || rep.Findings.HasError() || !rep.StructureChecked || int64(b.Len()) != rep.Keys.Keys {
+		return nil, err
+	}
+	return b, nil
 }
 
 func inPlan(plan []datadir.Part, path string) bool {

@@ -40,16 +40,24 @@ type DBKeys struct {
 // (which keys the files touch) runs inside the scan that verifies them.
 type replayModel struct {
 	m    *replay.Model
-	file int
+	pipe *modelPipe
 	// files marks the files of the set whose commands the model reads:
 	// incr files, and a RESP base, in load order.
 	files map[int]bool
+	opt   replay.Options
+	// whole is the base held whole (a small one, read before the incr
+	// files): the commands are applied in the scan that verifies them and
+	// the second pass is needed only when a cut drops commands already
+	// applied. lastEnd is the end of the last command applied per file.
+	whole   replay.Base
+	lastEnd map[int]int64
 }
 
 func newReplayModel(d *datadir.Dir, parts []datadir.Part, at time.Time) *replayModel {
+	opt := replay.Options{At: at.UnixMilli(), Databases: d.Config.Databases}
 	rm := &replayModel{
-		m:     replay.New(replay.Options{At: at.UnixMilli(), Databases: d.Config.Databases}),
-		file:  -1,
+		m:     replay.New(opt),
+		opt:   opt,
 		files: map[int]bool{},
 	}
 	for i := range parts {
@@ -58,52 +66,94 @@ func newReplayModel(d *datadir.Dir, parts []datadir.Part, at time.Time) *replayM
 	return rm
 }
 
-// touch is the first pass, an aofinspect.Options.Each.
-func (rm *replayModel) touch(file int, c *aofinspect.Command) {
-	if !rm.files[file] {
-		return
-	}
-	for rm.file < file {
-		if rm.file >= 0 {
-			rm.m.EndFile()
-		}
-		rm.file++
-	}
-	if c.Kind == aofinspect.KindCommand {
-		rm.m.Touch(replay.FromAOF(file, c))
-	}
+// onePass gives the model a base that answers every lookup, so the scan's
+// commands are applied as they are read.
+func (rm *replayModel) onePass(base replay.Base) {
+	rm.whole, rm.lastEnd = base, map[int]int64{}
+	rm.m.SetBase(base)
 }
 
-// endPass closes the files of a pass up to the last one of the set.
+// touch is the first pass, an aofinspect.Options.Each (with a whole base
+// the only one): the commands go to the model on its own goroutine.
+func (rm *replayModel) touch(file int, c *aofinspect.Command) {
+	if !rm.files[file] || c.Kind != aofinspect.KindCommand {
+		return
+	}
+	if rm.pipe == nil {
+		rm.pipe = newModelPipe(rm.step, func(int) { rm.m.EndFile() })
+	}
+	rm.pipe.send(file, c)
+}
+
+func (rm *replayModel) step(c replay.Command, end int64) {
+	if rm.whole != nil {
+		rm.m.Apply(c)
+		rm.lastEnd[c.File] = end
+		return
+	}
+	rm.m.Touch(c)
+}
+
+// endPass closes the n files of the pass and waits for the model.
 func (rm *replayModel) endPass(n int) {
-	for rm.file < n-1 {
-		if rm.file >= 0 {
+	if rm.pipe == nil {
+		for i := 0; i < n; i++ {
 			rm.m.EndFile()
 		}
-		rm.file++
+		return
 	}
-	if rm.file >= 0 {
-		rm.m.EndFile()
+	rm.pipe.close(n)
+	rm.pipe = nil
+}
+
+// applied is the dataset of a one-pass model, or false when a cut the
+// start makes drops commands it applied (the set is then replayed again).
+func (rm *replayModel) applied(set *aofinspect.SetReport) (*Dataset, bool) {
+	if rm.whole == nil || set == nil {
+		return nil, false
 	}
-	rm.file = -1
+	for i, f := range set.Files {
+		if t := f.Server.TruncatesAt; t != nil && rm.lastEnd[i] > *t {
+			return nil, false
+		}
+	}
+	return datasetOf(rm.m.Result()), true
 }
 
 // replaySet runs the second pass over the set's files, applying every
 // command the start executes, and returns the dataset. A file the start
 // cuts is applied up to the cut, what follows is dropped.
 func (s *start) replaySet(ctx context.Context, rm *replayModel, parts []datadir.Part, base replay.Base) (*Dataset, error) {
+	if rm.whole != nil {
+		// The model applied the commands a cut drops: start afresh.
+		base = rm.whole
+		rm.m, rm.whole = replay.New(rm.opt), nil
+	}
 	rm.m.SetBase(base)
 	set, err := s.d.OpenAOF(parts)
 	if err != nil {
 		return nil, err
 	}
 	defer set.Close()
+	cuts := make([]int64, len(set.Files))
+	apply := func(c replay.Command, end int64) {
+		if cut := cuts[c.File]; cut >= 0 && end > cut {
+			rm.m.Drop(c, replay.LostTornTail)
+			return
+		}
+		rm.m.Apply(c)
+	}
+	pipe := newModelPipe(apply, func(int) { rm.m.EndFile() })
+	defer func() {
+		if pipe != nil {
+			pipe.close(0)
+		}
+	}()
 	for i, f := range set.Files {
 		if f.R == nil {
 			return nil, fmt.Errorf("%s vanished before its second reading", f.Path)
 		}
 		if !rm.files[i] {
-			rm.m.EndFile()
 			continue
 		}
 		cut, from := int64(-1), int64(0)
@@ -117,6 +167,7 @@ func (s *start) replaySet(ctx context.Context, rm *replayModel, parts []datadir.
 				from = rep.RDB.End
 			}
 		}
+		cuts[i] = cut
 		r := f.R
 		if ra, ok := f.R.(io.ReaderAt); ok && from > 0 {
 			r = io.NewSectionReader(ra, from, f.Size-from)
@@ -125,22 +176,16 @@ func (s *start) replaySet(ctx context.Context, rm *replayModel, parts []datadir.
 		}
 		sc := aofinspect.NewScanner(r, aofinspect.Options{Path: f.Path, Size: f.Size, BaseOffset: from, Args: aofinspect.DefaultArgLimits})
 		for sc.Next() {
-			c := sc.Command()
-			if c.Kind != aofinspect.KindCommand {
-				continue
+			if c := sc.Command(); c.Kind == aofinspect.KindCommand {
+				pipe.send(i, c)
 			}
-			cmd := replay.FromAOF(i, c)
-			if cut >= 0 && c.End > cut {
-				rm.m.Drop(cmd, replay.LostTornTail)
-				continue
-			}
-			rm.m.Apply(cmd)
 		}
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		rm.m.EndFile()
 	}
+	pipe.close(len(set.Files))
+	pipe = nil
 	return datasetOf(rm.m.Result()), nil
 }
 
@@ -150,6 +195,10 @@ func datasetOf(res *replay.Result) *Dataset {
 		ds.DBs = append(ds.DBs, DBKeys{DB: db.DB, Min: db.Min, Max: db.Max})
 	}
 	for _, r := range res.Reasons {
+		if r.Keys == 0 {
+			ds.Reasons = append(ds.Reasons, r.Text)
+			continue
+		}
 		ds.Reasons = append(ds.Reasons, fmt.Sprintf("%s (%s)", r.Text, plural(r.Keys, "key", "keys")))
 	}
 	if len(res.UnknownCommands) > 0 {

@@ -500,7 +500,11 @@ func (s *start) keysOnAOF(o *Outcome, empty bool) {
 	if s.rm == nil || s.r.AOF == nil {
 		return
 	}
-	ds, err := s.replaySet(s.ctx, s.rm, s.plan, s.replayBase())
+	ds, ok := s.rm.applied(s.r.AOF)
+	var err error
+	if !ok {
+		ds, err = s.replaySet(s.ctx, s.rm, s.plan, s.replayBase())
+	}
 	if err != nil {
 		o.KeysNote = "the incr files could not be replayed: " + err.Error()
 		return

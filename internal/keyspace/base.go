@@ -93,6 +93,10 @@ func replayType(t string) replay.Type {
 	return replay.TypeModule
 }
 
+// Len is how many keys the base holds facts of: every key of the file
+// when want asked for all and no name was too long to keep.
+func (b *Base) Len() int { return len(b.keys) }
+
 // Lookup implements replay.Base.
 func (b *Base) Lookup(db int, key []byte) (replay.KeyInfo, bool) {
 	k, ok := b.keys[string(b.mapKey(db, key))]
