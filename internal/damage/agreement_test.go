@@ -135,6 +135,7 @@ func TestDamageAgreement(t *testing.T) {
 func writeReport(b *bytes.Buffer, cases []damage.Case, all, bad []oracle.Row) {
 	fmt.Fprintf(b, "## Damage corpus: aoftool check against redis-server 7.0.15\n\n")
 	fmt.Fprintf(b, "%d cases, %d starts, %d disagreements.\n\n", len(cases), len(all), len(bad))
+	writeClasses(b, cases, all)
 	oracle.WriteTable(b, "Disagreements", bad)
 	oracle.WriteTable(b, "Every start", all)
 	fmt.Fprintf(b, "### Cases\n\n| case | class | description |\n|---|---|---|\n")
@@ -143,6 +144,113 @@ func writeReport(b *bytes.Buffer, cases []damage.Case, all, bad []oracle.Row) {
 	for _, c := range sorted {
 		fmt.Fprintf(b, "| %s | %s | %s |\n", c.Name, c.Class, strings.ReplaceAll(c.Description, "|", `\|`))
 	}
+}
+
+// classWords say what each class of the corpus is, for the README's table.
+var classWords = map[string]string{
+	"intact":           "intact files as servers wrote them",
+	"unusual":          "valid but rare: old encodings, rdbchecksum no, quoted names, 6.2 files",
+	"data-at-risk":     "loads, but loses or overwrites data now or on the next start",
+	"server-catches":   "corruptions the loader detects (ziplist, listpack, intset, versions, modules, duplicates)",
+	"never-written":    "bytes no server writes, which the loader tolerates",
+	"odd-entry":        "entries that are not what their name claims: directories, FIFOs, links, loops",
+	"startup-trap":     "the start itself damages the directory (preamble cut to 0, open MULTI, torn #TS)",
+	"torn-tail":        "a file cut mid-command or mid-record",
+	"cut-rdb":          "an RDB cut short",
+	"flipped-byte":     "one byte changed",
+	"bad-crc":          "a wrong RDB checksum",
+	"missing-file":     "a file the manifest lists is gone",
+	"unlisted":         "AOF parts the manifest does not list",
+	"leftover":         "temp files of dead jobs",
+	"custom-names":     "non-default dbfilename, appenddirname, appendfilename",
+	"manifest":         "manifest syntax the loader accepts or refuses",
+	"hostile-rdb":      "hostile RDB files (huge lengths, loops, bombs)",
+	"hostile-aof":      "hostile AOF files",
+	"hostile-manifest": "hostile manifests",
+}
+
+// writeClasses sums the starts of each class: what the server did, what
+// check said, and how often they agree.
+func writeClasses(b *bytes.Buffer, cases []damage.Case, all []oracle.Row) {
+	type sum struct {
+		cases                                  map[string]bool
+		starts, agree                          int
+		refuses, crashes, hangs, started, cuts int
+		exit1                                  int
+		codes                                  map[string]int
+	}
+	by := map[string]*sum{}
+	var order []string
+	for _, r := range all {
+		s := by[r.Class]
+		if s == nil {
+			s = &sum{cases: map[string]bool{}, codes: map[string]int{}}
+			by[r.Class] = s
+			order = append(order, r.Class)
+		}
+		s.cases[r.Case] = true
+		s.starts++
+		if r.Mismatch == "" {
+			s.agree++
+		}
+		switch {
+		case strings.HasPrefix(r.Server, "refuses"):
+			s.refuses++
+		case strings.HasPrefix(r.Server, "crashes"):
+			s.crashes++
+		case strings.HasPrefix(r.Server, "hangs"):
+			s.hangs++
+		default:
+			s.started++
+			if strings.Contains(r.Server, "truncated") {
+				s.cuts++
+			}
+		}
+		if strings.HasPrefix(r.Aoftool, "exit 1") {
+			s.exit1++
+		}
+		if i, j := strings.Index(r.Aoftool, "["), strings.Index(r.Aoftool, "]"); i >= 0 && j > i+1 {
+			for _, c := range strings.Split(r.Aoftool[i+1:j], ",") {
+				s.codes[c]++
+			}
+		}
+	}
+	sort.Strings(order)
+	fmt.Fprintf(b, "### By class\n\n| class | cases | starts | redis-server 7.0.15 on start | aoftool check | agree |\n|---|---|---|---|---|---|\n")
+	for _, class := range order {
+		s := by[class]
+		var server []string
+		for _, p := range []struct {
+			n    int
+			what string
+		}{{s.refuses, "refuses"}, {s.crashes, "crashes"}, {s.hangs, "hangs"}, {s.started, "starts"}} {
+			if p.n > 0 {
+				server = append(server, fmt.Sprintf("%s %d", p.what, p.n))
+			}
+		}
+		if s.cuts > 0 {
+			server = append(server, fmt.Sprintf("(cutting a file in %d)", s.cuts))
+		}
+		codes := make([]string, 0, len(s.codes))
+		for c := range s.codes {
+			codes = append(codes, c)
+		}
+		sort.Slice(codes, func(i, j int) bool {
+			if s.codes[codes[i]] != s.codes[codes[j]] {
+				return s.codes[codes[i]] > s.codes[codes[j]]
+			}
+			return codes[i] < codes[j]
+		})
+		if len(codes) > 4 {
+			codes = append(codes[:4], "…")
+		}
+		said := fmt.Sprintf("exit 1 on %d, exit 0 on %d", s.exit1, s.starts-s.exit1)
+		if len(codes) > 0 {
+			said += ": " + strings.Join(codes, ", ")
+		}
+		fmt.Fprintf(b, "| %s — %s | %d | %d | %s | %s | %d/%d |\n", class, classWords[class], len(s.cases), s.starts, strings.Join(server, ", "), said, s.agree, s.starts)
+	}
+	fmt.Fprintln(b)
 }
 
 func names(c damage.Case) oracle.Config {
