@@ -170,6 +170,16 @@ func runCheck(ctx context.Context, g *globalOptions, o checkOptions, arg string,
 	})
 }
 
+// startMoment names the moment the start is predicted for when --at moved
+// it away from the directory's reading: expiries are judged against it.
+func startMoment(rep *check.Report) string {
+	d := rep.Start.At.Sub(rep.TakenAt)
+	if d < time.Second && d > -time.Second {
+		return ""
+	}
+	return " (predicted for a start at " + rep.Start.At.UTC().Format(time.RFC3339) + ")"
+}
+
 func phaseLine(r *phase.Result) string {
 	s := fmt.Sprintf("%s (confidence %s", r.Phase, r.Confidence)
 	if r.Step != "" {
@@ -358,7 +368,7 @@ func printCheck(w io.Writer, rep *check.Report, colour bool) error {
 	if err := printStory(w, rep.Story, table); err != nil {
 		return err
 	}
-	fmt.Fprintln(w, "\nNext start:")
+	fmt.Fprintf(w, "\nNext start%s:\n", startMoment(rep))
 	for _, c := range []struct {
 		label string
 		o     check.Outcome
@@ -417,7 +427,7 @@ func printCheckMarkdown(w io.Writer, rep *check.Report) error {
 	fmt.Fprintf(w, "- **Phase:** %s\n", mdCell(phaseLine(rep.Phase)))
 	fmt.Fprintf(w, "- **Manifest:** %s\n", mdCell(manifestLine(rep)))
 	fmt.Fprintf(w, "- **Judged with:** %s\n", mdCell(judgedLine(rep)))
-	fmt.Fprintln(w, "\n## Next start")
+	fmt.Fprintf(w, "\n## Next start%s\n", startMoment(rep))
 	for _, s := range []struct {
 		label string
 		o     check.Outcome

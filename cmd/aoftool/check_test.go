@@ -205,3 +205,43 @@ func TestPhaseAndCheckOnRealRedisCopies(t *testing.T) {
 		})
 	}
 }
+
+// --at moves the start: keys whose TTL passes before it are not served
+// (a real dump with TTL'd keys), and the report names the moment; a bad
+// time is a usage error.
+func TestCheckAt(t *testing.T) {
+	phFixClocks(t)
+	dir := filepath.Join(t.TempDir(), "data")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "dump.rdb"), phReadFile(t, "../../testdata/rdb/types/dump.rdb"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	keys := func(args ...string) int64 {
+		t.Helper()
+		r := runCLI(t, "", append([]string{"check", "--json", "--server-stopped"}, append(args, dir)...)...)
+		var doc struct {
+			Start struct {
+				AOFOff struct {
+					Keys *int64 `json:"keys"`
+				} `json:"aof_off"`
+			} `json:"start"`
+		}
+		if err := json.Unmarshal([]byte(r.stdout), &doc); err != nil || doc.Start.AOFOff.Keys == nil {
+			t.Fatalf("check %v: exit %d, %v\n%s", args, r.code, err, r.stdout)
+		}
+		return *doc.Start.AOFOff.Keys
+	}
+	before, after := keys("--at", "2001-09-09T01:46:40Z"), keys("--at", "+87600h")
+	if before <= after || after == 0 {
+		t.Errorf("keys at a start in 2001: %d, in ten years: %d; want fewer once TTLs pass", before, after)
+	}
+	r := runCLI(t, "", "check", "--server-stopped", "--at", "1000000000", dir)
+	if !strings.Contains(r.stdout, "Next start (predicted for a start at 2001-09-09T01:46:40Z):") {
+		t.Errorf("the report does not name the moment:\n%s", r.stdout)
+	}
+	if r := runCLI(t, "", "check", "--at", "yesterday", dir); r.code != exitCannot {
+		t.Errorf("--at yesterday: exit %d, want 2", r.code)
+	}
+}
