@@ -52,7 +52,20 @@ func decodeStream(in []byte, names []string) [][]string {
 	return out
 }
 
-func runStream(opt Options, cmds [][]string, twoPass bool, base Base) *Result {
+// built turns decoded commands into the model's, once per fuzz call (nil
+// ends a file), so the runs that compare models do not each rebuild them.
+func built(cmds [][]string) []*Command {
+	out := make([]*Command, len(cmds))
+	for i, c := range cmds {
+		if c != nil {
+			cmd := Cmd(c...)
+			out[i] = &cmd
+		}
+	}
+	return out
+}
+
+func runStream(opt Options, cmds []*Command, twoPass bool, base Base) *Result {
 	m := New(opt)
 	if twoPass {
 		for _, c := range cmds {
@@ -60,7 +73,7 @@ func runStream(opt Options, cmds [][]string, twoPass bool, base Base) *Result {
 				m.EndFile()
 				continue
 			}
-			m.Touch(Cmd(c...))
+			m.Touch(*c)
 		}
 		m.EndFile()
 		m.SetBase(base)
@@ -72,13 +85,13 @@ func runStream(opt Options, cmds [][]string, twoPass bool, base Base) *Result {
 			m.EndFile()
 			continue
 		}
-		m.Apply(Cmd(c...))
+		m.Apply(*c)
 	}
 	m.EndFile()
 	return m.Result()
 }
 
-func checkResult(t *testing.T, r *Result) {
+func checkResult(t testing.TB, r *Result) {
 	t.Helper()
 	var total Count
 	for _, d := range r.DBs {
@@ -137,37 +150,40 @@ func FuzzModel(f *testing.F) {
 		}
 		f.Add(b)
 	}
-	f.Fuzz(func(t *testing.T, in []byte) {
-		if len(in) > 4096 {
-			return
+	f.Fuzz(func(t *testing.T, in []byte) { fuzzModelOne(t, names, in) })
+}
+
+// fuzzModelOne is one call of FuzzModel.
+func fuzzModelOne(t testing.TB, names []string, in []byte) {
+	if len(in) > 4096 {
+		return
+	}
+	cmds := built(decodeStream(in, names))
+	opt := Options{At: now, Window: 100}
+	lazy := runStream(opt, cmds, false, nil)
+	two := runStream(opt, cmds, true, nil)
+	checkResult(t, lazy)
+	checkResult(t, two)
+	if counts(lazy) != counts(two) {
+		t.Fatalf("one pass %s, two passes %s", counts(lazy), counts(two))
+	}
+	for _, o := range []Options{{At: now, Window: 100, MaxKeys: 2}, {At: now, Window: 100, MaxMembers: 1}} {
+		r := runStream(o, cmds, true, nil)
+		checkResult(t, r)
+		if !contains(r, two) {
+			t.Fatalf("with %+v: %s does not hold %s", o, counts(r), counts(two))
 		}
-		cmds := decodeStream(in, names)
-		opt := Options{At: now, Window: 100}
-		lazy := runStream(opt, cmds, false, nil)
-		two := runStream(opt, cmds, true, nil)
-		checkResult(t, lazy)
-		checkResult(t, two)
-		if counts(lazy) != counts(two) {
-			t.Fatalf("one pass %s, two passes %s", counts(lazy), counts(two))
-		}
-		for _, o := range []Options{{At: now, Window: 100, MaxKeys: 2}, {At: now, Window: 100, MaxMembers: 1}} {
-			r := runStream(o, cmds, true, nil)
-			checkResult(t, r)
-			if !contains(r, two) {
-				t.Fatalf("with %+v: %s does not hold %s", o, counts(r), counts(two))
-			}
-		}
-		unknown := runStream(opt, cmds, true, unknownBase{})
-		checkResult(t, unknown)
-		// With a base: keys asked in the first pass are the ones the
-		// second pass needs, so both agree with one lazy pass.
-		lazyBase := runStream(opt, cmds, false, fuzzBase())
-		twoBase := runStream(opt, cmds, true, fuzzBase())
-		checkResult(t, twoBase)
-		if counts(lazyBase) != counts(twoBase) {
-			t.Fatalf("with a base: one pass %s, two passes %s", counts(lazyBase), counts(twoBase))
-		}
-	})
+	}
+	unknown := runStream(opt, cmds, true, unknownBase{})
+	checkResult(t, unknown)
+	// With a base: keys asked in the first pass are the ones the
+	// second pass needs, so both agree with one lazy pass.
+	lazyBase := runStream(opt, cmds, false, fuzzBase())
+	twoBase := runStream(opt, cmds, true, fuzzBase())
+	checkResult(t, twoBase)
+	if counts(lazyBase) != counts(twoBase) {
+		t.Fatalf("with a base: one pass %s, two passes %s", counts(lazyBase), counts(twoBase))
+	}
 }
 
 // fuzzBase holds a few keys of each type in databases 0 to 3.
@@ -209,4 +225,17 @@ func FuzzModelRESP(f *testing.F) {
 			checkResult(t, m.Result())
 		}
 	})
+}
+
+// BenchmarkFuzzModelCall measures one FuzzModel call, which must stay
+// cheap enough for thousands a second.
+func BenchmarkFuzzModelCall(b *testing.B) {
+	names := fuzzNames()
+	in := make([]byte, 200)
+	for i := range in {
+		in[i] = byte(i*37 + i/7)
+	}
+	for b.Loop() {
+		fuzzModelOne(b, names, in)
+	}
 }

@@ -29,7 +29,7 @@ const (
 )
 
 func newKeyTable() *keyTable {
-	return &keyTable{seed: maphash.MakeSeed(), slots: make([]uint64, 1024)}
+	return &keyTable{seed: maphash.MakeSeed(), slots: make([]uint64, 64)}
 }
 
 // entry returns the id+key and state index of the entry at ref.
@@ -71,8 +71,14 @@ func (t *keyTable) fits(k []byte) bool {
 // idx.
 func (t *keyTable) insert(k []byte, h uint64, idx int32) {
 	need := 8 + len(k)
-	if n := len(t.chunks); n == 0 || keyChunk-len(t.chunks[n-1]) < need {
-		t.chunks = append(t.chunks, make([]byte, 0, keyChunk))
+	if n := len(t.chunks); n == 0 || cap(t.chunks[n-1])-len(t.chunks[n-1]) < need {
+		// Chunks grow from 4 KiB to 1 MiB, so a model of a few keys (a
+		// check of a small set, a fuzz call) does not allocate a megabyte.
+		size := keyChunk
+		if n < 8 {
+			size = 4096 << n
+		}
+		t.chunks = append(t.chunks, make([]byte, 0, max(size, need)))
 	}
 	ci := len(t.chunks) - 1
 	c := t.chunks[ci]

@@ -87,7 +87,10 @@ const (
 	pass2        // Apply: replaying
 )
 
-const chunk = 4096
+// chunk is the states allocated at once: small, so a model of a few keys
+// (a fuzz call, a small set) stays cheap; a chunk never moves, so a state
+// pointer lives through a command that adds others.
+const chunk = 128
 
 // Model replays the keyspace effect of AOF commands in load order. See the
 // package documentation for the two passes.
