@@ -125,8 +125,15 @@ func (rep *Report) scanParallel(ctx context.Context, ra io.ReaderAt, size int64,
 	}
 	g := joinState{}
 	var at int64
+join:
 	for i := range n {
-		ch := <-results[i]
+		var ch *chunk
+		select {
+		case ch = <-results[i]:
+		case <-wctx.Done():
+			// Cancelled: workers may stop before taking chunk i.
+			break join
+		}
 		<-tokens
 		limit := int64(i+1) * plan.chunk
 		if at >= limit {
@@ -136,7 +143,7 @@ func (rep *Report) scanParallel(ctx context.Context, ra io.ReaderAt, size int64,
 			ch = scanChunk(ctx, &Scanner{}, ra, wopt, at, limit, false, buf, lim)
 		}
 		if !ch.ok {
-			break
+			break join
 		}
 		rep.join(t, &g, ch)
 		at = ch.end
@@ -164,7 +171,7 @@ func scanChunk(ctx context.Context, s *Scanner, ra io.ReaderAt, opt Options, fro
 			return ch
 		}
 	}
-	s.init(io.NewSectionReader(ra, ch.start, opt.Size-ch.start), opt, ch.start, buf)
+	s.init(ctxReader{ctx, io.NewSectionReader(ra, ch.start, opt.Size-ch.start)}, opt, ch.start, buf)
 	s.okUpTo, s.serverValid, s.beforeMulti = -1, -1, -1
 	s.lazyLines = true
 	t := newTally(lim, false)
@@ -208,6 +215,20 @@ func scanChunk(ctx context.Context, s *Scanner, ra io.ReaderAt, opt Options, fro
 	ch.okUpTo, ch.serverValid, ch.beforeMulti = s.okUpTo, s.serverValid, s.beforeMulti
 	ch.inMulti, ch.multiStart, ch.multiCmds = s.inMulti, s.multiStart, s.multiCmds
 	return ch
+}
+
+// ctxReader stops reading once ctx is done, so a chunk parsing a long
+// bulk stops when its scan is no longer wanted.
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(p)
 }
 
 // findStart returns the first candidate record start in [from, limit), or

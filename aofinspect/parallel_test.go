@@ -168,4 +168,65 @@ func TestParallelMatchesSequentialLarge(t *testing.T) {
 	assertParallelSame(t, "open transaction", b.Bytes(), 50_000, Options{})
 	big := b.Bytes()[:b.Len()-9]
 	assertParallelSame(t, "open transaction, torn", big, 50_000, Options{})
+
+	// Bulks of records and annotations that span many seams: every seam
+	// inside them is a false candidate.
+	b.Reset()
+	fake := strings.Repeat("\r\n*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\n#TS:9\r\n", 4000)
+	for i := range 6 {
+		fmt.Fprintf(&b, "#TS:%d\r\n*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$%d\r\n%s\r\n", 100+i, len(fake), fake)
+		b.WriteString("*1\r\n$5\r\nMULTI\r\n")
+	}
+	for _, c := range []int64{1000, 4096, 65536} {
+		assertParallelSame(t, "bulks of records", b.Bytes(), c, Options{})
+		assertParallelSame(t, "bulks of records, torn", b.Bytes()[:b.Len()/2], c, Options{})
+	}
+}
+
+// TestFindStart compares findStart, which reads through a buffer of any
+// size, with a search of the whole input.
+func TestFindStart(t *testing.T) {
+	r := rand.New(rand.NewSource(3))
+	want := func(in []byte, from, limit int64) int64 {
+		for p := max(from, 2); p < limit; p++ {
+			if in[p-2] == '\r' && in[p-1] == '\n' && (p+1 < int64(len(in)) && in[p] == '*' && in[p+1] >= '0' && in[p+1] <= '9' || bytes.HasPrefix(in[p:], []byte("#TS:"))) {
+				return p
+			}
+		}
+		return -1
+	}
+	for range 3000 {
+		in := make([]byte, 1+r.Intn(300))
+		for i := range in {
+			in[i] = "\r\n*#TS:3x"[r.Intn(9)]
+		}
+		from := int64(r.Intn(len(in)))
+		limit := from + int64(r.Intn(len(in)-int(from)+1))
+		buf := make([]byte, 8+r.Intn(40))
+		if got, w := findStart(bytes.NewReader(in), from, limit, buf), want(in, from, limit); got != w {
+			t.Fatalf("findStart(%q, %d, %d) with %d bytes of buffer = %d, want %d", in, from, limit, len(buf), got, w)
+		}
+	}
+}
+
+func TestParallelCancelledAndProgress(t *testing.T) {
+	in := benchAOF(1 << 20)
+	var last int64
+	calls := 0
+	opt := Options{Progress: func(off int64) {
+		if off <= last {
+			t.Errorf("progress %d after %d", off, last)
+		}
+		last, calls = off, calls+1
+	}}
+	rep := scanPlanned(context.Background(), bytes.NewReader(in), int64(len(in)), opt, parallelPlan{chunk: 64 << 10, workers: 2})
+	if rep.Server.Verdict != Loads || calls < 8 {
+		t.Fatalf("verdict %s, %d progress calls", rep.Server.Verdict, calls)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	rep = scanPlanned(ctx, bytes.NewReader(in), int64(len(in)), Options{}, parallelPlan{chunk: 64 << 10, workers: 2})
+	if rep.Err != context.Canceled || rep.Server.Verdict != Refuses {
+		t.Fatalf("cancelled: %v %s", rep.Err, rep.Server.Verdict)
+	}
 }
