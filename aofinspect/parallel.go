@@ -94,12 +94,15 @@ func (rep *Report) scanParallel(ctx context.Context, ra io.ReaderAt, size int64,
 	wopt.Progress, wopt.Each, wopt.Args = nil, nil, ArgLimits{}
 	n := int((size - 1) / plan.chunk) // chunks before the last, which is left to the sequential scan
 	wctx, cancel := context.WithCancel(ctx)
-	results := make([]chan *chunk, n)
+	// Workers run at most a few chunks ahead of the join: a worker holds a
+	// token from taking a chunk until the join has its result, so the
+	// chunks in flight never share a slot of the ring of results.
+	window := 2 * plan.workers
+	tokens := make(chan struct{}, window)
+	results := make([]chan *chunk, window)
 	for i := range results {
 		results[i] = make(chan *chunk, 1)
 	}
-	// Workers run at most a few chunks ahead of the join.
-	tokens := make(chan struct{}, 2*plan.workers)
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	for range plan.workers {
@@ -119,7 +122,7 @@ func (rep *Report) scanParallel(ctx context.Context, ra io.ReaderAt, size int64,
 					return
 				}
 				from := i * plan.chunk
-				results[i] <- scanChunk(wctx, w, ra, wopt, from, from+plan.chunk, i > 0, wbuf, lim)
+				results[i%int64(window)] <- scanChunk(wctx, w, ra, wopt, from, from+plan.chunk, i > 0, wbuf, lim)
 			}
 		}()
 	}
@@ -129,7 +132,7 @@ join:
 	for i := range n {
 		var ch *chunk
 		select {
-		case ch = <-results[i]:
+		case ch = <-results[i%window]:
 		case <-wctx.Done():
 			// Cancelled: workers may stop before taking chunk i.
 			break join
