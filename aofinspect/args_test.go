@@ -125,10 +125,18 @@ func assertArgsSameRecords(t *testing.T, in []byte, lim ArgLimits) {
 		}
 		// Each kept argument is the start of the bulk that follows its
 		// header in the file.
+		// A header line ends at its newline or after lineMax bytes, as
+		// fgets reads it.
+		lineLen := func(at int64) int64 {
+			if i := bytes.IndexByte(in[at:], '\n'); i >= 0 && i < lineMax {
+				return int64(i) + 1
+			}
+			return lineMax
+		}
 		at := kc.Offset
-		at += int64(bytes.IndexByte(in[at:], '\n')) + 1
+		at += lineLen(at)
 		for _, a := range kc.Args {
-			at += int64(bytes.IndexByte(in[at:], '\n')) + 1
+			at += lineLen(at)
 			if !bytes.Equal(in[at:at+int64(len(a.Data))], a.Data) || uint64(len(a.Data)) > a.Len || len(a.Data) > lim.MaxArgBytes {
 				t.Fatalf("argument %q (len %d) is not the file's bytes at %d", a.Data, a.Len, at)
 			}

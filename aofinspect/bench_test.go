@@ -34,6 +34,7 @@ func benchAOF(n int) []byte {
 	return b.Bytes()
 }
 
+// BenchmarkScan: from 64 MiB on, a file is scanned on all cores.
 func BenchmarkScan(b *testing.B) {
 	for _, size := range []int{1 << 20, 64 << 20} {
 		data := benchAOF(size)
@@ -47,6 +48,19 @@ func BenchmarkScan(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// BenchmarkScanSequential is BenchmarkScan's large file scanned on one core.
+func BenchmarkScanSequential(b *testing.B) {
+	data := benchAOF(64 << 20)
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		rep := scanPlanned(context.Background(), bytes.NewReader(data), int64(len(data)), Options{}, parallelPlan{})
+		if rep.Server.Verdict != Loads {
+			b.Fatal(rep.Server.Verdict)
+		}
 	}
 }
 

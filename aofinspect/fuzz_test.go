@@ -10,7 +10,8 @@ import (
 
 // FuzzScan asserts what must hold for any input: no panic, records move
 // forward, OKUpTo never exceeds the input, every error is typed, and the
-// sized and unsized scans agree.
+// sized and unsized scans agree, and so do the sequential and parallel
+// scans.
 func FuzzScan(f *testing.F) {
 	for _, tc := range verdictCases {
 		f.Add([]byte(tc.in))
@@ -69,6 +70,9 @@ func FuzzScan(f *testing.F) {
 			t.Fatalf("repair keeps %d of %d", cut.Keep, len(in))
 		}
 		assertArgsSameRecords(t, in, ArgLimits{MaxArgs: 3, MaxArgBytes: 5})
+		// Scanned in chunks, the report is the sequential one.
+		chunk := max(int64(1+len(in)%61), int64(len(in))/256)
+		assertParallelSame(t, "fuzzed input", in, chunk, Options{})
 	})
 }
 

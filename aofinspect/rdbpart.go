@@ -44,7 +44,7 @@ type RDBPart struct {
 // matching checksum (truncated or corrupt RDB), which the server refuses
 // without truncating anything.
 func (s *Scanner) skipRDB() (*RDBPart, error) {
-	start, line := s.Offset(), s.lines+1
+	start, line := s.Offset(), s.line()+1
 	hdr := s.peek(9)
 	part := &RDBPart{}
 	magic, digits := 5, 4 // "REDIS0011"
@@ -69,8 +69,7 @@ func (s *Scanner) skipRDB() (*RDBPart, error) {
 			if s.eof || s.rerr != nil {
 				break
 			}
-			s.base += int64(s.rp)
-			s.rp, s.wp = 0, 0
+			s.restart()
 			s.fill()
 			continue
 		}
@@ -78,12 +77,10 @@ func (s *Scanner) skipRDB() (*RDBPart, error) {
 		i := bytes.IndexByte(chunk, 0xff)
 		if i < 0 {
 			crc = rdbinspect.CRC64Update(crc, chunk)
-			s.lines += int64(bytes.Count(chunk, nl))
 			s.rp = s.wp
 			continue
 		}
 		crc = rdbinspect.CRC64Update(crc, chunk[:i+1])
-		s.lines += int64(bytes.Count(chunk[:i+1], nl))
 		s.rp += i + 1
 		t := s.peek(9)
 		if len(t) < 8 {

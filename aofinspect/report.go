@@ -184,6 +184,10 @@ const maxTSMarks = 1 << 20
 // part is verified by rdbinspect through ReadAt from offset 0, so r must
 // then start at the beginning of the file (an io.SectionReader does).
 func Scan(ctx context.Context, r io.Reader, size int64, opt Options) *Report {
+	return scanPlanned(ctx, r, size, opt, defaultPlan())
+}
+
+func scanPlanned(ctx context.Context, r io.Reader, size int64, opt Options, plan parallelPlan) *Report {
 	opt.Size = size
 	s := NewScanner(r, opt)
 	if size <= 0 {
@@ -218,7 +222,11 @@ func Scan(ctx context.Context, r io.Reader, size int64, opt Options) *Report {
 			rep.Format = FormatRDB
 		}
 	}
-	rep.scan(ctx, s)
+	t := newTally(s.lim, true)
+	if ra, ok := r.(io.ReaderAt); ok && rep.Format == FormatRESP && len(hdr) == 6 && plan.fits(size, opt) {
+		s, t = rep.scanParallel(ctx, ra, size, opt, s.buf, plan)
+	}
+	rep.scan(ctx, s, t)
 	rep.finish(s)
 	rep.readPastDamage(ctx, s)
 	return rep
@@ -260,11 +268,61 @@ func (rep *Report) readPastDamage(ctx context.Context, s *Scanner) {
 
 func peekEOF(s *Scanner) bool { return len(s.peek(1)) == 0 && s.rerr == nil }
 
-func (rep *Report) scan(ctx context.Context, s *Scanner) {
-	counts := map[string]*int64{}
-	dbs := map[int64]bool{}
-	var other *int64
-	var lastTS int64 = -1
+// tally is what a scan accumulates besides the Report's own fields. A
+// scan of one chunk of a file (parallel.go) starts without knowing what
+// came before the chunk: txKnown is then false until the chunk's first
+// MULTI or EXEC, which is kept in txFirst instead of being counted, and
+// lastTS is -1, so the first annotation is compared when chunks are joined.
+type tally struct {
+	lim     Limits
+	counts  map[string]*nameCount
+	names   []string   // the keys of counts in order of first occurrence
+	last    *nameCount // the name of the last command, as commands come in runs
+	other   *int64
+	dbs     map[int64]bool
+	dbOrder []int64 // the keys of dbs in order of first occurrence
+	lastTS  int64   // -1 before the first valid annotation
+	txKnown bool
+	txFirst string
+	// open: a MULTI waits for its EXEC, as the report pairs them.
+	open bool
+}
+
+// nameCount counts one command name; known: Redis has the command.
+type nameCount struct {
+	name  string
+	n     int64
+	known bool
+}
+
+func newTally(lim Limits, known bool) *tally {
+	return &tally{lim: lim, counts: map[string]*nameCount{}, dbs: map[int64]bool{}, lastTS: -1, txKnown: known}
+}
+
+// txEvent pairs MULTI and EXEC: a MULTI inside a transaction is nested, an
+// EXEC outside one unmatched.
+func (t *tally) txEvent(tx *Transactions, name string) {
+	if !t.txKnown {
+		t.txKnown, t.txFirst, t.open = true, name, name == "MULTI"
+		return
+	}
+	if name == "MULTI" {
+		if t.open {
+			tx.NestedMulti++
+		}
+		tx.Multi++
+		t.open = true
+		return
+	}
+	if t.open {
+		tx.Exec++
+	} else {
+		tx.UnmatchedExec++
+	}
+	t.open = false
+}
+
+func (rep *Report) scan(ctx context.Context, s *Scanner, t *tally) {
 	var n int
 	for s.Next() {
 		n++
@@ -277,106 +335,124 @@ func (rep *Report) scan(ctx context.Context, s *Scanner) {
 			// Records read past damage are not loaded by the server.
 			s.opt.Each(s.opt.File, c)
 		}
-		if c.Kind == KindAnnotation {
-			rep.Annotations++
-			if c.Unterminated {
-				at := c.Offset
-				rep.TornAnnotationAt = &at
-			}
-			if c.TSValid {
-				ts := rep.Timestamps
-				if ts == nil {
-					ts = &Timestamps{FirstUnix: c.Timestamp}
-					rep.Timestamps = ts
-				}
-				ts.Count++
-				if lastTS >= 0 && c.Timestamp < lastTS {
-					ts.Backwards++
-				}
-				lastTS = c.Timestamp
-				ts.LastUnix = c.Timestamp
-				if len(rep.tsMarks) < maxTSMarks {
-					ms := int64(-1)
-					if st, _, open := s.OpenMulti(); open {
-						ms = st
-					}
-					rep.tsMarks = append(rep.tsMarks, TSMark{Offset: c.Offset, Unix: c.Timestamp, MultiStart: ms})
-				}
-			} else {
-				if rep.badTS.count == 0 {
-					rep.badTS.offset = c.Offset
-				}
-				rep.badTS.count++
-			}
-			continue
+		rep.add(t, c, s.openMultiStart())
+	}
+	rep.total(t)
+}
+
+// openMultiStart is where the open transaction starts, or -1.
+func (s *Scanner) openMultiStart() int64 {
+	if s.inMulti {
+		return s.multiStart
+	}
+	return -1
+}
+
+// add counts one record; multiStart is the start of the transaction the
+// scanner is in, or -1.
+func (rep *Report) add(t *tally, c *Command, multiStart int64) {
+	if c.Kind == KindAnnotation {
+		rep.Annotations++
+		if c.Unterminated {
+			at := c.Offset
+			rep.TornAnnotationAt = &at
 		}
-		rep.Commands++
-		p, ok := counts[string(c.Name)]
-		if !ok {
-			if len(counts) < s.lim.MaxDistinctNames {
-				p = new(int64)
-				counts[string(c.Name)] = p
-			} else {
-				if other == nil {
-					other = new(int64)
-				}
-				p = other
+		if c.TSValid {
+			ts := rep.Timestamps
+			if ts == nil {
+				ts = &Timestamps{FirstUnix: c.Timestamp}
+				rep.Timestamps = ts
 			}
-		}
-		*p++
-		if c.DB >= 0 && len(dbs) < s.lim.MaxDBs {
-			dbs[c.DB] = true
-		}
-		if c.DB >= defaultDatabases && rep.highDB.count == 0 {
-			rep.highDB.offset, rep.highDB.db = c.Offset, c.DB
-		}
-		if c.DB >= defaultDatabases {
-			rep.highDB.count++
-		}
-		switch string(c.Name) {
-		case "MULTI":
-			if rep.Transactions.Multi > rep.Transactions.Exec+rep.Transactions.NestedMulti {
-				rep.Transactions.NestedMulti++
+			ts.Count++
+			if t.lastTS >= 0 && c.Timestamp < t.lastTS {
+				ts.Backwards++
 			}
-			rep.Transactions.Multi++
-		case "EXEC":
-			if rep.Transactions.Multi > rep.Transactions.Exec+rep.Transactions.NestedMulti {
-				rep.Transactions.Exec++
-			} else {
-				rep.Transactions.UnmatchedExec++
+			t.lastTS = c.Timestamp
+			ts.LastUnix = c.Timestamp
+			if len(rep.tsMarks) < maxTSMarks {
+				rep.tsMarks = append(rep.tsMarks, TSMark{Offset: c.Offset, Unix: c.Timestamp, MultiStart: multiStart})
 			}
+		} else {
+			if rep.badTS.count == 0 {
+				rep.badTS.offset = c.Offset
+			}
+			rep.badTS.count++
 		}
-		if c.OddHeaders > 0 {
-			if rep.oddHeader.count == 0 {
-				rep.oddHeader.offset = c.FirstOddHeader
-			}
-			rep.oddHeader.count += int64(c.OddHeaders)
-		}
-		if c.BadCRLF > 0 {
-			if rep.badCRLF.count == 0 {
-				rep.badCRLF.offset = c.FirstBadCRLF
-				rep.badCRLF.cmd = c.Offset
-				rep.badCRLF.name = printable(c.Name)
-			}
-			rep.badCRLF.count += int64(c.BadCRLF)
-		}
-		if _, known := knownCommands[string(c.Name)]; !known || c.NameLen > uint64(len(c.Name)) {
-			if rep.firstUnknown == nil {
-				rep.firstUnknown = &unknownCmd{name: printable(c.Name), offset: c.Offset}
-				if c.NameLen > uint64(len(c.Name)) {
-					rep.firstUnknown.name += "…"
-				}
-			}
-			rep.firstUnknown.count++
+		return
+	}
+	rep.Commands++
+	e := t.last
+	if e == nil || string(c.Name) != e.name {
+		var ok bool
+		if e, ok = t.counts[string(c.Name)]; !ok && len(t.counts) < t.lim.MaxDistinctNames {
+			e = &nameCount{name: string(c.Name)}
+			_, e.known = knownCommands[e.name]
+			t.counts[e.name] = e
+			t.names = append(t.names, e.name)
 		}
 	}
-	for name, p := range counts {
-		rep.CommandCounts[name] = *p
+	known := false
+	if e != nil {
+		e.n++
+		known = e.known
+		t.last = e
+	} else {
+		if t.other == nil {
+			t.other = new(int64)
+		}
+		*t.other++
+		_, known = knownCommands[string(c.Name)]
 	}
-	if other != nil {
-		rep.CommandCounts["(other)"] = *other
+	if c.DB >= 0 && len(t.dbs) < t.lim.MaxDBs && !t.dbs[c.DB] {
+		t.dbs[c.DB] = true
+		t.dbOrder = append(t.dbOrder, c.DB)
 	}
-	for db := range dbs {
+	if c.DB >= defaultDatabases && rep.highDB.count == 0 {
+		rep.highDB.offset, rep.highDB.db = c.Offset, c.DB
+	}
+	if c.DB >= defaultDatabases {
+		rep.highDB.count++
+	}
+	switch string(c.Name) {
+	case "MULTI":
+		t.txEvent(&rep.Transactions, "MULTI")
+	case "EXEC":
+		t.txEvent(&rep.Transactions, "EXEC")
+	}
+	if c.OddHeaders > 0 {
+		if rep.oddHeader.count == 0 {
+			rep.oddHeader.offset = c.FirstOddHeader
+		}
+		rep.oddHeader.count += int64(c.OddHeaders)
+	}
+	if c.BadCRLF > 0 {
+		if rep.badCRLF.count == 0 {
+			rep.badCRLF.offset = c.FirstBadCRLF
+			rep.badCRLF.cmd = c.Offset
+			rep.badCRLF.name = printable(c.Name)
+		}
+		rep.badCRLF.count += int64(c.BadCRLF)
+	}
+	if !known || c.NameLen > uint64(len(c.Name)) {
+		if rep.firstUnknown == nil {
+			rep.firstUnknown = &unknownCmd{name: printable(c.Name), offset: c.Offset}
+			if c.NameLen > uint64(len(c.Name)) {
+				rep.firstUnknown.name += "…"
+			}
+		}
+		rep.firstUnknown.count++
+	}
+}
+
+// total fills the report's tables from the tally at the end of the scan.
+func (rep *Report) total(t *tally) {
+	for name, e := range t.counts {
+		rep.CommandCounts[name] = e.n
+	}
+	if t.other != nil {
+		rep.CommandCounts["(other)"] = *t.other
+	}
+	for db := range t.dbs {
 		rep.SelectedDBs = append(rep.SelectedDBs, db)
 	}
 	sort.Slice(rep.SelectedDBs, func(i, j int) bool { return rep.SelectedDBs[i] < rep.SelectedDBs[j] })

@@ -2,9 +2,11 @@ package aofinspect
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
+	"math/bits"
 	"strconv"
 
 	"github.com/aoftool/aoftool/finding"
@@ -227,11 +229,15 @@ type Scanner struct {
 	eof  bool
 	rerr error
 
-	lines int64 // newlines consumed
-	cmd   Command
-	name  [64]byte
-	err   error
-	done  bool
+	lines   int64 // newlines in the input before buf[counted]
+	counted int
+	// lazyLines: no record needs its line number (a chunk of a parallel
+	// scan), so lines are counted only when the buffer is recycled.
+	lazyLines bool
+	cmd       Command
+	name      [64]byte
+	err       error
+	done      bool
 
 	okUpTo      int64 // end of the last complete command outside MULTI/EXEC
 	serverValid int64 // the server's valid_up_to: end of the last complete command
@@ -276,12 +282,19 @@ func bufFor(size int64) int {
 }
 
 func newScannerAt(r io.Reader, opt Options, base int64, buf []byte) *Scanner {
-	s := &Scanner{r: r, opt: opt, lim: opt.Limits.withDefaults(), buf: buf, base: base, okUpTo: base, serverValid: base, beforeMulti: base, nextReport: base + 64<<20, pending: -1}
+	s := &Scanner{}
+	s.init(r, opt, base, buf)
+	return s
+}
+
+// init starts s afresh over r, whose first byte is at offset base, reusing
+// buf.
+func (s *Scanner) init(r io.Reader, opt Options, base int64, buf []byte) {
+	*s = Scanner{r: r, opt: opt, lim: opt.Limits.withDefaults(), buf: buf, base: base, okUpTo: base, serverValid: base, beforeMulti: base, nextReport: base + 64<<20, pending: -1}
 	if s.argLim = opt.Args.withDefaults(); s.argLim.MaxArgs > 0 {
 		s.argBytes = make([]byte, 0, s.argLim.arena())
 		s.args = make([]Arg, 0, min(s.argLim.MaxArgs, 64))
 	}
-	return s
 }
 
 // Offset is the offset of the next byte the scanner will read: after the
@@ -335,9 +348,10 @@ func (s *Scanner) fill() {
 		if s.rp == 0 {
 			return // cannot happen: callers never need a whole buffer
 		}
+		s.line()
 		n := copy(s.buf, s.buf[s.rp:s.wp])
 		s.base += int64(s.rp)
-		s.rp, s.wp = 0, n
+		s.rp, s.wp, s.counted = 0, n, 0
 	}
 	for i := 0; i < 100; i++ {
 		n, err := s.r.Read(s.buf[s.wp:])
@@ -365,9 +379,8 @@ func (s *Scanner) readLine() ([]byte, lineState) {
 		if lim > lineMax {
 			lim = lineMax
 		}
-		if i := bytes.IndexByte(avail[:lim], '\n'); i >= 0 {
+		if i := indexNL(avail[:lim]); i >= 0 {
 			s.rp += i + 1
-			s.lines++
 			return avail[:i+1], lineNL
 		}
 		if lim == lineMax {
@@ -407,8 +420,7 @@ func (s *Scanner) skip(n uint64) bool {
 			}
 			// Everything buffered is consumed: restart at the front so a
 			// long bulk streams through the whole buffer.
-			s.base += int64(s.rp)
-			s.rp, s.wp = 0, 0
+			s.restart()
 			s.fill()
 			continue
 		}
@@ -416,7 +428,6 @@ func (s *Scanner) skip(n uint64) bool {
 		if uint64(k) > n {
 			k = int(n)
 		}
-		s.lines += int64(bytes.Count(s.buf[s.rp:s.rp+k], nl))
 		s.rp += k
 		n -= uint64(k)
 	}
@@ -424,6 +435,44 @@ func (s *Scanner) skip(n uint64) bool {
 }
 
 var nl = []byte{'\n'}
+
+// line returns the number of newlines before the read position.
+func (s *Scanner) line() int64 {
+	s.lines += int64(bytes.Count(s.buf[s.counted:s.rp], nl))
+	s.counted = s.rp
+	return s.lines
+}
+
+// restart moves to the front of the buffer once all of it is consumed, so
+// a long bulk streams through the whole buffer.
+func (s *Scanner) restart() {
+	s.line()
+	s.base += int64(s.rp)
+	s.rp, s.wp, s.counted = 0, 0, 0
+}
+
+// indexNL is bytes.IndexByte(b, '\n'), quicker on the short header lines
+// of RESP.
+func indexNL(b []byte) int {
+	if len(b) >= 8 {
+		if m := nlBytes(binary.LittleEndian.Uint64(b)); m != 0 {
+			return bits.TrailingZeros64(m) / 8
+		}
+		if i := bytes.IndexByte(b[8:], '\n'); i >= 0 {
+			return i + 8
+		}
+		return -1
+	}
+	return bytes.IndexByte(b, '\n')
+}
+
+// nlBytes has the high bit of each byte of w that is '\n' set, and no
+// other bit.
+func nlBytes(w uint64) uint64 {
+	const lo7, nl8 = 0x7f7f7f7f7f7f7f7f, 0x0a0a0a0a0a0a0a0a
+	x := w ^ nl8
+	return ^((x&lo7 + lo7) | x | lo7)
+}
 
 // keep consumes an argument of n bytes whose size was checked against what
 // remains, copying its first bytes into the argument buffer; false when
@@ -442,8 +491,7 @@ func (s *Scanner) keep(n uint64) bool {
 			if s.eof || s.rerr != nil {
 				return false
 			}
-			s.base += int64(s.rp)
-			s.rp, s.wp = 0, 0
+			s.restart()
 			s.fill()
 			continue
 		}
@@ -452,7 +500,6 @@ func (s *Scanner) keep(n uint64) bool {
 			c = left
 		}
 		chunk := s.buf[s.rp : s.rp+int(c)]
-		s.lines += int64(bytes.Count(chunk, nl))
 		s.argBytes = append(s.argBytes, chunk...)
 		s.rp += int(c)
 		left -= c
@@ -501,13 +548,20 @@ func (s *Scanner) Next() bool {
 		s.opt.Progress(s.Offset())
 		s.nextReport = s.Offset() + 64<<20
 	}
-	start, startLine := s.Offset(), s.lines+1
+	start, startLine := s.Offset(), int64(0)
+	if !s.lazyLines {
+		startLine = s.line() + 1
+	}
 	var line []byte
 	var st lineState
+	var fastArgc int64
+	fast := false
 	if s.resumeLen > 0 {
 		line, st = s.resume[:s.resumeLen], lineNL
 		start, startLine = s.resumeStart, s.resumeLine
 		s.resumeLen = 0
+	} else if line, fastArgc, fast = s.fastHeader('*'); fast {
+		st = lineNL
 	} else {
 		line, st = s.readLine()
 	}
@@ -537,12 +591,15 @@ func (s *Scanner) Next() bool {
 		}
 		return s.fail(ErrProtocol, start, startLine, start, "argument count", quoteLine(line))
 	}
-	argc := int32(cStrtol(line[1:]))
+	argc := int32(fastArgc)
+	if !fast {
+		argc = int32(cStrtol(line[1:]))
+	}
 	if argc < 1 {
 		return s.fail(ErrProtocol, start, startLine, start, "argument count ≥ 1", quoteLine(line))
 	}
 	c := Command{Kind: KindCommand, Offset: start, Line: startLine, Argc: int64(argc), DB: -1, FirstBadCRLF: -1, FirstOddHeader: -1}
-	if !canonicalHeader(line, st) {
+	if !fast && !canonicalHeader(line, st) {
 		c.OddHeaders, c.FirstOddHeader = 1, start
 	}
 	keepArgs := int32(s.argLim.MaxArgs)
@@ -553,20 +610,24 @@ func (s *Scanner) Next() bool {
 	isSelect := false
 	for j := int32(0); j < argc; j++ {
 		aoff := s.Offset()
-		line, st := s.readLine()
-		if st == lineNone {
-			return s.fail(ErrTruncated, start, startLine, aoff, fmt.Sprintf("bulk header of argument %d of %d", j+1, argc), "end of file")
-		}
-		if line[0] != '$' {
-			return s.fail(ErrProtocol, start, startLine, aoff, "'$'", quoteLine(line))
-		}
-		if !canonicalHeader(line, st) {
-			if c.OddHeaders == 0 {
-				c.FirstOddHeader = aoff
+		line, n, fast := s.fastHeader('$')
+		if !fast {
+			var st lineState
+			line, st = s.readLine()
+			if st == lineNone {
+				return s.fail(ErrTruncated, start, startLine, aoff, fmt.Sprintf("bulk header of argument %d of %d", j+1, argc), "end of file")
 			}
-			c.OddHeaders++
+			if line[0] != '$' {
+				return s.fail(ErrProtocol, start, startLine, aoff, "'$'", quoteLine(line))
+			}
+			if !canonicalHeader(line, st) {
+				if c.OddHeaders == 0 {
+					c.FirstOddHeader = aoff
+				}
+				c.OddHeaders++
+			}
+			n = cStrtol(line[1:])
 		}
-		n := cStrtol(line[1:])
 		if n < 0 {
 			return s.fail(ErrProtocol, start, startLine, aoff, "bulk length ≥ 0", quoteLine(line)+" (the server aborts: allocation size overflows)")
 		}
@@ -612,8 +673,10 @@ func (s *Scanner) Next() bool {
 				c.FirstBadCRLF = s.Offset()
 			}
 			c.BadCRLF++
+			s.skip(2)
+		} else {
+			s.rp += 2
 		}
-		s.skip(2)
 	}
 	c.End = s.Offset()
 	c.Name = s.name[:nameN]
@@ -645,6 +708,27 @@ func (s *Scanner) Next() bool {
 	return true
 }
 
+// fastHeader consumes a header line written the way Redis writes it, the
+// type byte and a decimal number of up to 18 digits without leading zeros
+// and "\r\n", when it is whole in the buffer, and returns it and its
+// number: what readLine, canonicalHeader and cStrtol make of it, quicker.
+func (s *Scanner) fastHeader(typ byte) ([]byte, int64, bool) {
+	b := s.buf[s.rp:s.wp]
+	if len(b) < 4 || b[0] != typ {
+		return nil, 0, false
+	}
+	var v int64
+	i := 1
+	for ; i < len(b) && i <= 18 && b[i]-'0' <= 9; i++ {
+		v = v*10 + int64(b[i]-'0')
+	}
+	if i == 1 || i+1 >= len(b) || b[i] != '\r' || b[i+1] != '\n' || b[1] == '0' && i > 2 {
+		return nil, 0, false
+	}
+	s.rp += i + 2
+	return b[:i+2], v, true
+}
+
 // canonicalHeader says whether a header line is what Redis writes: the type
 // byte, a decimal number without leading zeros, "\r\n".
 func canonicalHeader(line []byte, st lineState) bool {
@@ -670,7 +754,7 @@ func (s *Scanner) Resync() bool {
 	}
 	s.err, s.done, s.resynced, s.inMulti = nil, false, true, false
 	for {
-		off, ln := s.Offset(), s.lines+1
+		off, ln := s.Offset(), s.line()+1
 		line, st := s.readLine()
 		if st == lineNone {
 			s.done = true
@@ -693,6 +777,15 @@ func (s *Scanner) Resync() bool {
 // clamped to the int64 range on overflow; anything else ends the number
 // (atoi is the same, then truncated to a C int by the caller).
 func cStrtol(p []byte) int64 {
+	// The plain decimal numbers Redis writes, without the checks.
+	var plain int64
+	d := 0
+	for ; d < len(p) && d < 18 && p[d]-'0' <= 9; d++ {
+		plain = plain*10 + int64(p[d]-'0')
+	}
+	if d > 0 && (d == len(p) || p[d]-'0' > 9) {
+		return plain
+	}
 	i := 0
 	for i < len(p) && (p[i] == ' ' || (p[i] >= '\t' && p[i] <= '\r')) {
 		i++

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"math/rand"
 	"strings"
 	"testing"
 	"testing/iotest"
@@ -230,6 +231,19 @@ func TestOddHeaders(t *testing.T) {
 		}
 		if rep.Server.Verdict != Loads || rep.Commands != int64(strings.Count(tc.in, "PING")) {
 			t.Errorf("%q: %s, %d commands", tc.in, rep.Server.Verdict, rep.Commands)
+		}
+	}
+}
+
+func TestIndexNL(t *testing.T) {
+	r := rand.New(rand.NewSource(2))
+	for range 20000 {
+		b := make([]byte, r.Intn(80))
+		for i := range b {
+			b[i] = "\n\r\x0a\x8a\x0b\x09a\xff\x00"[r.Intn(9)]
+		}
+		if got, want := indexNL(b), bytes.IndexByte(b, '\n'); got != want {
+			t.Fatalf("indexNL(%q) = %d, want %d", b, got, want)
 		}
 	}
 }
