@@ -292,7 +292,13 @@ func newScannerAt(r io.Reader, opt Options, base int64, buf []byte) *Scanner {
 func (s *Scanner) init(r io.Reader, opt Options, base int64, buf []byte) {
 	*s = Scanner{r: r, opt: opt, lim: opt.Limits.withDefaults(), buf: buf, base: base, okUpTo: base, serverValid: base, beforeMulti: base, nextReport: base + 64<<20, pending: -1}
 	if s.argLim = opt.Args.withDefaults(); s.argLim.MaxArgs > 0 {
-		s.argBytes = make([]byte, 0, s.argLim.arena())
+		// A command keeps no more bytes than the file has left: a small
+		// file (a fuzz call) does not allocate the whole arena.
+		arena := int64(s.argLim.arena())
+		if rest := opt.Size - base; opt.Size > 0 && rest < arena {
+			arena = max(rest, 0)
+		}
+		s.argBytes = make([]byte, 0, arena)
 		s.args = make([]Arg, 0, min(s.argLim.MaxArgs, 64))
 	}
 }
