@@ -165,7 +165,7 @@ func Run(ctx context.Context, d *datadir.Dir, opt Options) (*Report, error) {
 		if err != nil {
 			return nil, err
 		}
-		rm = newReplayModel(d, plan, at)
+		rm = newReplayModel(d, at)
 		if b, err := wholeBase(ctx, d, plan[0], at); err != nil {
 			set.Close()
 			return nil, err

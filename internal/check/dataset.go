@@ -41,10 +41,7 @@ type DBKeys struct {
 type replayModel struct {
 	m    *replay.Model
 	pipe *modelPipe
-	// files marks the files of the set whose commands the model reads:
-	// incr files, and a RESP base, in load order.
-	files map[int]bool
-	opt   replay.Options
+	opt  replay.Options
 	// whole is the base held whole (a small one, read before the incr
 	// files): the commands are applied in the scan that verifies them and
 	// the second pass is needed only when a cut drops commands already
@@ -53,17 +50,12 @@ type replayModel struct {
 	lastEnd map[int]int64
 }
 
-func newReplayModel(d *datadir.Dir, parts []datadir.Part, at time.Time) *replayModel {
+// newReplayModel models the start of the server d configures at at; every
+// file of the set is read (an RDB base has no commands, a RESP base's are
+// replayed).
+func newReplayModel(d *datadir.Dir, at time.Time) *replayModel {
 	opt := replay.Options{At: at.UnixMilli(), Databases: d.Config.Databases}
-	rm := &replayModel{
-		m:     replay.New(opt),
-		opt:   opt,
-		files: map[int]bool{},
-	}
-	for i := range parts {
-		rm.files[i] = true
-	}
-	return rm
+	return &replayModel{m: replay.New(opt), opt: opt}
 }
 
 // onePass gives the model a base that answers every lookup, so the scan's
@@ -76,7 +68,7 @@ func (rm *replayModel) onePass(base replay.Base) {
 // touch is the first pass, an aofinspect.Options.Each (with a whole base
 // the only one): the commands go to the model on its own goroutine.
 func (rm *replayModel) touch(file int, c *aofinspect.Command) {
-	if !rm.files[file] || c.Kind != aofinspect.KindCommand {
+	if c.Kind != aofinspect.KindCommand {
 		return
 	}
 	if rm.pipe == nil {
@@ -152,9 +144,6 @@ func (s *start) replaySet(ctx context.Context, rm *replayModel, parts []datadir.
 	for i, f := range set.Files {
 		if f.R == nil {
 			return nil, fmt.Errorf("%s vanished before its second reading", f.Path)
-		}
-		if !rm.files[i] {
-			continue
 		}
 		cut, from := int64(-1), int64(0)
 		if s.r.AOF != nil && i < len(s.r.AOF.Files) {
