@@ -21,19 +21,7 @@ var (
 
 func TestMain(m *testing.M) {
 	flag.Parse()
-	dir, err := os.MkdirTemp("", "aoftool-crash-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(2)
-	}
-	aoftoolBin, err = oracle.BuildAoftool(dir)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(2)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
+	os.Exit(oracle.MainWithAoftool(m, &aoftoolBin))
 }
 
 // minExact is the share of starts whose key count aoftool must predict

@@ -23,19 +23,7 @@ var (
 
 func TestMain(m *testing.M) {
 	flag.Parse()
-	dir, err := os.MkdirTemp("", "aoftool-damage-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(2)
-	}
-	aoftoolBin, err = oracle.BuildAoftool(dir)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(2)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
+	os.Exit(oracle.MainWithAoftool(m, &aoftoolBin))
 }
 
 // row is one start of one case under one configuration, with aoftool's

@@ -10,19 +10,29 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"testing"
 	"time"
 )
 
-// BuildAoftool builds cmd/aoftool into dir, as a release is built; for a
-// TestMain.
-func BuildAoftool(dir string) (string, error) {
-	bin := filepath.Join(dir, "aoftool")
-	build := exec.Command("go", "build", "-trimpath", "-o", bin, "github.com/aoftool/aoftool/cmd/aoftool")
+// MainWithAoftool is the TestMain of an agreement test: it builds
+// cmd/aoftool into a temporary directory, as a release is built, sets *bin
+// to it, runs the tests and removes the directory; it returns the exit
+// code.
+func MainWithAoftool(m *testing.M, bin *string) int {
+	dir, err := os.MkdirTemp("", "aoftool-agreement-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 2
+	}
+	defer os.RemoveAll(dir)
+	*bin = filepath.Join(dir, "aoftool")
+	build := exec.Command("go", "build", "-trimpath", "-o", *bin, "github.com/aoftool/aoftool/cmd/aoftool")
 	build.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := build.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("build aoftool: %v\n%s", err, out)
+		fmt.Fprintf(os.Stderr, "build aoftool: %v\n%s", err, out)
+		return 2
 	}
-	return bin, nil
+	return m.Run()
 }
 
 // CheckReport is the part of `aoftool check --json` the agreement tests

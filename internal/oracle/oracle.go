@@ -375,22 +375,8 @@ func countKeys(t testing.TB, s *redistest.Server) (keys, expires map[int]int64) 
 			keys[db] = total
 			continue
 		}
-		if _, err := c.Do("SELECT", strconv.Itoa(db)); err != nil {
-			t.Fatalf("oracle: SELECT %d: %v", db, err)
-		}
 		var n int64
-		cursor := "0"
-		for {
-			r, err := c.Do("SCAN", cursor, "COUNT", "1000")
-			if err != nil || len(r.Array) != 2 {
-				t.Fatalf("oracle: SCAN db %d: %v", db, err)
-			}
-			n += int64(len(r.Array[1].Array))
-			cursor = r.Array[0].Str
-			if cursor == "0" {
-				break
-			}
-		}
+		scanDB(t, c, db, func(string) { n++ })
 		if n > 0 {
 			keys[db] = n
 		}
@@ -408,25 +394,32 @@ func keyNames(t testing.TB, s *redistest.Server, keys map[int]int64) map[string]
 	defer c.Close()
 	names := map[string]bool{}
 	for db := range keys {
-		if _, err := c.Do("SELECT", strconv.Itoa(db)); err != nil {
-			t.Fatalf("oracle: SELECT %d: %v", db, err)
-		}
-		cursor := "0"
-		for {
-			r, err := c.Do("SCAN", cursor, "COUNT", "1000")
-			if err != nil || len(r.Array) != 2 {
-				t.Fatalf("oracle: SCAN db %d: %v", db, err)
-			}
-			for _, k := range r.Array[1].Array {
-				names[fmt.Sprintf("%d:%s", db, k.Str)] = true
-			}
-			cursor = r.Array[0].Str
-			if cursor == "0" {
-				break
-			}
-		}
+		scanDB(t, c, db, func(name string) { names[fmt.Sprintf("%d:%s", db, name)] = true })
 	}
 	return names
+}
+
+// scanDB calls each for every live key of db, walked with SCAN (which
+// skips, and deletes, keys whose TTL has passed).
+func scanDB(t testing.TB, c *redistest.Conn, db int, each func(name string)) {
+	t.Helper()
+	if _, err := c.Do("SELECT", strconv.Itoa(db)); err != nil {
+		t.Fatalf("oracle: SELECT %d: %v", db, err)
+	}
+	cursor := "0"
+	for {
+		r, err := c.Do("SCAN", cursor, "COUNT", "1000")
+		if err != nil || len(r.Array) != 2 {
+			t.Fatalf("oracle: SCAN db %d: %v", db, err)
+		}
+		for _, k := range r.Array[1].Array {
+			each(k.Str)
+		}
+		cursor = r.Array[0].Str
+		if cursor == "0" {
+			return
+		}
+	}
 }
 
 // walkTimeout bounds DEBUG DIGEST, which walks every bucket of the
