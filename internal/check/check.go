@@ -160,18 +160,23 @@ func Run(ctx context.Context, d *datadir.Dir, opt Options) (*Report, error) {
 	}
 	var rm *replayModel
 	var base *keyspace.Base
+	// early is the report of a small base verified before the incr files.
+	var early *rdbinspect.Report
 	if len(plan) > 0 {
 		set, err := d.OpenAOF(plan)
 		if err != nil {
 			return nil, err
 		}
 		rm = newReplayModel(d, at)
-		if b, err := wholeBase(ctx, d, plan[0], at); err != nil {
+		b, rep, err := wholeBase(ctx, d, plan[0], at, opt)
+		if err != nil {
 			set.Close()
 			return nil, err
-		} else if b != nil {
+		}
+		if b != nil {
 			rm.onePass(b)
 		}
+		early = rep
 		for _, f := range set.Files {
 			if errors.Is(f.OpenErr, datadir.ErrVanished) {
 				// A live server finished a rewrite since the listing: the
@@ -212,9 +217,7 @@ func Run(ctx context.Context, d *datadir.Dir, opt Options) (*Report, error) {
 		default:
 			continue
 		}
-		ro := rdbinspect.Options{Path: e.Path, Workers: opt.Workers, Target: opt.Target, Databases: d.Config.Databases,
-			InProgress:  e.Kind.IsTemp(),
-			AOFPreamble: e.Kind == snapshot.KindBaseRDB || e.Kind == snapshot.KindBaseAOF || e.Kind == snapshot.KindLegacyAOF}
+		ro := opt.rdbOptions(d, e)
 		switch {
 		case e.Kind == snapshot.KindDump:
 			// A master's rdbLoad skips the keys expired at the start.
@@ -225,17 +228,21 @@ func Run(ctx context.Context, d *datadir.Dir, opt Options) (*Report, error) {
 			base = keyspace.NewBase(v, rm.m.Wants)
 			ro.Visit = v
 		}
-		report := opt.progressOf(e.Path, e.Size)
-		if report != nil {
-			var read atomic.Int64
-			ro.Progress = func(n int64) { report(read.Add(n)) }
-		}
-		rep, err := verifyRDB(ctx, d, e.Path, ro)
-		if report != nil {
-			report(-1)
-		}
-		if err != nil {
-			return nil, err
+		rep := early
+		if rep == nil || rep.Path != e.Path {
+			report := opt.progressOf(e.Path, e.Size)
+			if report != nil {
+				var read atomic.Int64
+				ro.Progress = func(n int64) { report(read.Add(n)) }
+			}
+			var err error
+			rep, err = verifyRDB(ctx, d, e.Path, ro)
+			if report != nil {
+				report(-1)
+			}
+			if err != nil {
+				return nil, err
+			}
 		}
 		if inPlan(plan, e.Path) && (rep.Findings.Has(finding.InputVanished) || rep.Findings.Has(finding.InputReplaced)) {
 			// A live server installed a rewrite after the AOF set was read.
@@ -321,27 +328,40 @@ var wholeBaseMax int64 = 1 << 20
 // wholeBase reads a small base of the set in full, for a replay in one
 // pass: a RESP base (or a legacy file without a preamble) is none, as its
 // commands are replayed; an RDB base, or an RDB preamble, of at most
-// wholeBaseMax bytes is walked for every key. Nil when the base is larger
-// or its walk does not vouch for every key (damage, names too long to
-// keep): the replay then takes two passes.
-func wholeBase(ctx context.Context, d *datadir.Dir, p datadir.Part, at time.Time) (replay.Base, error) {
+// wholeBaseMax bytes is verified with a walk of every key, and its report
+// serves the RDB checks too. The base is nil when it is larger or its
+// walk does not vouch for every key (damage, names too long to keep): the
+// replay then takes two passes.
+func wholeBase(ctx context.Context, d *datadir.Dir, p datadir.Part, at time.Time, opt Options) (replay.Base, *rdbinspect.Report, error) {
 	e := d.Snapshot.Entry(p.Path)
-	if e == nil || e.Effective() != snapshot.TypeFile {
-		return nil, nil
+	if e == nil || !readable(e, d.Opt.FollowSymlinks) {
+		return nil, nil, nil
 	}
 	switch {
 	case e.Content == snapshot.ContentRESP && (p.Role == "base" || p.Role == "legacy"):
-		return replay.NewMemBase(), nil
+		return replay.NewMemBase(), nil, nil
 	case e.Content != snapshot.ContentRDB || e.Size > wholeBaseMax:
-		return nil, nil
+		return nil, nil, nil
 	}
 	v := &rdbinspect.Visitor{At: at.UnixMilli()}
 	b := keyspace.NewBase(v, func(int, []byte) bool { return true })
-	rep, err := verifyRDB(ctx, d, p.Path, rdbinspect.Options{Path: p.Path, Databases: d.Config.Databases, AOFPreamble: true, Visit: v})
-	if err != nil || rep.Err != nil || rep.Findings.HasError() || !rep.StructureChecked || int64(b.Len()) != rep.Keys.Keys {
-		return nil, err
+	ro := opt.rdbOptions(d, e)
+	ro.Visit = v
+	rep, err := verifyRDB(ctx, d, p.Path, ro)
+	if err != nil {
+		return nil, nil, err
 	}
-	return b, nil
+	if rep.Err != nil || rep.Findings.HasError() || !rep.StructureChecked || int64(b.Len()) != rep.Keys.Keys {
+		return nil, rep, nil
+	}
+	return b, rep, nil
+}
+
+// rdbOptions are how check verifies the RDB content of e.
+func (o Options) rdbOptions(d *datadir.Dir, e *snapshot.Entry) rdbinspect.Options {
+	return rdbinspect.Options{Path: e.Path, Workers: o.Workers, Target: o.Target, Databases: d.Config.Databases,
+		InProgress:  e.Kind.IsTemp(),
+		AOFPreamble: e.Kind == snapshot.KindBaseRDB || e.Kind == snapshot.KindBaseAOF || e.Kind == snapshot.KindLegacyAOF}
 }
 
 func inPlan(plan []datadir.Part, path string) bool {
