@@ -85,15 +85,19 @@ func (p *modelPipe) close(files int) {
 func (p *modelPipe) run() {
 	defer close(p.done)
 	file := -1
+	// advance closes the open file and those before to, which is then the
+	// open one.
+	advance := func(to int) {
+		for ; file < to; file++ {
+			if file >= 0 {
+				p.endFile(file)
+			}
+		}
+	}
 	var args []aofinspect.Arg
 	for b := range p.full {
 		for _, c := range b.cmds {
-			for file < c.file {
-				if file >= 0 {
-					p.endFile(file)
-				}
-				file++
-			}
+			advance(c.file)
 			args = args[:0]
 			for _, a := range b.args[c.first : c.first+c.n] {
 				args = append(args, aofinspect.Arg{Data: b.data[a.off : a.off+a.n : a.off+a.n], Len: a.full})
@@ -101,15 +105,7 @@ func (p *modelPipe) run() {
 			p.step(replay.Command{Args: args, Argc: c.argc, File: c.file, Offset: c.offset}, c.end)
 		}
 		if b.last {
-			for file < b.files-1 {
-				if file >= 0 {
-					p.endFile(file)
-				}
-				file++
-			}
-			if file >= 0 {
-				p.endFile(file)
-			}
+			advance(max(b.files, file+1))
 			return
 		}
 		b.data, b.args, b.cmds = b.data[:0], b.args[:0], b.cmds[:0]
