@@ -15,6 +15,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -141,5 +142,32 @@ func TestBenchFileIsIntact(t *testing.T) {
 	rep := verifyBytes(t, data, Options{Keys: true})
 	if rep.Findings.HasError() || !rep.Complete || rep.Checksum.Status != ChecksumOK || rep.Keys.Keys == 0 {
 		t.Fatalf("%v %+v", rep.Findings, rep.Checksum)
+	}
+}
+
+// BenchmarkVerifyFile verifies the RDB named by AOFTOOL_BENCH_RDB (the dump
+// bench/rdb.sh keeps with KEEP=1), so a profile shows where time goes on
+// data a real server wrote.
+func BenchmarkVerifyFile(b *testing.B) {
+	path := os.Getenv("AOFTOOL_BENCH_RDB")
+	if path == "" {
+		b.Skip("AOFTOOL_BENCH_RDB names no file")
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(fi.Size())
+	b.ReportAllocs()
+	for b.Loop() {
+		rep := Verify(context.Background(), f, fi.Size(), Options{})
+		if rep.Findings.HasError() || rep.Checksum.Status != ChecksumOK {
+			b.Fatalf("not intact: %v", rep.Findings)
+		}
 	}
 }

@@ -79,6 +79,11 @@ type pelEntry struct {
 	owner int32
 }
 
+// flagged says whether any record so far was flagged or noted.
+func (c *contentState) flagged() bool {
+	return len(c.faults) > 0 || c.dropped > 0 || len(c.refusals) > 0 || c.skipped != [2]int64{}
+}
+
 // flag records a content fault of the current record.
 func (w *walker) flag(class CheckClass, code finding.Code, v LoadVerdict, format string, args ...any) {
 	c := &w.content

@@ -2,8 +2,12 @@ package rdbinspect
 
 import (
 	"context"
+	"encoding/binary"
 	"hash/maphash"
 	"io"
+	"math/bits"
+	"runtime"
+	"sync"
 )
 
 // Redis 7.0 stops with "Duplicated key found in RDB file" (a panic) when
@@ -31,6 +35,9 @@ const (
 // dupCheck collects the key hashes of a walk.
 type dupCheck struct {
 	seed maphash.Seed
+	// short seeds the hash of names of up to 16 bytes, derived from seed
+	// so a second walk with the same seed hashes alike.
+	short uint64
 	// long is fed a name too long for the walker's head buffer while it
 	// is read.
 	long      maphash.Hash
@@ -38,9 +45,15 @@ type dupCheck struct {
 	work      chan []uint64 // full buffers for the partitioning goroutine
 	free      chan []uint64 // buffers given back
 	done      chan struct{}
-	parts     [partitions][][]uint64 // chunks of hashes
+	parts     [partitions][][]uint64 // full chunks of hashes
+	cur       [partitions][]uint64   // the chunk each partition fills
+	fill      [partitions]int32      // how much of it is filled
 	kept      int
 	unchecked int64
+	// limit is how many hashes are kept (maxCheckedKeys when 0); lanes
+	// holds the checks of lanes whose keys this walk took over.
+	limit int
+	lanes []*dupCheck
 
 	// lookFor, in a second walk, holds the hashes found twice; seen and
 	// found record where their keys are.
@@ -60,14 +73,41 @@ type duplicateKey struct {
 // init seeds the hashes once per walk.
 func (d *dupCheck) init() {
 	if d.seed == (maphash.Seed{}) {
-		d.seed = maphash.MakeSeed()
-		d.long.SetSeed(d.seed)
+		d.setSeed(maphash.MakeSeed())
 	}
 }
 
-// nameHash hashes a key name held whole.
+func (d *dupCheck) setSeed(seed maphash.Seed) {
+	d.seed = seed
+	d.long.SetSeed(seed)
+	d.short = maphash.String(seed, "short key names") | 1
+}
+
+// nameHash hashes a key name held whole. Most names are short, and a
+// general hash call costs more than the rest of the walk spends on a
+// string record; names of up to 16 bytes take two multiplications
+// (wyhash's mixing) instead.
 func (d *dupCheck) nameHash(name []byte) uint64 {
-	return maphash.Bytes(d.seed, name)
+	n := len(name)
+	if n > 16 {
+		return maphash.Bytes(d.seed, name)
+	}
+	var a, b uint64
+	switch {
+	case n >= 8:
+		a, b = binary.LittleEndian.Uint64(name), binary.LittleEndian.Uint64(name[n-8:])
+	case n >= 4:
+		a, b = uint64(binary.LittleEndian.Uint32(name)), uint64(binary.LittleEndian.Uint32(name[n-4:]))
+	case n > 0:
+		a = uint64(name[0])<<16 | uint64(name[n>>1])<<8 | uint64(name[n-1])
+	}
+	const k1, k2 = 0xa0761d6478bd642f, 0xe7037ed1a0b428db
+	return mix(k1^uint64(n), mix(a^k1, b^d.short^k2))
+}
+
+func mix(a, b uint64) uint64 {
+	hi, lo := bits.Mul64(a, b)
+	return hi ^ lo
 }
 
 // keyHash mixes a database number into a name's hash; never 0, which marks
@@ -92,7 +132,7 @@ func (d *dupCheck) add(h uint64, w *walker, at int64) {
 		}
 		return
 	}
-	if d.kept >= maxCheckedKeys {
+	if d.kept >= d.limitOrMax() {
 		d.unchecked++
 		return
 	}
@@ -123,20 +163,29 @@ func (d *dupCheck) partitionAll() {
 
 // partition appends hashes to their partitions.
 func (d *dupCheck) partition(b []uint64) {
+	// Storing a count rather than the slice keeps pointer writes (and
+	// their write barriers while the collector runs) out of the loop.
 	for _, h := range b {
-		p := &d.parts[h>>(64-partitionBits)]
-		n := len(*p)
-		if n == 0 || len((*p)[n-1]) == cap((*p)[n-1]) {
-			// Chunks start small so a small file costs little.
-			size := 8
-			if n > 0 {
-				size = min(chunkKeys, 2*cap((*p)[n-1]))
-			}
-			*p = append(*p, make([]uint64, 0, size))
-			n++
+		i := h >> (64 - partitionBits)
+		c, n := d.cur[i], d.fill[i]
+		if int(n) == len(c) {
+			c, n = d.nextChunk(i), 0
 		}
-		(*p)[n-1] = append((*p)[n-1], h)
+		c[n] = h
+		d.fill[i] = n + 1
 	}
+}
+
+// nextChunk files partition i's full chunk and starts another; chunks start
+// small so a small file costs little.
+func (d *dupCheck) nextChunk(i uint64) []uint64 {
+	size := 8
+	if c := d.cur[i]; c != nil {
+		d.parts[i] = append(d.parts[i], c)
+		size = min(chunkKeys, 2*len(c))
+	}
+	d.cur[i] = make([]uint64, size)
+	return d.cur[i]
 }
 
 // flush waits for the goroutine and partitions what is left.
@@ -148,52 +197,100 @@ func (d *dupCheck) flush() {
 	}
 	d.partition(d.buf)
 	d.buf = nil
+	for i, c := range d.cur {
+		if n := d.fill[i]; n > 0 {
+			d.parts[i] = append(d.parts[i], c[:n])
+		}
+		d.cur[i], d.fill[i] = nil, 0
+	}
+}
+
+func (d *dupCheck) limitOrMax() int {
+	if d.limit > 0 {
+		return d.limit
+	}
+	return maxCheckedKeys
 }
 
 // twice returns the hashes added more than once, checking one partition
-// at a time in a table that stays in the cache.
+// at a time in a table that stays in the cache, on every core.
 func (d *dupCheck) twice() map[uint64]bool {
 	d.flush()
+	for _, o := range d.lanes {
+		o.flush()
+		for i := range d.parts {
+			d.parts[i] = append(d.parts[i], o.parts[i]...)
+			o.parts[i] = nil
+		}
+		d.kept += o.kept
+		d.unchecked += o.unchecked
+	}
+	d.lanes = nil
+	workers := min(runtime.GOMAXPROCS(0), partitions)
+	if d.kept < bufferKeys {
+		workers = 1
+	}
+	found := make([][]uint64, workers)
+	var wg sync.WaitGroup
+	for wi := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var slots []uint64
+			for p := wi; p < partitions; p += workers {
+				found[wi], slots = twiceIn(d.parts[p], slots, found[wi])
+				d.parts[p] = nil
+			}
+		}()
+	}
+	wg.Wait()
 	var out map[uint64]bool
-	var slots []uint64
-	for p := range d.parts {
-		n := 0
-		for _, c := range d.parts[p] {
-			n += len(c)
+	for _, f := range found {
+		for _, h := range f {
+			if out == nil {
+				out = map[uint64]bool{}
+			}
+			out[h] = true
 		}
-		if n == 0 {
-			continue
-		}
-		size := 64
-		for size < 2*n {
-			size *= 2
-		}
-		if cap(slots) < size {
-			slots = make([]uint64, size)
-		}
-		slots = slots[:size]
-		clear(slots)
-		mask := uint64(size - 1)
-		for _, c := range d.parts[p] {
-			for _, h := range c {
-				for i := h & mask; ; i = (i + 1) & mask {
-					if slots[i] == 0 {
-						slots[i] = h
-						break
-					}
-					if slots[i] == h {
-						if out == nil {
-							out = map[uint64]bool{}
-						}
-						out[h] = true
-						break
-					}
+	}
+	return out
+}
+
+// twiceIn appends to out the hashes that chunks hold more than once, with
+// slots as its scratch table.
+func twiceIn(chunks [][]uint64, slots, out []uint64) ([]uint64, []uint64) {
+	n := 0
+	for _, c := range chunks {
+		n += len(c)
+	}
+	if n == 0 {
+		return out, slots
+	}
+	size := 64
+	for size < 2*n {
+		size *= 2
+	}
+	if cap(slots) < size {
+		slots = make([]uint64, size)
+	}
+	slots = slots[:size]
+	clear(slots)
+	mask := uint64(size - 1)
+	for _, c := range chunks {
+		for _, h := range c {
+			for i := h & mask; ; i = (i + 1) & mask {
+				if slots[i] == 0 {
+					slots[i] = h
+					break
+				}
+				if slots[i] == h {
+					out = append(out, h)
+					break
 				}
 			}
 		}
-		d.parts[p] = nil
 	}
-	return out
+	return out, slots
 }
 
 // locateDuplicates walks the file again to find the records whose hash is
@@ -202,8 +299,7 @@ func locateDuplicates(ctx context.Context, r io.ReaderAt, size int64, version in
 	p := newPipeline(ctx, r, size, 0, 1, nil)
 	defer p.close()
 	w := newWalker(ctx, p, r, 9, size, version, Options{Limits: opt.Limits})
-	w.dup.seed = seed
-	w.dup.long.SetSeed(seed)
+	w.dup.setSeed(seed)
 	w.dup.lookFor, w.dup.seen = twice, map[uint64]bool{}
 	w.run()
 	return w.dup.found

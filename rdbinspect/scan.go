@@ -24,12 +24,31 @@ func newScanner(p *pipeline, r io.ReaderAt, start, end int64) *scanner {
 		s.base = start
 		return s
 	}
-	if start <= int64(s.n) {
-		s.i = int(start)
+	if start-s.base <= int64(s.n) {
+		s.i = int(start - s.base)
 	} else {
 		s.skip(uint64(start - s.off()))
 	}
 	return s
+}
+
+// jump moves the scanner forward to off, past bytes another lane walked:
+// the blocks between are neither read nor summed here (the pipeline was
+// told with resume), and the block the scanner was in is dropped.
+func (s *scanner) jump(off int64) {
+	s.cur, s.buf, s.base, s.i, s.n = nil, nil, off, 0, 0
+	nb := s.p.next()
+	if nb == nil {
+		return
+	}
+	s.cur = nb
+	s.refills++
+	if nb.err != nil {
+		s.ioErr = nb.err
+		return
+	}
+	s.buf, s.base, s.n = nb.data(), nb.off, nb.n
+	s.i = int(off - nb.off)
 }
 
 func (s *scanner) off() int64  { return s.base + int64(s.i) }

@@ -271,11 +271,35 @@ func Verify(ctx context.Context, r io.ReaderAt, size int64, opt Options) *Report
 	if hasCRC && size >= 18 {
 		crcEnd = size - 8
 	}
-	p := newPipeline(ctx, r, size, crcEnd, opt.Workers, opt.Progress)
-	defer p.close()
-
 	walkable := h.Magic[:5] == "REDIS" && h.Version <= MaxVersion
 	rep.StructureChecked = walkable
+	target, limits, known := targetFor(opt, h)
+	// configure gives a walker (of either lane) what the walk is judged by.
+	configure := func(w *walker) {
+		w.content.target, w.content.limits, w.content.targetKnown = target, limits, known
+		if w.vis != nil {
+			w.vis.fam = familyOf(target)
+		}
+		w.content.databases = uint64(max(opt.Databases, 0))
+		// A file still being written ends anywhere; only a finished-looking
+		// one makes an overlong length a lie rather than a cut.
+		w.lengthsLie = h.Tail.LooksComplete && !opt.InProgress
+	}
+	var seed dupCheck
+	seed.init()
+	var second *lane
+	if walkable && (opt.Workers == 0 || opt.Workers >= 2) {
+		second = startLane(ctx, r, size, crcEnd, h.Version, opt, &seed, configure)
+	}
+	defer second.stop()
+	var p *pipeline
+	if second != nil {
+		p = newOwnPipeline(r, 0, size, crcEnd, opt.Progress)
+	} else {
+		p = newPipeline(ctx, r, size, crcEnd, opt.Workers, opt.Progress)
+	}
+	defer p.close()
+
 	eofEnd := int64(-1)
 	var w *walker
 	var sum uint64
@@ -283,21 +307,23 @@ func Verify(ctx context.Context, r io.ReaderAt, size int64, opt Options) *Report
 	var sumErr error
 	if walkable {
 		w = newWalker(ctx, p, r, 9, size, h.Version, opt)
-		target, limits, known := targetFor(opt, h)
-		rep.Target = &target
-		w.content.target, w.content.limits, w.content.targetKnown = target, limits, known
-		if w.vis != nil {
-			w.vis.fam = familyOf(target)
+		w.dup.setSeed(seed.seed)
+		if second != nil {
+			w.join = second
+			w.dup.limit = maxCheckedKeys / 2
 		}
-		w.content.databases = uint64(max(opt.Databases, 0))
+		rep.Target = &target
+		configure(w)
 		if known && h.Version > limits.maxRDB {
 			add(finding.RDBUnsupportedVersion, 0, "Can't handle RDB format version %d: %s reads RDB versions up to %d (the file's format is %s)", h.Version, target, limits.maxRDB, h.Releases).Hint = "load it on a server of the release that wrote it, or newer"
 			w.content.refusals = append(w.content.refusals, Refusal{Class: ClassVersion, Verdict: verdictAllRefuse, Records: 1, First: 0})
 		}
-		// A file still being written ends anywhere; only a finished-looking
-		// one makes an overlong length a lie rather than a cut.
-		w.lengthsLie = h.Tail.LooksComplete && !opt.InProgress
 		eofEnd = w.run()
+		if w.join != nil {
+			// The walk ended before the second lane's seam.
+			w.join.stop()
+			w.join = nil
+		}
 		unchecked := w.flagDuplicates(ctx, r, size, opt)
 		rep.Keys = w.finish(opt.Keys)
 		for _, sel := range w.dbRange {
@@ -325,7 +351,7 @@ func Verify(ctx context.Context, r io.ReaderAt, size int64, opt Options) *Report
 			f.Severity = cf.sev
 		}
 		if unchecked > 0 {
-			add(finding.RDBKeysNotDeduplicated, -1, "%d keys past the first %d were not checked for duplicate names", unchecked, w.dup.kept)
+			add(finding.RDBKeysNotDeduplicated, -1, "%d keys were not checked for duplicate names (the check keeps the names of %d keys)", unchecked, w.dup.kept)
 		}
 		if w.content.dropped > 0 {
 			add(finding.RDBContentCapped, -1, "%d more findings about values are not listed; the refusals count every record", w.content.dropped)

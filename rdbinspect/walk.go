@@ -159,6 +159,17 @@ type walker struct {
 
 	// vis describes every key to a Visitor; nil without one.
 	vis *visitState
+
+	// curDB indexes w.stats.DBs for w.db, -1 until looked up.
+	curDB int
+
+	// join is the second lane the walk may take over (lane.go). A walker
+	// that is itself the second lane has lane set and stops at the first
+	// record it cannot simply count; laneSafe is the record boundary up to
+	// which its counts are complete.
+	join     *lane
+	lane     bool
+	laneSafe int64
 }
 
 func (w *walker) fail(sentinel error, at int64, format string, args ...any) {
@@ -284,6 +295,24 @@ func (w *walker) count(unit uint64, what string) uint64 {
 func (w *walker) str(what string, capture bool) {
 	w.headLen = 0
 	w.ulen = 0
+	if s := w.s; !capture && w.err == nil && s.n-s.i >= 2 {
+		// Most values are raw strings of a 6- or 14-bit length that end
+		// in the block: skipped here without the general reader. A string
+		// that ends in the block ends in the file, so no claim can fail.
+		b0 := s.buf[s.i]
+		n, hl := -1, 0
+		switch b0 >> 6 {
+		case 0:
+			n, hl = int(b0), 1
+		case 1:
+			n, hl = int(b0&0x3f)<<8|int(s.buf[s.i+1]), 2
+		}
+		if n >= 0 && s.n-s.i-hl >= n {
+			w.ulen = uint64(n)
+			s.i += hl + n
+			return
+		}
+	}
 	if !w.need(1, what) {
 		return
 	}
@@ -331,6 +360,28 @@ func (w *walker) str(what string, capture bool) {
 	}
 }
 
+// shortKey reads the name of a key as str("key", true) does when it is a
+// raw string short enough for curKey and held whole in the block, the
+// shape of almost every key, straight into curKey, and returns its hash.
+func (w *walker) shortKey() (uint64, bool) {
+	s := w.s
+	if s.i >= s.n {
+		return 0, false
+	}
+	n := int(s.buf[s.i])
+	if n >= 64 || n > w.keyCap || s.n-s.i-1 < n {
+		return 0, false
+	}
+	name := s.buf[s.i+1 : s.i+1+n]
+	// Hashed from the block, not from the copy: reading back bytes just
+	// stored in pieces stalls on store forwarding.
+	h := w.dup.nameHash(name)
+	w.curKey = append(w.curKey[:0], name...)
+	w.keyLen, w.ulen, w.headLen = uint64(n), uint64(n), 0
+	s.i += 1 + n
+	return h, true
+}
+
 // moduleValue skips a module value until its EOF opcode, as
 // rdbLoadCheckModuleValue does in redis-check-rdb.
 func (w *walker) moduleValue(what string) {
@@ -371,12 +422,22 @@ func (w *walker) run() int64 {
 			return -1
 		}
 		at := w.s.off()
+		if recStart < 0 {
+			if w.join != nil && at >= w.join.seam {
+				w.joinLane(at)
+				at = w.s.off()
+			}
+			w.laneSafe = at
+		}
 		if w.s.left() == 0 {
 			return -1 // a clean end between records: the caller reports it
 		}
 		op := w.byte1("opcode")
 		if w.err != nil {
 			return -1
+		}
+		if w.lane && op >= opSlotInfo && op != opExpireTime && op != opExpireTimeMS && op != opIdle && op != opFreq {
+			return -1 // not a key: the first lane walks it
 		}
 		if recStart < 0 {
 			recStart = at
@@ -489,19 +550,26 @@ func (w *walker) run() int64 {
 		// name the one before it.
 		w.curKey, w.keyLen = w.curKey[:0], 0
 		w.dup.init()
-		w.hashingName, w.nameStreamed = true, false
-		if w.vis != nil {
-			w.readKey()
-		} else {
-			w.str("key", true)
+		var nameHash uint64
+		fast := false
+		if w.vis == nil {
+			nameHash, fast = w.shortKey()
 		}
-		w.hashingName = false
-		if w.err != nil {
-			return -1
+		if !fast {
+			w.hashingName, w.nameStreamed = true, false
+			if w.vis != nil {
+				w.readKey()
+			} else {
+				w.str("key", true)
+			}
+			w.hashingName = false
+			if w.err != nil {
+				return -1
+			}
+			w.curKey = append(w.curKey[:0], w.head[:min(w.headLen, w.keyCap)]...)
+			w.keyLen = w.ulen
+			nameHash = w.keyNameHash()
 		}
-		w.curKey = append(w.curKey[:0], w.head[:min(w.headLen, w.keyCap)]...)
-		w.keyLen = w.ulen
-		nameHash := w.keyNameHash()
 		w.content.recAt = recStart
 		if w.content.targetKnown && !w.content.limits.acceptsType(t) {
 			w.flag(ClassObjectType, finding.RDBTypeUnsupported, verdictAllRefuse, "object type %s is unknown to %s (Unknown RDB encoding type)", typeDescription(t), w.content.target)
@@ -517,6 +585,9 @@ func (w *walker) run() int64 {
 		w.value(t)
 		if w.err != nil {
 			return -1
+		}
+		if w.lane && w.content.flagged() {
+			return -1 // the first lane walks it and reports what it finds
 		}
 		if w.content.skipped[0] == emptyBefore {
 			// The loader drops an empty key before adding it.
@@ -565,12 +636,16 @@ func (w *walker) flagDuplicates(ctx context.Context, r io.ReaderAt, size int64, 
 }
 
 func (w *walker) dbStats() *DBStats {
+	if w.curDB >= 0 && w.stats.DBs[w.curDB].DB == w.db {
+		return &w.stats.DBs[w.curDB]
+	}
 	i, ok := w.dbIdx[w.db]
 	if !ok {
 		w.stats.DBs = append(w.stats.DBs, DBStats{DB: w.db})
 		i = len(w.stats.DBs) - 1
 		w.dbIdx[w.db] = i
 	}
+	w.curDB = i
 	return &w.stats.DBs[i]
 }
 
@@ -597,13 +672,29 @@ func (w *walker) record(t int, expires bool, size, at int64, keyLen uint64) {
 			e := w.elems
 			bk.Elements = &e
 		}
-		if len(w.top) < w.topN {
-			heap.Push(&w.top, bk)
-		} else {
-			w.top[0] = bk
-			heap.Fix(&w.top, 0)
-		}
+		w.offerBig(bk)
 	}
+}
+
+// offerBig keeps bk if it is among the topN biggest records: by size, and
+// the earlier of two of a size, so the set does not depend on the order
+// records are offered in (two lanes offer them out of order).
+func (w *walker) offerBig(bk BigKey) {
+	switch {
+	case len(w.top) < w.topN:
+		heap.Push(&w.top, bk)
+	case bigLess(w.top[0], bk):
+		w.top[0] = bk
+		heap.Fix(&w.top, 0)
+	}
+}
+
+// bigLess orders records from the least to the most worth keeping.
+func bigLess(a, b BigKey) bool {
+	if a.Bytes != b.Bytes {
+		return a.Bytes < b.Bytes
+	}
+	return a.Offset > b.Offset
 }
 
 // printableKey renders a key name for reports and JSON: escaped once
@@ -628,7 +719,7 @@ func (w *walker) quotedKey() string {
 type bigHeap []BigKey
 
 func (h bigHeap) Len() int           { return len(h) }
-func (h bigHeap) Less(i, j int) bool { return h[i].Bytes < h[j].Bytes }
+func (h bigHeap) Less(i, j int) bool { return bigLess(h[i], h[j]) }
 func (h bigHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
 func (h *bigHeap) Push(x any)        { *h = append(*h, x.(BigKey)) }
 func (h *bigHeap) Pop() any {
@@ -688,6 +779,7 @@ func newWalker(ctx context.Context, p *pipeline, r io.ReaderAt, start, size int6
 		expireAt:  NoExpiry,
 		expiredAt: opt.ExpiredAt,
 		dbIdx:     map[uint64]int{},
+		curDB:     -1,
 	}
 	if opt.Keys {
 		w.types = new([len(typeInfos)]TypeStats)
