@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"regexp"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"time"
@@ -92,7 +94,17 @@ func (o *rdbOptions) validate(cmd *cobra.Command) error {
 // temp-<pid>.rdb (BGSAVE) and temp-<unixtime>.<pid>.rdb (replica sync).
 var tempRDB = regexp.MustCompile(`^temp-[0-9]+(\.[0-9]+)?\.rdb$`)
 
+// rdbMemoryLimit is the Go heap's soft limit for rdb, which runs with the
+// proportional collector off: a walk allocates its key hashes (8 bytes a
+// key, at most 32 MiB) and little garbage, so collections at twice a small
+// live heap cost CPU time and free nothing. GOGC or GOMEMLIMIT override it.
+const rdbMemoryLimit = 48 << 20
+
 func runRDB(ctx context.Context, g *globalOptions, o rdbOptions, files []string, out io.Writer) error {
+	if os.Getenv("GOGC") == "" && os.Getenv("GOMEMLIMIT") == "" {
+		defer debug.SetMemoryLimit(debug.SetMemoryLimit(rdbMemoryLimit))
+		defer debug.SetGCPercent(debug.SetGCPercent(-1))
+	}
 	o.now = g.now()
 	// Every argument is looked at before any is read: a wrong kind of
 	// input is a usage mistake, found at once.
