@@ -9,17 +9,21 @@
 #   bench/check.sh                         # makes both data sets
 #   RDB=path/to/dump.rdb AOFDIR=path/to/data bench/check.sh
 #   BASE=26000ae RUNS=5 bench/check.sh      # the commit to compare with
+#   SIZE_MB=256 bench/check.sh              # smaller data sets
 #
 # Everything is written under bench/out/check (gitignored) and deleted at
 # the end; data this script made is deleted too.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=lib.sh
+. bench/lib.sh
 BASE=${BASE:-26000ae}
 RUNS=${RUNS:-5}
 out=bench/out/check
 rm -rf "$out"; mkdir -p "$out/rdbdir"
 made_rdb=""; made_aof=""
 cleanup() {
+  bench_redis_kill
   rm -rf "$out"
   if [ -n "$made_rdb" ]; then rm -rf bench/out/data; fi
   if [ -n "$made_aof" ]; then rm -rf bench/out/aof; fi
@@ -32,7 +36,7 @@ git archive --format=tar "$BASE" | (mkdir -p "$out/base-src" && tar -x -C "$out/
 
 rdb=${RDB:-}
 if [ -z "$rdb" ]; then
-  if [ ! -f bench/out/data/dump.rdb ]; then KEEP=1 bench/rdb.sh >/dev/null; made_rdb=1; fi
+  if [ ! -f bench/out/data/dump.rdb ]; then made_rdb=1; bench_make_dump "${SIZE_MB:-1024}" "$out" bench/out/data >/dev/null; fi
   rdb=bench/out/data/dump.rdb
 fi
 aofdir=${AOFDIR:-}
@@ -43,7 +47,7 @@ fi
 # A data directory holding only the dump: the start loads it (AOF off).
 ln "$rdb" "$out/rdbdir/dump.rdb" 2>/dev/null || cp "$rdb" "$out/rdbdir/dump.rdb"
 
-echo "machine: $(nproc) CPU(s), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), load $(cut -d' ' -f1-3 /proc/loadavg)"
+bench_machine
 echo "base:    $(git log -1 --format='%h %s' "$BASE" | cut -c1-72)"
 
 # one BIN DIR ARGS...: "elapsed cpu_seconds maxrss_kb" of one check run.

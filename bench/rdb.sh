@@ -1,96 +1,111 @@
 #!/usr/bin/env bash
-# Times `aoftool rdb` against `redis-check-rdb` on the same RDB, written by a
-# real redis-server, with the page cache warm, and prints the ratio and the
-# peak RSS of both.
+# Times, on one RDB written by a real redis-server, with the page cache warm
+# and the tools alternating in the same run:
+#   redis-check-rdb FILE
+#   aoftool rdb FILE                          (every payload check, the default)
+#   aoftool keys --format csv FILE > /dev/null
+#   hdt3213/rdb v1.3.2 `rdb -c memory`        (its memory report, to a file)
+# and prints per tool the median wall seconds, MB/s, median CPU seconds and
+# peak RSS; then how many times faster `aoftool rdb` is than redis-check-rdb
+# (target: 7x) and whether its peak RSS stays under 64 MiB, and how many
+# times faster `aoftool keys` is than hdt3213/rdb.
 #
-#   bench/rdb.sh              # ~1 GiB dump
-#   SIZE_MB=256 bench/rdb.sh  # smaller
-#   KEEP=1 bench/rdb.sh       # keep bench/out/data/dump.rdb afterwards
-#   AOFTOOL=/path/aoftool bench/rdb.sh  # time a binary built elsewhere
+#   bench/rdb.sh                  # ~1 GiB dump
+#   SIZE_MB=256 bench/rdb.sh      # smaller dump
+#   RDB=path/dump.rdb bench/rdb.sh  # time an existing file, make none
+#   RUNS=9 bench/rdb.sh           # runs per tool (default and minimum 5)
+#   KEEP=1 bench/rdb.sh           # keep bench/out/data/dump.rdb and bench/out/rdb/
+#   AOFTOOL=/path/aoftool bench/rdb.sh   # time a binary built elsewhere
+#   MD=path bench/rdb.sh          # also write the result as a Markdown table
 #
-# The dump mixes DEBUG POPULATE strings with hashes, sorted sets, lists and
-# TTL'd strings loaded through redis-cli --pipe. rdbcompression is off so the
-# file reaches its size without tens of millions of keys; LZF paths are
-# covered by the Go benchmarks (go test ./rdbinspect -bench .).
-# Everything generated stays under bench/out/ (gitignored) and is deleted at
-# the end unless KEEP is set. The server listens on a unix socket only and is
-# stopped by the pid this script started.
+# The dump is the mixed dataset of bench/lib.sh (DEBUG POPULATE strings,
+# hashes, sorted sets, lists, TTL'd strings; rdbcompression no), made by a
+# server on a unix socket that is stopped by its pid. Everything generated
+# stays under bench/out/ (gitignored) and is deleted at the end unless KEEP
+# is set; a file given as RDB is never touched.
 set -euo pipefail
+here=$PWD
 cd "$(dirname "$0")/.."
+# shellcheck source=lib.sh
+. bench/lib.sh
+MD=$(bench_abs "$here" "${MD:-}")
+RDB=$(bench_abs "$here" "${RDB:-}")
+AOFTOOL=$(bench_abs "$here" "${AOFTOOL:-}")
 SIZE_MB=${SIZE_MB:-1024}
-RUNS=${RUNS:-3}
-out=bench/out
-data=$out/data
-mkdir -p "$out"
-rm -rf "$data"
-mkdir -p "$data"
-pid=""
+runs=$(bench_runs)
+work=bench/out/rdb
+data=bench/out/data
+made=""
 cleanup() {
-  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then kill "$pid"; wait "$pid" 2>/dev/null || true; fi
-  rm -f "$out/pipe.txt" "$out/redis.sock"
+  bench_redis_kill
+  rm -f "$work/redis.sock" "$work/pipe.txt"
   if [ -z "${KEEP:-}" ]; then
-    rm -rf "$data"
-    rm -f "$out/aoftool" "$out/time.txt" "$out/redis.log" "$out/check.out" "$out/aoftool.out" "$out/keys.out"
+    rm -rf "$work"
+    if [ -n "$made" ]; then rm -rf "$data"; fi
   fi
 }
 trap cleanup EXIT
+rm -rf "$work"
+mkdir -p "$work"
 
-echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(free -g | awk '/Mem:/{print $2}') GiB RAM, load $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "redis:   $(redis-server --version | cut -d' ' -f1-3)"
-if [ -n "${AOFTOOL:-}" ]; then cp "$AOFTOOL" "$out/aoftool"; else go build -trimpath -o "$out/aoftool" ./cmd/aoftool; fi
-echo "aoftool: $("$out/aoftool" --version)"
+bench_machine
+bench_build_aoftool "$work/aoftool"
+echo "aoftool: $("$work/aoftool" --version)"
+bench_build_hdt "$work"
+echo "hdt3213/rdb: v1.3.2 helper.MemoryProfile (rdb -c memory)"
 
-redis-server --port 0 --unixsocket "$PWD/$out/redis.sock" --dir "$PWD/$data" --save '' --appendonly no \
-  --rdbcompression no --enable-debug-command yes --daemonize no --logfile "$PWD/$out/redis.log" &
-pid=$!
-cli() { redis-cli -s "$PWD/$out/redis.sock" "$@"; }
-for _ in $(seq 100); do cli ping >/dev/null 2>&1 && break; sleep 0.05; done
+f=$RDB
+if [ -z "$f" ]; then
+  echo "redis:   $(redis-server --version | cut -d' ' -f1-3)"
+  made=1
+  bench_make_dump "$SIZE_MB" "$work" "$data"
+  f=$data/dump.rdb
+fi
+size=$(stat -L -c %s "$f")
+echo "file:    $f, $size bytes ($((size / 1024 / 1024)) MiB)"
 
-# About 85% of the bytes as 420-byte strings, the rest as other types.
-strings=$(( SIZE_MB * 1024 * 1024 * 85 / 100 / 375 ))
-mixed=$(( SIZE_MB * 60 ))
-echo "loading: $strings DEBUG POPULATE strings, $mixed each of hashes, zsets, lists, TTL strings"
-cli debug populate "$strings" key 420 >/dev/null
-awk -v n="$mixed" 'BEGIN {
-  for (i = 0; i < n; i++) {
-    printf "HSET h:%d a %d b %d c %d d value-%d e x%dx\r\n", i, i, i*2, i*3, i, i
-    printf "ZADD z:%d %d m1 %d m2 %d.5 m3\r\n", i, i, i+1, i
-    printf "RPUSH l:%d a%d b%d c%d d%d e%d f%d\r\n", i, i, i, i, i, i, i
-    printf "SET t:%d value-with-a-ttl-%d EX 86400\r\n", i, i
-    if (i % 10 == 0) printf "HSET bh:%d %s\r\n", i, "f1 v1 f2 v2 f3 v3 f4 v4 f5 v5 f6 v6 f7 v7 f8 v8"
-  }
-}' > "$out/pipe.txt"
-cli --pipe < "$out/pipe.txt" | tail -1
-cli save >/dev/null
-cli shutdown nosave >/dev/null 2>&1 || true
-wait "$pid" 2>/dev/null || true
-pid=""
-f="$data/dump.rdb"
-size=$(stat -c %s "$f")
-echo "file:    $f, $size bytes ($(( size / 1024 / 1024 )) MiB)"
+cat "$f" > /dev/null; cat "$f" > /dev/null # warm the page cache
 
-# Warm the page cache.
-cat "$f" > /dev/null; cat "$f" > /dev/null
+bench_add check "$work/check.out" redis-check-rdb "$f"
+bench_add rdb "$work/rdb.out" "$work/aoftool" rdb "$f"
+bench_add keys /dev/null "$work/aoftool" keys --format csv "$f"
+bench_add hdt "$work/hdt.out" "$work/hdt-memory" "$f" "$work/hdt.csv"
+bench_time "$work" "$runs"
 
-# run NAME CMD...: best wall time of RUNS runs (seconds) and peak RSS (KiB).
-run() {
-  local name=$1; shift
-  local best="" rss=0
-  for _ in $(seq "$RUNS"); do
-    /usr/bin/time -f '%e %M' -o "$out/time.txt" "$@" > "$out/$name.out" 2>&1 || true
-    read -r t m < "$out/time.txt"
-    if [ -z "$best" ] || awk -v a="$t" -v b="$best" 'BEGIN{exit !(a<b)}'; then best=$t; fi
-    [ "$m" -gt "$rss" ] && rss=$m
-  done
-  echo "$best $rss"
-}
-read -r t_check rss_check < <(run check redis-check-rdb "$f")
-read -r t_tool rss_tool < <(run aoftool "$out/aoftool" rdb "$f")
-read -r t_keys rss_keys < <(run keys "$out/aoftool" rdb --keys "$f")
-grep -q 'RDB looks OK' "$out/check.out" || { echo "redis-check-rdb did not accept the file:"; tail -5 "$out/check.out"; }
-grep -q 'complete and intact' "$out/aoftool.out" || { echo "aoftool did not accept the file:"; tail -5 "$out/aoftool.out"; }
-mbps() { awk -v s="$size" -v t="$1" 'BEGIN{ if (t > 0) printf "%.0f", s/1e6/t; else print "inf" }'; }
-printf '%-22s %8s s %8s MB/s  peak RSS %7s KiB\n' "redis-check-rdb" "$t_check" "$(mbps "$t_check")" "$rss_check"
-printf '%-22s %8s s %8s MB/s  peak RSS %7s KiB\n' "aoftool rdb" "$t_tool" "$(mbps "$t_tool")" "$rss_tool"
-printf '%-22s %8s s %8s MB/s  peak RSS %7s KiB\n' "aoftool rdb --keys" "$t_keys" "$(mbps "$t_keys")" "$rss_keys"
-awk -v a="$t_check" -v b="$t_tool" 'BEGIN{ if (b > 0) printf "ratio: aoftool rdb is %.1fx faster than redis-check-rdb\n", a/b }'
+if grep -q 'RDB looks OK' "$work/check.out" "$work/check.err"; then
+  echo "redis-check-rdb: RDB looks OK"
+else
+  echo "redis-check-rdb did NOT say \"RDB looks OK\":"; tail -5 "$work/check.out" "$work/check.err"
+fi
+if grep -q 'complete and intact' "$work/rdb.out"; then
+  echo "aoftool rdb: $(grep 'complete and intact' "$work/rdb.out")"
+else
+  echo "aoftool rdb did NOT say \"complete and intact\":"; tail -5 "$work/rdb.out" "$work/rdb.err"
+fi
+# Who wrote the file and how many keys it holds, as aoftool rdb read them.
+writer=$(sed -n 's/.*│ *\(redis\|valkey\)-ver *│ *\([^ ]*\).*/\1-server \2/p' "$work/rdb.out" | head -1)
+keys=$(sed -n 's/^Keys: *\([0-9][0-9]*\) .*/\1/p' "$work/rdb.out" | head -1)
+
+echo "medians of $runs runs each, tools alternating, load after: $(cut -d' ' -f1-3 /proc/loadavg)"
+bench_print check "redis-check-rdb" "$size"
+bench_print rdb "aoftool rdb" "$size"
+bench_print keys "aoftool keys --format csv" "$size"
+bench_print hdt "hdt3213/rdb rdb -c memory" "$size"
+x_rdb=$(bench_speedup rdb check)
+x_keys=$(bench_speedup keys hdt)
+awk -v x="$x_rdb" -v r="${BENCH_RSS[rdb]}" 'BEGIN {
+  printf "ratio: aoftool rdb is %.1fx as fast as redis-check-rdb (target >= 7x: %s); peak RSS %.1f MiB (< 64 MiB: %s)\n", x, (x >= 7 ? "met" : "missed"), r, (r < 64 ? "yes" : "no")
+}'
+echo "ratio: aoftool keys is ${x_keys}x as fast as hdt3213/rdb rdb -c memory; peak RSS ${BENCH_RSS[keys]} MiB"
+
+if [ -n "$MD" ]; then
+  {
+    echo "Machine: $(bench_machine_md). File: $((size / 1024 / 1024)) MiB dump.rdb written by ${writer:-an unknown server}${keys:+, $keys keys}. Medians of $runs runs, tools alternating, page cache warm."
+    echo
+    bench_md_head
+    bench_md_row check "redis-check-rdb" "$size" "baseline"
+    bench_md_row rdb "\`aoftool rdb\`" "$size" "${x_rdb}x redis-check-rdb"
+    bench_md_row hdt "hdt3213/rdb v1.3.2 \`rdb -c memory\`" "$size" "baseline"
+    bench_md_row keys "\`aoftool keys --format csv\`" "$size" "${x_keys}x hdt3213/rdb"
+  } > "$MD"
+fi
