@@ -236,9 +236,9 @@ func (d *dupCheck) twice() map[uint64]bool {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			var slots []uint64
+			var sc twiceScratch
 			for p := wi; p < partitions; p += workers {
-				found[wi], slots = twiceIn(d.parts[p], slots, found[wi])
+				found[wi] = twiceIn(d.parts[p], &sc, found[wi])
 				d.parts[p] = nil
 			}
 		}()
@@ -256,43 +256,84 @@ func (d *dupCheck) twice() map[uint64]bool {
 	return out
 }
 
-// twiceIn appends to out the hashes that chunks hold more than once, with
-// slots as its scratch table.
-func twiceIn(chunks [][]uint64, slots, out []uint64) ([]uint64, []uint64) {
+// twiceScratch is one checking goroutine's memory, reused across
+// partitions.
+type twiceScratch struct {
+	seen, again []uint64 // bitsets
+	cand, slots []uint64
+}
+
+// twiceIn appends to out the hashes that chunks hold more than once. A
+// partition holds thousands of hashes; probing a table for each costs
+// more than the rest of the check, so a bitset small enough for the first
+// level cache (16 bits a hash, indexed by hash bits the partition does
+// not use) first finds the few positions hit twice, and only the hashes
+// at those positions go through an exact table.
+func twiceIn(chunks [][]uint64, sc *twiceScratch, out []uint64) []uint64 {
 	n := 0
 	for _, c := range chunks {
 		n += len(c)
 	}
 	if n == 0 {
-		return out, slots
+		return out
 	}
-	// At most two thirds full: linear probing stays short, and the table
-	// to clear per partition stays small.
-	size := 64
-	for size < n+n/2 {
-		size *= 2
+	bits := 1 << 10
+	for bits < 16*n && bits < 1<<24 {
+		bits *= 2
 	}
-	if cap(slots) < size {
-		slots = make([]uint64, size)
+	words := bits / 64
+	if cap(sc.seen) < words {
+		sc.seen, sc.again = make([]uint64, words), make([]uint64, words)
 	}
-	slots = slots[:size]
-	clear(slots)
-	mask := uint64(size - 1)
+	seen, again := sc.seen[:words], sc.again[:words]
+	clear(seen)
+	clear(again)
+	mask := uint64(bits - 1)
 	for _, c := range chunks {
 		for _, h := range c {
-			for i := h & mask; ; i = (i + 1) & mask {
-				if slots[i] == 0 {
-					slots[i] = h
-					break
-				}
-				if slots[i] == h {
-					out = append(out, h)
-					break
-				}
+			i := h & mask
+			w, b := i>>6, uint64(1)<<(i&63)
+			again[w] |= seen[w] & b
+			seen[w] |= b
+		}
+	}
+	cand := sc.cand[:0]
+	for _, c := range chunks {
+		for _, h := range c {
+			i := h & mask
+			if again[i>>6]&(1<<(i&63)) != 0 {
+				cand = append(cand, h)
 			}
 		}
 	}
-	return out, slots
+	sc.cand = cand
+	if len(cand) < 2 {
+		return out
+	}
+	size := 64
+	for size < 2*len(cand) {
+		size *= 2
+	}
+	if cap(sc.slots) < size {
+		sc.slots = make([]uint64, size)
+	}
+	slots := sc.slots[:size]
+	clear(slots)
+	smask := uint64(size - 1)
+	for _, h := range cand {
+		// The low bits placed h in the bitset; the table takes others.
+		for i := (h >> 24) & smask; ; i = (i + 1) & smask {
+			if slots[i] == 0 {
+				slots[i] = h
+				break
+			}
+			if slots[i] == h {
+				out = append(out, h)
+				break
+			}
+		}
+	}
+	return out
 }
 
 // locateDuplicates walks the file again to find the records whose hash is

@@ -549,7 +549,6 @@ func (w *walker) run() int64 {
 		// A key whose name is cut short is no key yet: messages must not
 		// name the one before it.
 		w.curKey, w.keyLen = w.curKey[:0], 0
-		w.dup.init()
 		var nameHash uint64
 		fast := false
 		if w.vis == nil {
@@ -789,6 +788,7 @@ func newWalker(ctx context.Context, p *pipeline, r io.ReaderAt, start, size int6
 		w.vis = newVisitState(opt.Visit)
 	}
 	w.content.resize = -1
+	w.dup.init()
 	if len(opt.Modules) > 0 {
 		w.content.modules = map[string]bool{}
 		for _, m := range opt.Modules {
