@@ -54,6 +54,9 @@ type dupCheck struct {
 	// holds the checks of lanes whose keys this walk took over.
 	limit int
 	lanes []*dupCheck
+	// inline partitions on the walk's goroutine: with two lanes both cores
+	// walk, and a goroutine per lane would only add switches.
+	inline bool
 
 	// lookFor, in a second walk, holds the hashes found twice; seen and
 	// found record where their keys are.
@@ -142,6 +145,11 @@ func (d *dupCheck) add(h uint64, w *walker, at int64) {
 	}
 	d.buf = append(d.buf, h)
 	if len(d.buf) < bufferKeys {
+		return
+	}
+	if d.inline {
+		d.partition(d.buf)
+		d.buf = d.buf[:0]
 		return
 	}
 	if d.work == nil {

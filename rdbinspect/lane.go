@@ -92,6 +92,7 @@ func startLane(ctx context.Context, r io.ReaderAt, size, crcEnd int64, version i
 		w.laneSafe = l.seam
 		w.dup.setSeed(seed.seed)
 		w.dup.limit = maxCheckedKeys / 2
+		w.dup.inline = true
 		w.run()
 		w.dup.flush()
 		stop := w.laneSafe

@@ -311,6 +311,7 @@ func Verify(ctx context.Context, r io.ReaderAt, size int64, opt Options) *Report
 		if second != nil {
 			w.join = second
 			w.dup.limit = maxCheckedKeys / 2
+			w.dup.inline = true
 		}
 		rep.Target = &target
 		configure(w)
