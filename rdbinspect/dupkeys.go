@@ -18,14 +18,16 @@ import (
 //
 // A hash table probed per key would cost a cache miss per key, a third of
 // the walk. The walker appends the hashes to a buffer instead; full buffers
-// go to a goroutine that splits them into 256 partitions by their top bits;
-// when the walk ends each partition is checked in a table small enough for
-// the cache. Small files never start the goroutine. Finding where a
-// duplicate is takes a second walk, looking for those hashes only; it runs
-// only when there is one.
+// go to a goroutine (or, with two lanes, are taken on the lane's own) that
+// splits them into 64 partitions by their top bits (few enough that the
+// chunks being filled stay in the TLB); when the walk ends each partition
+// is checked through a bitset and a table small enough for the cache. Small
+// files never start the goroutine. Finding where a duplicate is takes a
+// second walk, looking for those hashes only; it runs only when there is
+// one.
 
 const (
-	partitionBits  = 8
+	partitionBits  = 6
 	partitions     = 1 << partitionBits
 	chunkKeys      = 1024    // a partition's chunks grow to this
 	bufferKeys     = 1 << 14 // the walker's buffer
