@@ -339,29 +339,48 @@ type fingerprint struct{ a, b uint64 }
 
 // hasher computes fingerprints of elements delivered whole (of) or in
 // pieces (reset, write, sum); both give the same fingerprint for the same
-// bytes (maphash.Bytes equals Write then Sum64 under one seed).
+// bytes. Elements of up to 16 bytes (most fields, members and integers)
+// take the two-multiplication hash of short key names under two seeds;
+// longer ones maphash (Bytes equals Write then Sum64 under one seed).
 type hasher struct {
 	s1, s2 maphash.Seed
+	k1, k2 uint64 // seeds of the short hash
 	h1, h2 maphash.Hash
+	short  [16]byte // the first bytes written, while they fit
+	n      int      // bytes written since reset
 }
 
 func newHasher() *hasher {
 	h := &hasher{s1: maphash.MakeSeed(), s2: maphash.MakeSeed()}
 	h.h1.SetSeed(h.s1)
 	h.h2.SetSeed(h.s2)
+	h.k1 = maphash.String(h.s1, "short elements") | 1
+	h.k2 = maphash.String(h.s2, "short elements") | 1
 	return h
 }
 
 func (h *hasher) of(p []byte) fingerprint {
+	if len(p) <= len(h.short) {
+		return fingerprint{shortHash(h.k1, p), shortHash(h.k2, p)}
+	}
 	return fingerprint{maphash.Bytes(h.s1, p), maphash.Bytes(h.s2, p)}
 }
 
-func (h *hasher) reset() { h.h1.Reset(); h.h2.Reset() }
+func (h *hasher) reset() { h.h1.Reset(); h.h2.Reset(); h.n = 0 }
 func (h *hasher) write(p []byte) {
+	if h.n+len(p) <= len(h.short) {
+		copy(h.short[h.n:], p)
+	}
+	h.n += len(p)
 	h.h1.Write(p)
 	h.h2.Write(p)
 }
-func (h *hasher) sum() fingerprint { return fingerprint{h.h1.Sum64(), h.h2.Sum64()} }
+func (h *hasher) sum() fingerprint {
+	if h.n <= len(h.short) {
+		return h.of(h.short[:h.n])
+	}
+	return fingerprint{h.h1.Sum64(), h.h2.Sum64()}
+}
 
 // maxDupElements bounds the duplicate check of one collection: the server
 // converts containers far smaller than this, and the table stays within

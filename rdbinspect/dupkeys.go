@@ -93,10 +93,15 @@ func (d *dupCheck) setSeed(seed maphash.Seed) {
 // string record; names of up to 16 bytes take two multiplications
 // (wyhash's mixing) instead.
 func (d *dupCheck) nameHash(name []byte) uint64 {
-	n := len(name)
-	if n > 16 {
+	if len(name) > 16 {
 		return maphash.Bytes(d.seed, name)
 	}
+	return shortHash(d.short, name)
+}
+
+// shortHash hashes up to 16 bytes under seed with wyhash's mixing.
+func shortHash(seed uint64, name []byte) uint64 {
+	n := len(name)
 	var a, b uint64
 	switch {
 	case n >= 8:
@@ -107,7 +112,7 @@ func (d *dupCheck) nameHash(name []byte) uint64 {
 		a = uint64(name[0])<<16 | uint64(name[n>>1])<<8 | uint64(name[n-1])
 	}
 	const k1, k2 = 0xa0761d6478bd642f, 0xe7037ed1a0b428db
-	return mix(k1^uint64(n), mix(a^k1, b^d.short^k2))
+	return mix(k1^uint64(n), mix(a^k1, b^seed^k2))
 }
 
 func mix(a, b uint64) uint64 {

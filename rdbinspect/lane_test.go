@@ -256,3 +256,31 @@ func TestTwiceInFindsExactlyTheRepeats(t *testing.T) {
 		}
 	}
 }
+
+// TestHasherWholeEqualsPieces: an element hashed whole and the same bytes
+// written in pieces (an element crossing a block) have one fingerprint,
+// on either side of the 16-byte short hash.
+func TestHasherWholeEqualsPieces(t *testing.T) {
+	h := newHasher()
+	r := rand.New(rand.NewSource(5))
+	for n := 0; n <= 40; n++ {
+		p := make([]byte, n)
+		r.Read(p)
+		h.reset()
+		for rest := p; len(rest) > 0; {
+			k := 1 + r.Intn(len(rest))
+			h.write(rest[:k])
+			rest = rest[k:]
+		}
+		if got, want := h.sum(), h.of(p); got != want {
+			t.Fatalf("%d bytes: pieces %v, whole %v", n, got, want)
+		}
+		if n > 0 {
+			q := append([]byte(nil), p...)
+			q[r.Intn(n)] ^= 1
+			if h.of(q) == h.of(p) {
+				t.Fatalf("%d bytes: one flipped bit keeps the fingerprint", n)
+			}
+		}
+	}
+}
