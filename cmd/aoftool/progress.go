@@ -55,10 +55,11 @@ func (g *globalOptions) progress(name string, total int64) *readProgress {
 	return &readProgress{bar: bar}
 }
 
-// set reports the offset reached.
+// set reports the offset reached. Two lanes of an RDB walk both read the
+// block where they meet, so the count may pass the total by a block or two.
 func (p *readProgress) set(off int64) {
 	if p != nil {
-		_ = p.bar.Set64(off)
+		_ = p.bar.Set64(min(off, p.bar.GetMax64()))
 	}
 }
 
