@@ -442,6 +442,11 @@ func (w *walker) run() int64 {
 		if recStart < 0 {
 			recStart = at
 		}
+		if op == typeString && w.vis == nil && w.plainString(recStart, expires) {
+			expires = false
+			recStart = -1
+			continue
+		}
 		switch op {
 		case opEOF:
 			if recStart != at {
@@ -588,17 +593,9 @@ func (w *walker) run() int64 {
 		if w.lane && w.content.flagged() {
 			return -1 // the first lane walks it and reports what it finds
 		}
-		if w.content.skipped[0] == emptyBefore {
-			// The loader drops an empty key before adding it.
-			w.dup.add(keyHash(w.db, nameHash), w, recStart)
-			if w.expiredAt != 0 && w.expireAt != NoExpiry && w.expireAt < w.expiredAt {
-				w.dbStats().Expired++
-				w.stats.Expired++
-			}
-		}
-		w.expireAt = NoExpiry
 		w.inKey = false
-		w.record(t, expires, w.s.off()-recStart, recStart, w.keyLen)
+		// The loader drops an empty key before adding it.
+		w.keyDone(t, expires, recStart, nameHash, w.content.skipped[0] == emptyBefore)
 		if w.vis != nil {
 			w.visitRecord(t, w.s.off()-recStart, recStart)
 		}
@@ -606,6 +603,65 @@ func (w *walker) run() int64 {
 		recStart = -1
 	}
 	return -1
+}
+
+// plainString walks the rest of a string record the way the general path
+// does when it has the shape of almost every record of a cache: a raw name
+// of under 64 bytes and a raw value of under 16 KiB, both in the block,
+// nothing to flag. It reads nothing and returns false otherwise.
+func (w *walker) plainString(recStart int64, expires bool) bool {
+	if w.content.expireAllFF || w.chk.em != nil {
+		return false
+	}
+	s := w.s
+	buf, i := s.buf[:s.n], s.i
+	if i >= len(buf) {
+		return false
+	}
+	kl := int(buf[i])
+	if kl >= 64 || kl > w.keyCap {
+		return false
+	}
+	j := i + 1 + kl
+	if j+2 > len(buf) {
+		return false
+	}
+	var vl, hl int
+	switch b0 := buf[j]; b0 >> 6 {
+	case 0:
+		vl, hl = int(b0), 1
+	case 1:
+		vl, hl = int(b0&0x3f)<<8|int(buf[j+1]), 2
+	default:
+		return false
+	}
+	end := j + hl + vl
+	if end > len(buf) {
+		return false
+	}
+	name := buf[i+1 : j]
+	h := w.dup.nameHash(name)
+	w.curType, w.keyStart = typeString, s.base+int64(i)
+	w.curKey = append(w.curKey[:0], name...)
+	w.keyLen, w.ulen, w.headLen, w.elems = uint64(kl), uint64(vl), 0, -1
+	s.i = end
+	w.content.recAt = recStart
+	w.keyDone(typeString, expires, recStart, h, true)
+	return true
+}
+
+// keyDone counts the key record that ends here: in the duplicate check
+// when the loader adds it, as expired, and in the statistics.
+func (w *walker) keyDone(t int, expires bool, recStart int64, nameHash uint64, added bool) {
+	if added {
+		w.dup.add(keyHash(w.db, nameHash), w, recStart)
+		if w.expiredAt != 0 && w.expireAt != NoExpiry && w.expireAt < w.expiredAt {
+			w.dbStats().Expired++
+			w.stats.Expired++
+		}
+	}
+	w.expireAt = NoExpiry
+	w.record(t, expires, w.s.off()-recStart, recStart, w.keyLen)
 }
 
 // keyNameHash is the hash of the name just read, for the duplicate check.
