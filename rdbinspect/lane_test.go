@@ -5,12 +5,15 @@ import (
 	"context"
 	"encoding/json"
 	"math/rand"
+	"os"
+	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/aoftool/aoftool/internal/rdbdamage"
+	"github.com/aoftool/aoftool/internal/redistest"
 )
 
 // laneDump writes a dump of about size bytes with the mix of benchRDB;
@@ -282,5 +285,58 @@ func TestHasherWholeEqualsPieces(t *testing.T) {
 				t.Fatalf("%d bytes: one flipped bit keeps the fingerprint", n)
 			}
 		}
+	}
+}
+
+// TestLanesOnADumpRedisWrote: a 40 MB dump written by redis-server (DEBUG
+// POPULATE strings, hashes, sorted sets, lists, TTLs) is walked in two
+// lanes, and the report is that of one walk, intact, with the server's key
+// count.
+func TestLanesOnADumpRedisWrote(t *testing.T) {
+	useLanes(t)
+	dir := t.TempDir()
+	s := redistest.Start(t, redistest.Options{Dir: dir, Binary: redistest.Binary(t),
+		Config: []string{"dbfilename dump.rdb", "appendonly no", "save \"\"", "rdbcompression no", "enable-debug-command yes"}})
+	defer s.Shutdown()
+	if _, err := s.Do("DEBUG", "POPULATE", "100000", "key", "380"); err != nil {
+		t.Fatal(err)
+	}
+	var cmds [][]string
+	for i := range 3000 {
+		n := strconv.Itoa(i)
+		cmds = append(cmds,
+			[]string{"HSET", "h:" + n, "a", n, "b", "value-" + n},
+			[]string{"ZADD", "z:" + n, n, "m1", "2.5", "m2"},
+			[]string{"RPUSH", "l:" + n, "a", "b", n},
+			[]string{"SET", "t:" + n, "v", "EX", "86400"})
+	}
+	s.MustQuery(cmds)
+	if _, err := s.Do("SAVE"); err != nil {
+		t.Fatal(err)
+	}
+	keys, err := s.Do("DBSIZE")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "dump.rdb"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	joins := 0
+	onLaneJoin = func(seam, stop int64) { joins++ }
+	defer func() { onLaneJoin = nil }()
+	lanes := Verify(context.Background(), bytes.NewReader(b), int64(len(b)), Options{Keys: true})
+	onLaneJoin = nil
+	one := Verify(context.Background(), bytes.NewReader(b), int64(len(b)), Options{Keys: true, Workers: 1})
+	if joins != 1 {
+		t.Fatalf("the second lane was taken over %d times in a %d-byte dump", joins, len(b))
+	}
+	got, _ := json.Marshal(lanes)
+	want, _ := json.Marshal(one)
+	if !bytes.Equal(got, want) {
+		t.Fatalf("two lanes report\n%s\none walk reports\n%s", got, want)
+	}
+	if !lanes.Complete || lanes.Checksum.Status != ChecksumOK || len(lanes.Findings) != 0 || lanes.Keys.Keys != keys.Int {
+		t.Fatalf("complete %v, checksum %v, findings %v, %d keys (server: %d)", lanes.Complete, lanes.Checksum.Status, lanes.Findings, lanes.Keys.Keys, keys.Int)
 	}
 }
