@@ -54,16 +54,8 @@ bench_add check "$out/check.out" redis-check-aof "$incr"
 bench_add aof "$out/aof.out" "$out/aoftool" aof "$incr"
 bench_time "$out" "$runs"
 
-if grep -q 'is valid' "$out/check.out"; then
-  echo "redis-check-aof: $(grep 'is valid' "$out/check.out" | sed 's/^AOF .* is valid/AOF is valid/')"
-else
-  echo "redis-check-aof did NOT say the file is valid:"; tail -5 "$out/check.out" "$out/check.err"
-fi
-if grep -q 'Redis loads it' "$out/aof.out"; then
-  echo "aoftool aof: $(grep 'Redis loads it' "$out/aof.out")"
-else
-  echo "aoftool aof did NOT say \"Redis loads it\":"; tail -5 "$out/aof.out" "$out/aof.err"
-fi
+bench_said redis-check-aof 'is valid' "$out/check.out" "$out/check.err"
+bench_said "aoftool aof" 'Redis loads it' "$out/aof.out" "$out/aof.err"
 
 echo "medians of $runs runs each, tools alternating, load after: $(cut -d' ' -f1-3 /proc/loadavg)"
 bench_print check "redis-check-aof" "$size"

@@ -183,6 +183,19 @@ BENCH_OUTS=()
 BENCH_CMDS=()
 declare -A BENCH_WALL BENCH_CPU BENCH_RSS BENCH_EXIT
 
+# bench_said NAME PATTERN FILE...: prints "NAME: LINE" with the first line
+# of the tool's output holding PATTERN, or says it did not, with the tail
+# of that output.
+bench_said() {
+  local name=$1 pattern=$2 line
+  shift 2
+  if line=$(grep -h -m1 -- "$pattern" "$@"); then
+    echo "$name: $line"
+  else
+    echo "$name did NOT say \"$pattern\":"; tail -5 "$@"
+  fi
+}
+
 # bench_add ID STDOUT CMD [ARG...] registers a command for bench_time:
 # ID names it in the result arrays and its files, STDOUT receives its
 # standard output (a file, or /dev/null); its standard error goes to

@@ -72,16 +72,8 @@ bench_add keys /dev/null "$work/aoftool" keys --format csv "$f"
 bench_add hdt "$work/hdt.out" "$work/hdt-memory" "$f" "$work/hdt.csv"
 bench_time "$work" "$runs"
 
-if grep -q 'RDB looks OK' "$work/check.out" "$work/check.err"; then
-  echo "redis-check-rdb: RDB looks OK"
-else
-  echo "redis-check-rdb did NOT say \"RDB looks OK\":"; tail -5 "$work/check.out" "$work/check.err"
-fi
-if grep -q 'complete and intact' "$work/rdb.out"; then
-  echo "aoftool rdb: $(grep 'complete and intact' "$work/rdb.out")"
-else
-  echo "aoftool rdb did NOT say \"complete and intact\":"; tail -5 "$work/rdb.out" "$work/rdb.err"
-fi
+bench_said redis-check-rdb 'RDB looks OK' "$work/check.out" "$work/check.err"
+bench_said "aoftool rdb" 'complete and intact' "$work/rdb.out" "$work/rdb.err"
 # Who wrote the file and how many keys it holds, as aoftool rdb read them.
 writer=$(sed -n 's/.*│ *\(redis\|valkey\)-ver *│ *\([^ ]*\).*/\1-server \2/p' "$work/rdb.out" | head -1)
 keys=$(sed -n 's/^Keys: *\([0-9][0-9]*\) .*/\1/p' "$work/rdb.out" | head -1)
