@@ -295,23 +295,8 @@ func (w *walker) count(unit uint64, what string) uint64 {
 func (w *walker) str(what string, capture bool) {
 	w.headLen = 0
 	w.ulen = 0
-	if s := w.s; !capture && w.err == nil && s.n-s.i >= 2 {
-		// Most values are raw strings of a 6- or 14-bit length that end
-		// in the block: skipped here without the general reader. A string
-		// that ends in the block ends in the file, so no claim can fail.
-		b0 := s.buf[s.i]
-		n, hl := -1, 0
-		switch b0 >> 6 {
-		case 0:
-			n, hl = int(b0), 1
-		case 1:
-			n, hl = int(b0&0x3f)<<8|int(s.buf[s.i+1]), 2
-		}
-		if n >= 0 && s.n-s.i-hl >= n {
-			w.ulen = uint64(n)
-			s.i += hl + n
-			return
-		}
+	if !capture && w.err == nil && w.skipShortRaw() {
+		return
 	}
 	if !w.need(1, what) {
 		return
@@ -358,6 +343,32 @@ func (w *walker) str(what string, capture bool) {
 	if stream {
 		w.nameSum, w.nameStreamed = w.dup.long.Sum64(), true
 	}
+}
+
+// skipShortRaw skips a raw string of a 6- or 14-bit length that ends in
+// the block, the shape of most values, without the general reader, and
+// says whether it did. A string that ends in the block ends in the file, so
+// no claim can fail.
+func (w *walker) skipShortRaw() bool {
+	s := w.s
+	if s.n-s.i < 2 {
+		return false
+	}
+	var n, hl int
+	switch b0 := s.buf[s.i]; b0 >> 6 {
+	case 0:
+		n, hl = int(b0), 1
+	case 1:
+		n, hl = int(b0&0x3f)<<8|int(s.buf[s.i+1]), 2
+	default:
+		return false
+	}
+	if s.n-s.i-hl < n {
+		return false
+	}
+	w.ulen = uint64(n)
+	s.i += hl + n
+	return true
 }
 
 // shortKey reads the name of a key as str("key", true) does when it is a
@@ -613,38 +624,16 @@ func (w *walker) plainString(recStart int64, expires bool) bool {
 	if w.content.expireAllFF || w.chk.em != nil {
 		return false
 	}
-	s := w.s
-	buf, i := s.buf[:s.n], s.i
-	if i >= len(buf) {
+	at := w.s.i
+	h, ok := w.shortKey()
+	if !ok {
 		return false
 	}
-	kl := int(buf[i])
-	if kl >= 64 || kl > w.keyCap {
+	if !w.skipShortRaw() {
+		w.s.i = at // the general path reads the record again
 		return false
 	}
-	j := i + 1 + kl
-	if j+2 > len(buf) {
-		return false
-	}
-	var vl, hl int
-	switch b0 := buf[j]; b0 >> 6 {
-	case 0:
-		vl, hl = int(b0), 1
-	case 1:
-		vl, hl = int(b0&0x3f)<<8|int(buf[j+1]), 2
-	default:
-		return false
-	}
-	end := j + hl + vl
-	if end > len(buf) {
-		return false
-	}
-	name := buf[i+1 : j]
-	h := w.dup.nameHash(name)
-	w.curType, w.keyStart = typeString, s.base+int64(i)
-	w.curKey = append(w.curKey[:0], name...)
-	w.keyLen, w.ulen, w.headLen, w.elems = uint64(kl), uint64(vl), 0, -1
-	s.i = end
+	w.curType, w.keyStart, w.elems = typeString, w.s.base+int64(at), -1
 	w.content.recAt = recStart
 	w.keyDone(typeString, expires, recStart, h, true)
 	return true
