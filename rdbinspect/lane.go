@@ -2,6 +2,7 @@ package rdbinspect
 
 import (
 	"context"
+	"hash/maphash"
 	"io"
 	"runtime"
 )
@@ -61,7 +62,7 @@ type laneResult struct {
 // startLane starts the second lane when the file is large enough, more than
 // one core runs Go code, and a record boundary is found near the middle.
 // setup configures the lane's walker as the first lane's.
-func startLane(ctx context.Context, r io.ReaderAt, size, crcEnd int64, version int, opt Options, seed *dupCheck, setup func(*walker)) *lane {
+func startLane(ctx context.Context, r io.ReaderAt, size, crcEnd int64, version int, opt Options, seed maphash.Seed, setup func(*walker)) *lane {
 	if size < laneMinSize || runtime.GOMAXPROCS(0) < 2 || opt.Visit != nil {
 		return nil
 	}
@@ -90,7 +91,7 @@ func startLane(ctx context.Context, r io.ReaderAt, size, crcEnd int64, version i
 		setup(w)
 		w.lane = true
 		w.laneSafe = l.seam
-		w.dup.setSeed(seed.seed)
+		w.dup.setSeed(seed)
 		w.dup.limit = maxCheckedKeys / 2
 		w.dup.inline = true
 		w.run()

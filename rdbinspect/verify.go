@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"io"
 	"math"
 	"strconv"
@@ -285,11 +286,11 @@ func Verify(ctx context.Context, r io.ReaderAt, size int64, opt Options) *Report
 		// one makes an overlong length a lie rather than a cut.
 		w.lengthsLie = h.Tail.LooksComplete && !opt.InProgress
 	}
-	var seed dupCheck
-	seed.init()
+	// Both lanes hash key names under one seed, so their hashes compare.
+	seed := maphash.MakeSeed()
 	var second *lane
 	if walkable && (opt.Workers == 0 || opt.Workers >= 2) {
-		second = startLane(ctx, r, size, crcEnd, h.Version, opt, &seed, configure)
+		second = startLane(ctx, r, size, crcEnd, h.Version, opt, seed, configure)
 	}
 	defer second.stop()
 	var p *pipeline
@@ -307,7 +308,7 @@ func Verify(ctx context.Context, r io.ReaderAt, size int64, opt Options) *Report
 	var sumErr error
 	if walkable {
 		w = newWalker(ctx, p, r, 9, size, h.Version, opt)
-		w.dup.setSeed(seed.seed)
+		w.dup.setSeed(seed)
 		if second != nil {
 			w.join = second
 			w.dup.limit = maxCheckedKeys / 2
