@@ -35,6 +35,11 @@ type block struct {
 
 func (b *block) data() []byte { return b.mem[carryRoom : carryRoom+b.n] }
 
+// reset readies a block to hold the n bytes at off, nothing summed yet.
+func (b *block) reset(off int64, n int) {
+	b.off, b.n, b.crc, b.crcOff, b.crcLen, b.err = off, n, 0, off, 0, nil
+}
+
 // pipeline reads [0, size) once, in order, with several goroutines that
 // each pread a block and checksum it; the walk consumes the same buffers, so
 // every byte is read from the kernel once and checksummed in parallel.
@@ -121,7 +126,7 @@ func newPipeline(ctx context.Context, r io.ReaderAt, size, crcEnd int64, workers
 			case <-ctx.Done():
 				return
 			}
-			b.off, b.n, b.crc, b.crcOff, b.crcLen, b.err = off, int(min(bs, size-off)), 0, off, 0, nil
+			b.reset(off, int(min(bs, size-off)))
 			select {
 			case jobs <- b:
 			case <-ctx.Done():
@@ -201,7 +206,7 @@ func (p *pipeline) next() *block {
 		}
 		b := p.own[p.ownTurn]
 		p.ownTurn ^= 1
-		b.off, b.n, b.crc, b.crcOff, b.crcLen, b.err = p.ownNext, int(min(int64(pipeBlock), p.size-p.ownNext)), 0, p.ownNext, 0, nil
+		b.reset(p.ownNext, int(min(int64(pipeBlock), p.size-p.ownNext)))
 		p.ownNext += int64(b.n)
 		p.fill(b)
 		if b.err != nil && p.readErr == nil {
@@ -215,7 +220,7 @@ func (p *pipeline) next() *block {
 	if p.single != nil {
 		p.done = true
 		b := p.single
-		b.off, b.n, b.crc, b.crcOff, b.crcLen, b.err = 0, int(p.size), 0, 0, 0, nil
+		b.reset(0, int(p.size))
 		p.fill(b)
 		if b.err != nil {
 			p.readErr = b.err
