@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"hash/maphash"
 	"runtime"
 	"strings"
 	"testing"
@@ -258,7 +259,7 @@ func TestDuplicateKeys(t *testing.T) {
 
 func TestDuplicateCheckIsBounded(t *testing.T) {
 	var d dupCheck
-	d.init()
+	d.setSeed(maphash.MakeSeed())
 	w := &walker{}
 	n := maxCheckedKeys + 1000
 	for i := 0; i < n; i++ {

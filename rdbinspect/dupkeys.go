@@ -75,13 +75,8 @@ type duplicateKey struct {
 	size uint64 // the name's full length
 }
 
-// init seeds the hashes once per walk.
-func (d *dupCheck) init() {
-	if d.seed == (maphash.Seed{}) {
-		d.setSeed(maphash.MakeSeed())
-	}
-}
-
+// setSeed seeds the name hashes; walks whose hashes are compared (the two
+// lanes, the second walk that locates duplicates) share a seed.
 func (d *dupCheck) setSeed(seed maphash.Seed) {
 	d.seed = seed
 	d.long.SetSeed(seed)
@@ -356,8 +351,7 @@ func twiceIn(chunks [][]uint64, sc *twiceScratch, out []uint64) []uint64 {
 func locateDuplicates(ctx context.Context, r io.ReaderAt, size int64, version int, opt Options, seed maphash.Seed, twice map[uint64]bool) []duplicateKey {
 	p := newPipeline(ctx, r, size, 0, 1, nil)
 	defer p.close()
-	w := newWalker(ctx, p, r, 9, size, version, Options{Limits: opt.Limits})
-	w.dup.setSeed(seed)
+	w := newWalker(ctx, p, r, 9, size, version, seed, Options{Limits: opt.Limits})
 	w.dup.lookFor, w.dup.seen = twice, map[uint64]bool{}
 	w.run()
 	return w.dup.found

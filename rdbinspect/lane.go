@@ -87,11 +87,10 @@ func startLane(ctx context.Context, r io.ReaderAt, size, crcEnd int64, version i
 	go func() {
 		defer close(l.done)
 		p := newOwnPipeline(r, from, size, crcEnd, opt.Progress)
-		w := newWalker(ctx, p, r, l.seam, size, version, opt)
+		w := newWalker(ctx, p, r, l.seam, size, version, seed, opt)
 		setup(w)
 		w.lane = true
 		w.laneSafe = l.seam
-		w.dup.setSeed(seed)
 		w.dup.limit = maxCheckedKeys / 2
 		w.dup.inline = true
 		w.run()

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"hash/maphash"
 	"strconv"
 
 	"github.com/aoftool/aoftool/internal/rdbdamage"
@@ -468,7 +469,7 @@ func checkBlob(kind int, blob []byte, lzf bool) (walkInfo, *fault, bool) {
 	}
 	p := newPipeline(context.Background(), bytes.NewReader(in), int64(len(in)), 0, 1, nil)
 	defer p.close()
-	w := newWalker(context.Background(), p, bytes.NewReader(in), 0, int64(len(in)), 10, Options{})
+	w := newWalker(context.Background(), p, bytes.NewReader(in), 0, int64(len(in)), 10, maphash.MakeSeed(), Options{})
 	r := &w.br
 	if !w.openString(r, "blob") {
 		return walkInfo{}, nil, false

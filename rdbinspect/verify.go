@@ -307,8 +307,7 @@ func Verify(ctx context.Context, r io.ReaderAt, size int64, opt Options) *Report
 	haveSum := false
 	var sumErr error
 	if walkable {
-		w = newWalker(ctx, p, r, 9, size, h.Version, opt)
-		w.dup.setSeed(seed)
+		w = newWalker(ctx, p, r, 9, size, h.Version, seed, opt)
 		if second != nil {
 			w.join = second
 			w.dup.limit = maxCheckedKeys / 2

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
+	"hash/maphash"
 	"io"
 	"sort"
 	"unicode/utf8"
@@ -814,7 +815,7 @@ func (w *walker) finish(withTypes bool) KeyStats {
 	return st
 }
 
-func newWalker(ctx context.Context, p *pipeline, r io.ReaderAt, start, size int64, version int, opt Options) *walker {
+func newWalker(ctx context.Context, p *pipeline, r io.ReaderAt, start, size int64, version int, seed maphash.Seed, opt Options) *walker {
 	w := &walker{
 		ctx:       ctx,
 		s:         newScanner(p, r, start, size),
@@ -833,7 +834,7 @@ func newWalker(ctx context.Context, p *pipeline, r io.ReaderAt, start, size int6
 		w.vis = newVisitState(opt.Visit)
 	}
 	w.content.resize = -1
-	w.dup.init()
+	w.dup.setSeed(seed)
 	if len(opt.Modules) > 0 {
 		w.content.modules = map[string]bool{}
 		for _, m := range opt.Modules {
