@@ -91,8 +91,7 @@ func startLane(ctx context.Context, r io.ReaderAt, size, crcEnd int64, version i
 		setup(w)
 		w.lane = true
 		w.laneSafe = l.seam
-		w.dup.limit = maxCheckedKeys / 2
-		w.dup.inline = true
+		w.dup.inLane()
 		w.run()
 		w.dup.flush()
 		stop := w.laneSafe

@@ -310,8 +310,7 @@ func Verify(ctx context.Context, r io.ReaderAt, size int64, opt Options) *Report
 		w = newWalker(ctx, p, r, 9, size, h.Version, seed, opt)
 		if second != nil {
 			w.join = second
-			w.dup.limit = maxCheckedKeys / 2
-			w.dup.inline = true
+			w.dup.inLane()
 		}
 		rep.Target = &target
 		configure(w)
