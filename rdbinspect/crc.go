@@ -140,31 +140,18 @@ func zerosOperator(n int64) *[64]uint64 {
 	if m, ok := opCache[n]; ok {
 		return m
 	}
-	// Square-and-multiply on the operator for one zero byte: log2(n) matrix
-	// products instead of one CRC64Combine per basis vector.
-	var bit, t, base [64]uint64
-	bit[0] = crcPoly
-	row := uint64(1)
-	for i := 1; i < 64; i++ {
-		bit[i] = row
-		row <<= 1
-	}
-	gf2Square(&t, &bit)    // two zero bits
-	gf2Square(&bit, &t)    // four
-	gf2Square(&base, &bit) // eight: one zero byte
+	// The product of the operators for the powers of two in n: log2(n)
+	// matrix products instead of one CRC64Combine per basis vector.
+	ops := zeroBytePowers()
 	m := new([64]uint64)
 	for i := range 64 {
 		m[i] = uint64(1) << i
 	}
-	for k := n; k > 0; k >>= 1 {
-		if k&1 != 0 {
+	for k, rest := 0, n; rest > 0; k, rest = k+1, rest>>1 {
+		if rest&1 != 0 {
 			for i := range 64 {
-				m[i] = gf2Times(&base, m[i])
+				m[i] = gf2Times(&ops[k], m[i])
 			}
-		}
-		if k > 1 {
-			gf2Square(&t, &base)
-			base = t
 		}
 	}
 	opCache[n] = m
