@@ -258,6 +258,8 @@ func probeRecords(b []byte, i, k int) bool {
 }
 
 // probeLen reads an RDB length at b[i:], rejecting the special encodings.
+// It is cursor.length without the error values: the probe fails on most
+// offsets it tries, and building an error for each slowed it sevenfold.
 func probeLen(b []byte, i int) (uint64, int, bool) {
 	if i >= len(b) {
 		return 0, i, false
