@@ -358,6 +358,10 @@ func combineLog(f *facts, r *Result) {
 		// The files predate the log's job: the log is the newer picture.
 		adoptLog(r, st, addAlt(r.Alternatives, r.Phase), st.Summary+" (from the log, newer than the files)")
 		r.Evidence = append(r.Evidence, Evidence{Path: name, Line: st.LastLine, Fact: logJobFact + "; the job began after the files' last change"})
+	case lp == AOFRewrite && r.Phase == AOFRewriteFinishing && logChildFinishedFile(f, st):
+		// The child renames its finished base before it logs so: a copy
+		// taken between the two shows the file a step ahead of the log.
+		r.Evidence = append(r.Evidence, Evidence{Path: name, Line: st.LastLine, Fact: logJobFact + "; the same child's finished base shows the next step, which the child logs only after the rename"})
 	default:
 		r.Findings = append(r.Findings, finding.New(finding.LogPhaseDisagrees, "", "the files say %s (%s) but the log says %s (%s, up to line %d)", r.Phase, r.Summary, lp, st.Summary, st.LastLine).
 			WithHint("the files were kept as the answer; take the log and the listing at the same moment, and check that the log is this directory's server's"))
@@ -388,6 +392,21 @@ func adoptLog(r *Result, st *serverlog.State, alts []Phase, summary string) {
 	if st.Step > 0 {
 		r.Step = fmt.Sprintf("step %d of %d", st.Step, st.StepOf)
 	}
+}
+
+// logChildFinishedFile: the rewrite child the log shows running is the
+// one whose temp-rewriteaof-bg-<pid>.aof the files hold.
+func logChildFinishedFile(f *facts, st *serverlog.State) bool {
+	done := newestAlive(f.rewriteBgs)
+	if done == nil {
+		return false
+	}
+	for _, j := range st.Jobs {
+		if j.Job == serverlog.JobAOFRewrite && j.ChildPID != 0 && j.ChildPID == done.e.NamePID {
+			return true
+		}
+	}
+	return false
 }
 
 // logJobAfterFiles: the log's running job began after the files' last

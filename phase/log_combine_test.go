@@ -1,6 +1,7 @@
 package phase
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -75,6 +76,21 @@ func TestFilesAndLogTogether(t *testing.T) {
 		}
 		if r.Log == nil || r.Log.ServerPID != 500 || r.LogProgress == nil || r.LogProgress.ChildPID != 578 {
 			t.Errorf("log %+v progress %+v", r.Log, r.LogProgress)
+		}
+	})
+	t.Run("the copy caught the finished base before the child logged it", func(t *testing.T) {
+		finished := func(pid int) *dir {
+			return newDir(t0.Add(20*time.Second)).aof(3, 5<<20, 0, 3, 100, 4, 10).file(fmt.Sprintf("temp-rewriteaof-bg-%d.aof", pid), 1<<20, 19.9)
+		}
+		alone := classify(finished(578))
+		r := classifyWithLog(logState(t, logRewriteStarted), finished(578))
+		if r.Phase != AOFRewriteFinishing || r.Confidence != alone.Confidence || r.Findings.Has(finding.LogPhaseDisagrees) {
+			t.Errorf("files alone %s/%s, with the log %s/%s %v", alone.Phase, alone.Confidence, r.Phase, r.Confidence, r.Findings)
+		}
+		// Another child's finished base is not the logged child's next step.
+		r = classifyWithLog(logState(t, logRewriteStarted), finished(579))
+		if !r.Findings.Has(finding.LogPhaseDisagrees) {
+			t.Errorf("another child's base: %s/%s %v", r.Phase, r.Confidence, r.Findings)
 		}
 	})
 	t.Run("the log says the rewrite finished but its file remains", func(t *testing.T) {
