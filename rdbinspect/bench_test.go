@@ -91,6 +91,21 @@ func BenchmarkCRC(b *testing.B) {
 				CRC64Update(0, data[:len(data)-8])
 			}
 		})
+		// A block as the walk checksums it, still in the core's cache.
+		block := data[:pipeBlock]
+		for _, wide := range []bool{false, true} {
+			b.Run(fmt.Sprintf("size=%dMB/block/512-bit=%v", size>>20, wide), func(b *testing.B) {
+				if wide && !useVPCLMUL {
+					b.Skip("no AVX-512 carry-less multiply on this machine")
+				}
+				defer func(old bool) { useVPCLMUL = old }(useVPCLMUL)
+				useVPCLMUL = wide
+				b.SetBytes(int64(len(block)))
+				for b.Loop() {
+					CRC64Update(0, block)
+				}
+			})
+		}
 	}
 }
 

@@ -56,9 +56,11 @@ func rev64(v uint64) uint64 {
 // so it takes x^(n+64) and the high quadword x^n, each divided by x because
 // a carry-less product of two reflected 64-bit values lands one bit low.
 // The first pair folds by 16 bytes (n = 128), the second by 64 (n = 512).
-var foldConsts = [4]uint64{
+// The third pair folds by 256 bytes (n = 2048), for 512-bit registers.
+var foldConsts = [6]uint64{
 	rev64(xPowModP(191)), rev64(xPowModP(127)),
 	rev64(xPowModP(575)), rev64(xPowModP(511)),
+	rev64(xPowModP(2111)), rev64(xPowModP(2047)),
 }
 
 // crcCLMUL folds the bulk of p with PCLMULQDQ, then finishes the 16 folded
@@ -66,7 +68,11 @@ var foldConsts = [4]uint64{
 func crcCLMUL(crc uint64, p []byte) uint64 {
 	n := len(p) &^ 15
 	var out [2]uint64
-	foldCLMUL(p[:n], crc, &foldConsts, &out)
+	if useVPCLMUL && n >= 256 {
+		foldVPCLMUL(p[:n], crc, &foldConsts, &out)
+	} else {
+		foldCLMUL(p[:n], crc, (*[4]uint64)(foldConsts[:4]), &out)
+	}
 	var b [16]byte
 	binary.LittleEndian.PutUint64(b[:8], out[0])
 	binary.LittleEndian.PutUint64(b[8:], out[1])

@@ -64,3 +64,97 @@ loop16:
 done:
 	MOVOU X0, (DI)
 	RET
+
+// func foldVPCLMUL(p []byte, init uint64, k *[6]uint64, out *[2]uint64)
+//
+// The same folding on 512-bit registers: four registers of four 16-byte
+// lanes fold 256 bytes per step (k[4], k[5]: x^2111 and x^2047 mod P,
+// reflected), collapse into one register folding 64 bytes per step (k[2],
+// k[3]), whose four lanes collapse as in foldCLMUL. p's length is a
+// multiple of 16 and at least 256.
+TEXT ·foldVPCLMUL(SB), NOSPLIT, $0-48
+	MOVQ p_base+0(FP), SI
+	MOVQ p_len+8(FP), CX
+	MOVQ init+24(FP), AX
+	MOVQ k+32(FP), DX
+	MOVQ out+40(FP), DI
+	VBROADCASTI32X4 32(DX), Z11
+	VBROADCASTI32X4 16(DX), Z10
+	VMOVDQU64 (SI), Z0
+	VMOVDQU64 64(SI), Z1
+	VMOVDQU64 128(SI), Z2
+	VMOVDQU64 192(SI), Z3
+	VMOVQ AX, X4
+	VPXORQ Z4, Z0, Z0
+	ADDQ $256, SI
+	SUBQ $256, CX
+
+loop256:
+	CMPQ CX, $256
+	JB reduce256
+	VPCLMULQDQ $0x00, Z11, Z0, Z4
+	VPCLMULQDQ $0x11, Z11, Z0, Z0
+	VPTERNLOGQ $0x96, (SI), Z4, Z0
+	VPCLMULQDQ $0x00, Z11, Z1, Z5
+	VPCLMULQDQ $0x11, Z11, Z1, Z1
+	VPTERNLOGQ $0x96, 64(SI), Z5, Z1
+	VPCLMULQDQ $0x00, Z11, Z2, Z6
+	VPCLMULQDQ $0x11, Z11, Z2, Z2
+	VPTERNLOGQ $0x96, 128(SI), Z6, Z2
+	VPCLMULQDQ $0x00, Z11, Z3, Z7
+	VPCLMULQDQ $0x11, Z11, Z3, Z3
+	VPTERNLOGQ $0x96, 192(SI), Z7, Z3
+	ADDQ $256, SI
+	SUBQ $256, CX
+	JMP loop256
+
+reduce256:
+	VPCLMULQDQ $0x00, Z10, Z0, Z4
+	VPCLMULQDQ $0x11, Z10, Z0, Z0
+	VPTERNLOGQ $0x96, Z1, Z4, Z0
+	VPCLMULQDQ $0x00, Z10, Z0, Z4
+	VPCLMULQDQ $0x11, Z10, Z0, Z0
+	VPTERNLOGQ $0x96, Z2, Z4, Z0
+	VPCLMULQDQ $0x00, Z10, Z0, Z4
+	VPCLMULQDQ $0x11, Z10, Z0, Z0
+	VPTERNLOGQ $0x96, Z3, Z4, Z0
+
+loop64z:
+	CMPQ CX, $64
+	JB lanes
+	VPCLMULQDQ $0x00, Z10, Z0, Z4
+	VPCLMULQDQ $0x11, Z10, Z0, Z0
+	VPTERNLOGQ $0x96, (SI), Z4, Z0
+	ADDQ $64, SI
+	SUBQ $64, CX
+	JMP loop64z
+
+lanes:
+	VEXTRACTI32X4 $1, Z0, X1
+	VEXTRACTI32X4 $2, Z0, X2
+	VEXTRACTI32X4 $3, Z0, X3
+	VMOVDQU (DX), X10
+	VPCLMULQDQ $0x00, X10, X0, X4
+	VPCLMULQDQ $0x11, X10, X0, X0
+	VPTERNLOGQ $0x96, X1, X4, X0
+	VPCLMULQDQ $0x00, X10, X0, X4
+	VPCLMULQDQ $0x11, X10, X0, X0
+	VPTERNLOGQ $0x96, X2, X4, X0
+	VPCLMULQDQ $0x00, X10, X0, X4
+	VPCLMULQDQ $0x11, X10, X0, X0
+	VPTERNLOGQ $0x96, X3, X4, X0
+
+loop16z:
+	CMPQ CX, $16
+	JB donez
+	VPCLMULQDQ $0x00, X10, X0, X4
+	VPCLMULQDQ $0x11, X10, X0, X0
+	VPTERNLOGQ $0x96, (SI), X4, X0
+	ADDQ $16, SI
+	SUBQ $16, CX
+	JMP loop16z
+
+donez:
+	VMOVDQU X0, (DI)
+	VZEROUPPER
+	RET

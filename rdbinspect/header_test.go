@@ -3,6 +3,7 @@ package rdbinspect
 import (
 	"bytes"
 	"errors"
+	"math/rand"
 	"testing"
 	"time"
 )
@@ -155,6 +156,32 @@ func TestCRCFoldingMatchesTable(t *testing.T) {
 	}
 	if !useCLMUL {
 		t.Log("no PCLMULQDQ on this machine; only the table path was tested")
+	}
+}
+
+// TestCRCFoldWidthsAgree: the 128-bit and 512-bit foldings give the table's
+// checksum on every length, including those past their unrolled steps.
+func TestCRCFoldWidthsAgree(t *testing.T) {
+	if !useCLMUL {
+		t.Skip("no PCLMULQDQ on this machine")
+	}
+	data := make([]byte, 300<<10)
+	rand.New(rand.NewSource(5)).Read(data)
+	defer func(old bool) { useVPCLMUL = old }(useVPCLMUL)
+	wide := useVPCLMUL
+	for _, n := range []int{64, 255, 256, 257, 271, 319, 320, 511, 512, 767, 1024 + 48, 4096 + 208, 256 << 10, 256<<10 + 512 + 3, len(data)} {
+		want := crcTableUpdate(7, data[:n])
+		useVPCLMUL = false
+		if got := CRC64Update(7, data[:n]); got != want {
+			t.Fatalf("128-bit folding, len %d: %x, table %x", n, got, want)
+		}
+		useVPCLMUL = wide
+		if got := CRC64Update(7, data[:n]); got != want {
+			t.Fatalf("512-bit folding (in use: %v), len %d: %x, table %x", wide, n, got, want)
+		}
+	}
+	if !wide {
+		t.Log("no AVX-512 carry-less multiply on this machine; only the 128-bit folding was tested")
 	}
 }
 
