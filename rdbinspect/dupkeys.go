@@ -8,6 +8,7 @@ import (
 	"math/bits"
 	"runtime"
 	"sync"
+	"sync/atomic"
 )
 
 // Redis 7.0 stops with "Duplicated key found in RDB file" (a panic) when
@@ -27,12 +28,14 @@ import (
 // one.
 
 const (
-	partitionBits  = 6
-	partitions     = 1 << partitionBits
-	chunkKeys      = 1024    // a partition's chunks grow to this
-	bufferKeys     = 1 << 14 // the walker's buffer
-	maxCheckedKeys = 4 << 20
+	partitionBits = 6
+	partitions    = 1 << partitionBits
+	chunkKeys     = 1024    // a partition's chunks grow to this
+	bufferKeys    = 1 << 14 // the walker's buffer
 )
+
+// maxCheckedKeys bounds the key hashes one walk keeps (tests lower it).
+var maxCheckedKeys = 4 << 20
 
 // dupCheck collects the key hashes of a walk.
 type dupCheck struct {
@@ -42,20 +45,26 @@ type dupCheck struct {
 	short uint64
 	// long is fed a name too long for the walker's head buffer while it
 	// is read.
-	long      maphash.Hash
-	buf       []uint64      // hashes not yet partitioned
-	work      chan []uint64 // full buffers for the partitioning goroutine
-	free      chan []uint64 // buffers given back
-	done      chan struct{}
-	parts     [partitions][][]uint64 // full chunks of hashes
-	cur       [partitions][]uint64   // the chunk each partition fills
-	fill      [partitions]int32      // how much of it is filled
+	long maphash.Hash
+	buf  []uint64      // hashes not yet partitioned
+	work chan []uint64 // full buffers for the partitioning goroutine
+	free chan []uint64 // buffers given back
+	done chan struct{}
+	// store is where the hashes are partitioned: the walk's own, or the
+	// store a lane shares across the chunks it walks, from mark on.
+	store *hashStore
+	mark  storeMark
+	// parts are the hashes of this walk by partition, once flushed.
+	parts     [partitions][][]uint64
 	kept      int
 	unchecked int64
-	// limit is how many hashes are kept (maxCheckedKeys when 0); lanes
-	// holds the checks of lanes whose keys this walk took over.
-	limit int
-	lanes []*dupCheck
+	// limit is how many hashes may be kept so far: maxCheckedKeys for a
+	// walk of its own; a lane takes batches from the budget its walk
+	// shares. lanes holds the checks of lanes whose keys this walk took
+	// over.
+	limit  int
+	budget *atomic.Int64
+	lanes  []*dupCheck
 	// inline partitions on the walk's goroutine: with two lanes both cores
 	// walk, and a goroutine per lane would only add switches.
 	inline bool
@@ -137,7 +146,7 @@ func (d *dupCheck) add(h uint64, w *walker, at int64) {
 		}
 		return
 	}
-	if d.kept >= d.limitOrMax() {
+	if d.kept >= d.limit && !d.allow() {
 		d.unchecked++
 		return
 	}
@@ -173,60 +182,152 @@ func (d *dupCheck) partitionAll() {
 
 // partition appends hashes to their partitions.
 func (d *dupCheck) partition(b []uint64) {
-	// Storing a count rather than the slice keeps pointer writes (and
-	// their write barriers while the collector runs) out of the loop.
-	for _, h := range b {
-		i := h >> (64 - partitionBits)
-		c, n := d.cur[i], d.fill[i]
-		if int(n) == len(c) {
-			c, n = d.nextChunk(i), 0
-		}
-		c[n] = h
-		d.fill[i] = n + 1
+	if d.store == nil {
+		d.store = new(hashStore)
 	}
+	d.store.partition(b)
 }
 
-// nextChunk files partition i's full chunk and starts another; chunks start
-// small so a small file costs little.
-func (d *dupCheck) nextChunk(i uint64) []uint64 {
-	size := 8
-	if c := d.cur[i]; c != nil {
-		d.parts[i] = append(d.parts[i], c)
-		size = min(chunkKeys, 2*len(c))
-	}
-	d.cur[i] = make([]uint64, size)
-	return d.cur[i]
-}
-
-// flush waits for the goroutine and partitions what is left.
+// flush waits for the goroutine, partitions what is left and takes the
+// walk's hashes out of the store. Later calls do nothing: a lane's store
+// goes on filling with the next chunk's hashes.
 func (d *dupCheck) flush() {
 	if d.work != nil {
 		close(d.work)
 		<-d.done
 		d.work = nil
 	}
-	d.partition(d.buf)
+	if len(d.buf) > 0 {
+		d.partition(d.buf)
+	}
+	if d.store != nil && d.store.shared {
+		d.store.buf = d.buf[:0]
+	}
+	if d.budget != nil {
+		// What this walk did not use goes back to the other lanes.
+		d.budget.Add(int64(d.limit - d.kept))
+		d.limit = d.kept
+	}
 	d.buf = nil
-	for i, c := range d.cur {
-		if n := d.fill[i]; n > 0 {
-			d.parts[i] = append(d.parts[i], c[:n])
+	if d.store != nil {
+		d.parts = d.store.since(d.mark)
+		d.store = nil
+	}
+}
+
+// hashStore holds key hashes by partition in chunks, filled without
+// pointer writes (a count per partition rather than the slice), which keeps
+// write barriers out of the loop while the collector runs.
+type hashStore struct {
+	// shared: the store of a lane, which lends buf to the walk of each of
+	// its chunks in turn.
+	shared bool
+	buf    []uint64
+	parts  [partitions][][]uint64 // full chunks
+	cur    [partitions][]uint64   // the chunk each partition fills
+	fill   [partitions]int32      // how much of it is filled
+}
+
+// storeMark is where each partition of a store stood.
+type storeMark struct {
+	chunks [partitions]int32
+	fill   [partitions]int32
+}
+
+func (s *hashStore) partition(b []uint64) {
+	for _, h := range b {
+		i := h >> (64 - partitionBits)
+		c, n := s.cur[i], s.fill[i]
+		if int(n) == len(c) {
+			c, n = s.nextChunk(i), 0
 		}
-		d.cur[i], d.fill[i] = nil, 0
+		c[n] = h
+		s.fill[i] = n + 1
 	}
 }
 
-// inLane makes d one lane's part of a walk in two lanes: it keeps half the
-// hashes a walk keeps, and partitions them on the lane's own goroutine.
-func (d *dupCheck) inLane() {
-	d.limit = maxCheckedKeys / 2
+// nextChunk files partition i's full chunk and starts another; chunks start
+// small so a small file costs little.
+func (s *hashStore) nextChunk(i uint64) []uint64 {
+	size := 8
+	if c := s.cur[i]; c != nil {
+		s.parts[i] = append(s.parts[i], c)
+		size = min(chunkKeys, 2*len(c))
+	}
+	s.cur[i] = make([]uint64, size)
+	return s.cur[i]
+}
+
+func (s *hashStore) mark() storeMark {
+	var m storeMark
+	for i := range m.chunks {
+		m.chunks[i], m.fill[i] = int32(len(s.parts[i])), s.fill[i]
+	}
+	return m
+}
+
+// since returns the hashes added after m, by partition. They stay where
+// they are: later hashes go after them.
+func (s *hashStore) since(m storeMark) [partitions][][]uint64 {
+	var out [partitions][][]uint64
+	for i := range out {
+		var pieces [][]uint64
+		add := func(c []uint64) {
+			if len(c) > 0 {
+				pieces = append(pieces, c)
+			}
+		}
+		if k := int(m.chunks[i]); k == len(s.parts[i]) {
+			add(s.cur[i][m.fill[i]:s.fill[i]])
+		} else {
+			add(s.parts[i][k][m.fill[i]:])
+			for _, c := range s.parts[i][k+1:] {
+				add(c)
+			}
+			add(s.cur[i][:s.fill[i]])
+		}
+		out[i] = pieces
+	}
+	return out
+}
+
+// inLane makes d one lane's part of a walk in lanes: it keeps the hashes
+// budget allows, and partitions them on the lane's own goroutine into store
+// (nil: its own), from where store stands now.
+func (d *dupCheck) inLane(budget *atomic.Int64, store *hashStore) {
+	d.budget = budget
 	d.inline = true
+	if store != nil {
+		d.store, d.mark = store, store.mark()
+		store.shared = true
+		d.buf = store.buf
+	}
 }
 
-func (d *dupCheck) limitOrMax() int {
-	if d.limit > 0 {
-		return d.limit
+// budgetBatch is how many hashes a lane takes from the shared budget at a
+// time: few enough that the budget stays exact, enough that lanes rarely
+// touch the shared counter.
+const budgetBatch = 4096
+
+// allow raises the limit when there is budget left.
+func (d *dupCheck) allow() bool {
+	if d.budget == nil {
+		if d.limit == 0 {
+			d.limit = maxCheckedKeys
+		}
+		return d.kept < d.limit
 	}
-	return maxCheckedKeys
+	for {
+		left := d.budget.Load()
+		if left <= 0 {
+			return false
+		}
+		n := min(left, budgetBatch)
+		if d.budget.CompareAndSwap(left, left-n) {
+			d.limit += int(n)
+			return true
+		}
+	}
 }
 
 // twice returns the hashes added more than once, checking one partition

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"math/rand"
 	"os"
 	"path/filepath"
@@ -12,6 +13,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/aoftool/aoftool/finding"
 	"github.com/aoftool/aoftool/internal/rdbdamage"
 	"github.com/aoftool/aoftool/internal/redistest"
 )
@@ -63,12 +65,13 @@ func once(frac float64, f func(w *rdbBuilder, i int)) func(*rdbBuilder, int, flo
 
 func useLanes(t *testing.T) {
 	t.Helper()
-	oldMin, oldBlock := laneMinSize, pipeBlock
-	laneMinSize, pipeBlock = 1<<20, 64<<10
+	oldMin, oldBlock, oldChunk := laneMinSize, pipeBlock, laneChunk
+	laneMinSize, pipeBlock, laneChunk = 1<<20, 64<<10, 512<<10
 	if runtime.GOMAXPROCS(0) < 2 {
-		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
+		old := runtime.GOMAXPROCS(2)
+		t.Cleanup(func() { runtime.GOMAXPROCS(old) })
 	}
-	t.Cleanup(func() { laneMinSize, pipeBlock = oldMin, oldBlock })
+	t.Cleanup(func() { laneMinSize, pipeBlock, laneChunk = oldMin, oldBlock, oldChunk })
 }
 
 // TestLanesReportAsOneWalk: the report of a dump walked in two lanes is the
@@ -138,26 +141,85 @@ func TestLanesReportAsOneWalk(t *testing.T) {
 		}, false},
 	}
 	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			b := c.file()
-			joins := 0
-			onLaneJoin = func(seam, stop int64) { joins++ }
-			defer func() { onLaneJoin = nil }()
-			lanes := Verify(context.Background(), bytes.NewReader(b), int64(len(b)), Options{Keys: true, Path: "f"})
-			onLaneJoin = nil
-			one := Verify(context.Background(), bytes.NewReader(b), int64(len(b)), Options{Keys: true, Path: "f", Workers: 1})
-			if c.join && joins != 1 {
-				t.Fatalf("the second lane was taken over %d times, want 1", joins)
+		b := c.file()
+		one := Verify(context.Background(), bytes.NewReader(b), int64(len(b)), Options{Keys: true, Path: "f", Workers: 1})
+		want, _ := json.MarshalIndent(one, "", " ")
+		if c.name == "plain" && (one.Checksum.Status != ChecksumOK || len(one.Findings) != 0) {
+			t.Fatalf("the plain dump is not intact: %v", one.Findings)
+		}
+		// Racing, the first lane meets the others wherever their speeds
+		// put it; walking first, the other lanes take every chunk and the
+		// first lane takes them over one after another.
+		for _, first := range []bool{false, true} {
+			t.Run(c.name+map[bool]string{false: "/racing", true: "/lanes first"}[first], func(t *testing.T) {
+				joins := 0
+				onLaneJoin = func(seam, stop int64) { joins++ }
+				lanesWalkFirst = first
+				defer func() { onLaneJoin, lanesWalkFirst = nil, false }()
+				lanes := Verify(context.Background(), bytes.NewReader(b), int64(len(b)), Options{Keys: true, Path: "f"})
+				chunks := len(b) / int(laneChunk)
+				switch {
+				case first && c.name == "plain" && joins != chunks-1:
+					t.Fatalf("%d of %d chunks were taken over, want all", joins, chunks-1)
+				case first && c.join && joins == 0:
+					t.Fatal("no chunk was taken over")
+				}
+				got, _ := json.MarshalIndent(lanes, "", " ")
+				if !bytes.Equal(got, want) {
+					t.Fatalf("lanes report\n%s\none walk reports\n%s", got, want)
+				}
+			})
+		}
+	}
+}
+
+// TestLanesShareTheKeyBudget: the cap on checked key names holds for the
+// whole walk, not for each chunk. Keys crowded at the start of a dump whose
+// later chunks hold few large values are all checked while they fit under
+// the cap, whichever lane walks them; past the cap, the count of unchecked
+// keys is exact.
+func TestLanesShareTheKeyBudget(t *testing.T) {
+	useLanes(t)
+	defer func(old int) { maxCheckedKeys = old }(maxCheckedKeys)
+	big := strings.Repeat("v", 60<<10)
+	dump := func(keys int) []byte {
+		w := newBuilder(10).aux("redis-ver", "7.0.15").raw(opSelectDB, 0)
+		for i := range keys {
+			w.raw(typeString).str("k" + strconv.Itoa(i)).str("1")
+		}
+		for i := 0; len(w.b) < 4<<20; i++ {
+			w.raw(typeString).str("big:" + strconv.Itoa(i)).str(big)
+		}
+		// A duplicate of the first key at the end: found only if every
+		// key before it was kept.
+		w.raw(typeString).str("k0").str("again")
+		return w.eof(true)
+	}
+	b := dump(20000)
+	maxCheckedKeys = 20100
+	for _, first := range []bool{false, true} {
+		lanesWalkFirst = first
+		rep := Verify(context.Background(), bytes.NewReader(b), int64(len(b)), Options{Keys: true})
+		lanesWalkFirst = false
+		if !rep.Findings.Has(finding.RDBDuplicateKey) || rep.Findings.Has(finding.RDBKeysNotDeduplicated) {
+			t.Fatalf("lanes first %v, %d keys under a cap of %d: %v", first, rep.Keys.Keys, maxCheckedKeys, rep.Findings)
+		}
+	}
+	maxCheckedKeys = 15000
+	for _, first := range []bool{false, true} {
+		lanesWalkFirst = first
+		rep := Verify(context.Background(), bytes.NewReader(b), int64(len(b)), Options{Keys: true})
+		lanesWalkFirst = false
+		want := fmt.Sprintf("%d keys were not checked", rep.Keys.Keys-int64(maxCheckedKeys))
+		var msg string
+		for _, f := range rep.Findings {
+			if f.Code == finding.RDBKeysNotDeduplicated {
+				msg = f.Message
 			}
-			got, _ := json.MarshalIndent(lanes, "", " ")
-			want, _ := json.MarshalIndent(one, "", " ")
-			if !bytes.Equal(got, want) {
-				t.Fatalf("two lanes report\n%s\none walk reports\n%s", got, want)
-			}
-			if c.name == "plain" && (one.Checksum.Status != ChecksumOK || len(one.Findings) != 0) {
-				t.Fatalf("the plain dump is not intact: %v", one.Findings)
-			}
-		})
+		}
+		if !strings.Contains(msg, want) {
+			t.Fatalf("lanes first %v, %d keys over a cap of %d: %v, want %q", first, rep.Keys.Keys, maxCheckedKeys, rep.Findings, want)
+		}
 	}
 }
 
@@ -192,9 +254,9 @@ func FuzzProbeRecords(f *testing.F) {
 // FuzzLanes: whatever the bytes, two lanes report what one walk reports.
 func FuzzLanes(f *testing.F) {
 	// Small inputs, so the minimiser's thousands of calls stay quick.
-	oldMin, oldBlock, oldProbe := laneMinSize, pipeBlock, laneProbeRecords
-	laneMinSize, pipeBlock, laneProbeRecords = 2<<10, 512, 8
-	f.Cleanup(func() { laneMinSize, pipeBlock, laneProbeRecords = oldMin, oldBlock, oldProbe })
+	oldMin, oldBlock, oldProbe, oldChunk := laneMinSize, pipeBlock, laneProbeRecords, laneChunk
+	laneMinSize, pipeBlock, laneProbeRecords, laneChunk = 2<<10, 512, 8, 1<<10
+	f.Cleanup(func() { laneMinSize, pipeBlock, laneProbeRecords, laneChunk = oldMin, oldBlock, oldProbe, oldChunk })
 	if runtime.GOMAXPROCS(0) < 2 {
 		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
 	}
@@ -207,12 +269,16 @@ func FuzzLanes(f *testing.F) {
 	onLaneJoin = func(seam, stop int64) { joined = true }
 	f.Cleanup(func() { onLaneJoin = nil })
 	f.Fuzz(func(t *testing.T, b []byte) {
+		// The lanes walking first take over chunks whatever the timing;
+		// racing, the first lane also walks chunks no lane took.
+		lanesWalkFirst = len(b)%2 == 0 || bytes.Equal(b, plain)
+		defer func() { lanesWalkFirst = false }()
 		lanes := Verify(context.Background(), bytes.NewReader(b), int64(len(b)), Options{Keys: true})
 		one := Verify(context.Background(), bytes.NewReader(b), int64(len(b)), Options{Keys: true, Workers: 1})
 		got, _ := json.Marshal(lanes)
 		want, _ := json.Marshal(one)
 		if !bytes.Equal(got, want) {
-			t.Fatalf("two lanes report\n%s\none walk reports\n%s", got, want)
+			t.Fatalf("lanes report\n%s\none walk reports\n%s", got, want)
 		}
 		if bytes.Equal(b, plain) && !joined {
 			t.Fatal("the plain seed is walked in one lane: the fuzzer would not reach the lanes")
@@ -322,19 +388,22 @@ func TestLanesOnADumpRedisWrote(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	joins := 0
-	onLaneJoin = func(seam, stop int64) { joins++ }
-	defer func() { onLaneJoin = nil }()
-	lanes := Verify(context.Background(), bytes.NewReader(b), int64(len(b)), Options{Keys: true})
-	onLaneJoin = nil
 	one := Verify(context.Background(), bytes.NewReader(b), int64(len(b)), Options{Keys: true, Workers: 1})
-	if joins != 1 {
-		t.Fatalf("the second lane was taken over %d times in a %d-byte dump", joins, len(b))
-	}
-	got, _ := json.Marshal(lanes)
 	want, _ := json.Marshal(one)
-	if !bytes.Equal(got, want) {
-		t.Fatalf("two lanes report\n%s\none walk reports\n%s", got, want)
+	var lanes *Report
+	for _, first := range []bool{false, true} {
+		joins := 0
+		onLaneJoin = func(seam, stop int64) { joins++ }
+		lanesWalkFirst = first
+		lanes = Verify(context.Background(), bytes.NewReader(b), int64(len(b)), Options{Keys: true})
+		onLaneJoin, lanesWalkFirst = nil, false
+		if chunks := len(b) / int(laneChunk); first && joins < chunks/2 {
+			t.Fatalf("%d of the %d chunks of a %d-byte dump were taken over", joins, chunks-1, len(b))
+		}
+		got, _ := json.Marshal(lanes)
+		if !bytes.Equal(got, want) {
+			t.Fatalf("lanes (first %v) report\n%s\none walk reports\n%s", first, got, want)
+		}
 	}
 	if !lanes.Complete || lanes.Checksum.Status != ChecksumOK || len(lanes.Findings) != 0 || lanes.Keys.Keys != keys.Int {
 		t.Fatalf("complete %v, checksum %v, findings %v, %d keys (server: %d)", lanes.Complete, lanes.Checksum.Status, lanes.Findings, lanes.Keys.Keys, keys.Int)

@@ -177,6 +177,12 @@ func (p *pipeline) resume(off int64, sum uint64) {
 	p.crcFrom, p.ownNext, p.done = off, off/bs*bs, false
 }
 
+// restart makes an own pipeline read from lo again, for another chunk.
+func (p *pipeline) restart(lo int64) {
+	p.resume(lo, 0)
+	p.readErr = nil
+}
+
 // fill reads a block and checksums the part of it below crcEnd.
 func (p *pipeline) fill(b *block) {
 	m, err := p.r.ReadAt(b.data(), b.off)

@@ -286,15 +286,15 @@ func Verify(ctx context.Context, r io.ReaderAt, size int64, opt Options) *Report
 		// one makes an overlong length a lie rather than a cut.
 		w.lengthsLie = h.Tail.LooksComplete && !opt.InProgress
 	}
-	// Both lanes hash key names under one seed, so their hashes compare.
+	// All lanes hash key names under one seed, so their hashes compare.
 	seed := maphash.MakeSeed()
-	var second *lane
+	var lanes *laneSet
 	if walkable && (opt.Workers == 0 || opt.Workers >= 2) {
-		second = startLane(ctx, r, size, crcEnd, h.Version, opt, seed, configure)
+		lanes = startLanes(ctx, r, size, crcEnd, h.Version, opt, seed, configure)
 	}
-	defer second.stop()
+	defer lanes.stop()
 	var p *pipeline
-	if second != nil {
+	if lanes != nil {
 		p = newOwnPipeline(r, 0, size, crcEnd, opt.Progress)
 	} else {
 		p = newPipeline(ctx, r, size, crcEnd, opt.Workers, opt.Progress)
@@ -308,9 +308,9 @@ func Verify(ctx context.Context, r io.ReaderAt, size int64, opt Options) *Report
 	var sumErr error
 	if walkable {
 		w = newWalker(ctx, p, r, 9, size, h.Version, seed, opt)
-		if second != nil {
-			w.join = second
-			w.dup.inLane()
+		if lanes != nil {
+			w.lanes, w.nextSeam = lanes, lanes.seam(1)
+			w.dup.inLane(&lanes.keys, nil)
 		}
 		rep.Target = &target
 		configure(w)
@@ -319,11 +319,9 @@ func Verify(ctx context.Context, r io.ReaderAt, size int64, opt Options) *Report
 			w.content.refusals = append(w.content.refusals, Refusal{Class: ClassVersion, Verdict: verdictAllRefuse, Records: 1, First: 0})
 		}
 		eofEnd = w.run()
-		if w.join != nil {
-			// The walk ended before the second lane's seam.
-			w.join.stop()
-			w.join = nil
-		}
+		// Lanes past where the walk ended would only compete with the
+		// duplicate check.
+		lanes.stop()
 		unchecked := w.flagDuplicates(ctx, r, size, opt)
 		rep.Keys = w.finish(opt.Keys)
 		for _, sel := range w.dbRange {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"hash/maphash"
 	"io"
+	"math"
 	"sort"
 	"unicode/utf8"
 
@@ -164,11 +165,13 @@ type walker struct {
 	// curDB indexes w.stats.DBs for w.db, -1 until looked up.
 	curDB int
 
-	// join is the second lane the walk may take over (lane.go). A walker
-	// that is itself the second lane has lane set and stops at the first
-	// record it cannot simply count; laneSafe is the record boundary up to
-	// which its counts are complete.
-	join     *lane
+	// lanes are the chunks other lanes walk, which the first lane may take
+	// over (lane.go) when it reaches nextSeam. A walker that is itself a
+	// chunk's lane has lane set, stops at nextSeam and at the first record
+	// it cannot simply count; laneSafe is the record boundary up to which
+	// its counts are complete.
+	lanes    *laneSet
+	nextSeam int64
 	lane     bool
 	laneSafe int64
 }
@@ -435,8 +438,12 @@ func (w *walker) run() int64 {
 		}
 		at := w.s.off()
 		if recStart < 0 {
-			if w.join != nil && at >= w.join.seam {
-				w.joinLane(at)
+			if at >= w.nextSeam {
+				if w.lane {
+					w.laneSafe = at
+					return -1 // the next chunk's
+				}
+				w.joinLanes(at)
 				at = w.s.off()
 			}
 			w.laneSafe = at
@@ -825,6 +832,7 @@ func newWalker(ctx context.Context, p *pipeline, r io.ReaderAt, start, size int6
 		expiredAt: opt.ExpiredAt,
 		dbIdx:     map[uint64]int{},
 		curDB:     -1,
+		nextSeam:  math.MaxInt64,
 	}
 	if opt.Keys {
 		w.types = new([len(typeInfos)]TypeStats)
