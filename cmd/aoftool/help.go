@@ -90,16 +90,14 @@ func init() {
 	})
 }
 
-// wrapHelp reflows the long help of every command at helpWidth and wraps
-// flag descriptions there too.
+// wrapHelp reflows a command's long help at helpWidth when its help is
+// shown, and wraps flag descriptions there too. Reflowing every command's
+// help up front cost each run, help or not, a millisecond.
 func wrapHelp(root *cobra.Command) {
 	root.SetUsageTemplate(usageTemplate)
-	var walk func(c *cobra.Command)
-	walk = func(c *cobra.Command) {
+	show := root.HelpFunc()
+	root.SetHelpFunc(func(c *cobra.Command, args []string) {
 		c.Long = reflow(c.Long, helpWidth)
-		for _, s := range c.Commands() {
-			walk(s)
-		}
-	}
-	walk(root)
+		show(c, args)
+	})
 }
