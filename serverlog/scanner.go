@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync"
 	"time"
 )
 
@@ -97,12 +98,16 @@ type rule struct {
 	tmpl template
 }
 
-var (
-	dispatch = map[string][]*rule{}
+// ruleTable is the pattern table compiled: rules by the first word of
+// the messages they match, and those that start with a field. It is built
+// on the first line read, not at every run's start.
+type ruleTable struct {
+	dispatch map[string][]*rule
 	fallback []*rule
-)
+}
 
-func init() {
+var rules = sync.OnceValue(func() ruleTable {
+	rt := ruleTable{dispatch: map[string][]*rule{}}
 	for _, p := range Patterns {
 		t, err := compileTemplate(p.Template)
 		if err != nil {
@@ -111,14 +116,15 @@ func init() {
 		r := &rule{kind: p.Kind, tmpl: t}
 		words := t.firstWords()
 		if words == nil {
-			fallback = append(fallback, r)
+			rt.fallback = append(rt.fallback, r)
 			continue
 		}
 		for _, w := range words {
-			dispatch[w] = append(dispatch[w], r)
+			rt.dispatch[w] = append(rt.dispatch[w], r)
 		}
 	}
-}
+	return rt
+})
 
 // matchMessage finds the pattern a message matches. A full match of any
 // pattern wins; a cut message is read as a kind only when every pattern it
@@ -132,10 +138,11 @@ func matchMessage(msg []byte, ev *Event, in *interner) (Kind, bool) {
 	ambiguous := false
 	var scratch Event
 	in.wrote = false
+	rt := rules()
 	for pass := 0; pass < 2; pass++ {
-		rs := fallback
+		rs := rt.fallback
 		if pass == 0 {
-			rs = dispatch[string(word)]
+			rs = rt.dispatch[string(word)]
 		}
 		for _, r := range rs {
 			if in.wrote {

@@ -1,7 +1,6 @@
 package snapshot
 
 import (
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -129,15 +128,15 @@ type NameInfo struct {
 }
 
 var (
-	reTransfer  = regexp.MustCompile(`^temp-(\d{1,19})\.(\d{1,19})\.rdb$`)
-	reBgsave    = regexp.MustCompile(`^temp-(\d{1,19})\.rdb$`)
-	reRewriteBg = regexp.MustCompile(`^temp-rewriteaof-bg-(\d{1,19})\.aof$`)
-	reRewrite   = regexp.MustCompile(`^temp-rewriteaof-(\d{1,19})\.aof$`)
-	reTempIncr  = regexp.MustCompile(`^temp-(.+)\.incr$`)
-	reTempMan   = regexp.MustCompile(`^temp-(.+)\.manifest$`)
-	rePart      = regexp.MustCompile(`^(.+)\.(\d{1,19})\.(base\.rdb|base\.aof|incr\.aof)$`)
-	reManifest  = regexp.MustCompile(`^(.+)\.manifest$`)
-	reNodesTmp  = regexp.MustCompile(`^(.+\.conf)\.tmp-(\d{1,19})-(\d{1,19})$`)
+	reTransfer  = lazyRE(`^temp-(\d{1,19})\.(\d{1,19})\.rdb$`)
+	reBgsave    = lazyRE(`^temp-(\d{1,19})\.rdb$`)
+	reRewriteBg = lazyRE(`^temp-rewriteaof-bg-(\d{1,19})\.aof$`)
+	reRewrite   = lazyRE(`^temp-rewriteaof-(\d{1,19})\.aof$`)
+	reTempIncr  = lazyRE(`^temp-(.+)\.incr$`)
+	reTempMan   = lazyRE(`^temp-(.+)\.manifest$`)
+	rePart      = lazyRE(`^(.+)\.(\d{1,19})\.(base\.rdb|base\.aof|incr\.aof)$`)
+	reManifest  = lazyRE(`^(.+)\.manifest$`)
+	reNodesTmp  = lazyRE(`^(.+\.conf)\.tmp-(\d{1,19})-(\d{1,19})$`)
 )
 
 // DecodeName recognises a name. isDir is true for directories: only the

@@ -6,7 +6,6 @@ import (
 	"io"
 	"math"
 	"path"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -132,13 +131,13 @@ type listingParser struct {
 }
 
 var (
-	reMode   = regexp.MustCompile(`^[-dlpscbDCMnP?][-rwxsStTlL]{9}[.+@]?$`)
-	reTotal  = regexp.MustCompile(`^total:?\s+[0-9.,]+[KMGTPEkB]?\s*$`)
-	rePrompt = regexp.MustCompile(`^(?:\S+\s)?\S*[$#%>]\s*(?:.*\s)?(?:\S*/)?(?:ls|find)(?:\s+(.*))?$`)
-	reHuman  = regexp.MustCompile(`^([0-9]+(?:[.,][0-9]+)?)([KMGTPEkmgtpe])i?B?$`)
-	reDigits = regexp.MustCompile(`^[0-9]+$`)
-	reANSI   = regexp.MustCompile(`\x1b\[[0-9;]*[A-Za-z]`)
-	reQuote  = regexp.MustCompile(`^\s*(?:>\s?)+((?:[0-9]+\s+)?[-dlpscb][-rwxsStT]{9}.*|/\S*:|total:?\s.*)$`)
+	reMode   = lazyRE(`^[-dlpscbDCMnP?][-rwxsStTlL]{9}[.+@]?$`)
+	reTotal  = lazyRE(`^total:?\s+[0-9.,]+[KMGTPEkB]?\s*$`)
+	rePrompt = lazyRE(`^(?:\S+\s)?\S*[$#%>]\s*(?:.*\s)?(?:\S*/)?(?:ls|find)(?:\s+(.*))?$`)
+	reHuman  = lazyRE(`^([0-9]+(?:[.,][0-9]+)?)([KMGTPEkmgtpe])i?B?$`)
+	reDigits = lazyRE(`^[0-9]+$`)
+	reANSI   = lazyRE(`\x1b\[[0-9;]*[A-Za-z]`)
+	reQuote  = lazyRE(`^\s*(?:>\s?)+((?:[0-9]+\s+)?[-dlpscb][-rwxsStT]{9}.*|/\S*:|total:?\s.*)$`)
 )
 
 type token struct {
@@ -401,16 +400,16 @@ func (p *listingParser) size(e *Entry, toks []token, i int) bool {
 }
 
 var (
-	reHHMM    = regexp.MustCompile(`^([0-9]{1,2}):([0-9]{2})$`)
-	reYear    = regexp.MustCompile(`^[0-9]{4}$`)
-	reDay     = regexp.MustCompile(`^[0-9]{1,2}\.?$`)
-	reISODate = regexp.MustCompile(`^[0-9]{4}-[0-9]{2}-[0-9]{2}$`)
-	reMMDD    = regexp.MustCompile(`^[0-9]{2}-[0-9]{2}$`)
-	reClock   = regexp.MustCompile(`^[0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,9})?)?$`)
-	reZone    = regexp.MustCompile(`^[+-][0-9]{4}$|^Z$|^UTC$|^[A-Z]{3,4}$`)
-	reEpoch   = regexp.MustCompile(`^[0-9]{9,11}(\.[0-9]{1,9})?$`)
-	reISOT    = regexp.MustCompile(`^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,9})?)?(Z|[+-][0-9]{2}:?[0-9]{2})?$`)
-	reWeekday = regexp.MustCompile(`^(?i:mon|tue|wed|thu|fri|sat|sun)$`)
+	reHHMM    = lazyRE(`^([0-9]{1,2}):([0-9]{2})$`)
+	reYear    = lazyRE(`^[0-9]{4}$`)
+	reDay     = lazyRE(`^[0-9]{1,2}\.?$`)
+	reISODate = lazyRE(`^[0-9]{4}-[0-9]{2}-[0-9]{2}$`)
+	reMMDD    = lazyRE(`^[0-9]{2}-[0-9]{2}$`)
+	reClock   = lazyRE(`^[0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,9})?)?$`)
+	reZone    = lazyRE(`^[+-][0-9]{4}$|^Z$|^UTC$|^[A-Z]{3,4}$`)
+	reEpoch   = lazyRE(`^[0-9]{9,11}(\.[0-9]{1,9})?$`)
+	reISOT    = lazyRE(`^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,9})?)?(Z|[+-][0-9]{2}:?[0-9]{2})?$`)
+	reWeekday = lazyRE(`^(?i:mon|tue|wed|thu|fri|sat|sun)$`)
 )
 
 var months = map[string]time.Month{"jan": 1, "feb": 2, "mar": 3, "apr": 4, "may": 5, "jun": 6, "jul": 7, "aug": 8, "sep": 9, "oct": 10, "nov": 11, "dec": 12}
