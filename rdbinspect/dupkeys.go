@@ -19,9 +19,10 @@ import (
 //
 // A hash table probed per key would cost a cache miss per key, a third of
 // the walk. The walker appends the hashes to a buffer instead; full buffers
-// go to a goroutine (or, with two lanes, are taken on the lane's own) that
+// go to a goroutine (or, with lanes, are taken on each lane's own) that
 // splits them into 64 partitions by their top bits (few enough that the
-// chunks being filled stay in the TLB); when the walk ends each partition
+// chunks being filled stay in the TLB); the lanes share one budget of
+// maxCheckedKeys between them. When the walk ends each partition
 // is checked through a bitset and a table small enough for the cache. Small
 // files never start the goroutine. Finding where a duplicate is takes a
 // second walk, looking for those hashes only; it runs only when there is
@@ -65,8 +66,8 @@ type dupCheck struct {
 	limit  int
 	budget *atomic.Int64
 	lanes  []*dupCheck
-	// inline partitions on the walk's goroutine: with two lanes both cores
-	// walk, and a goroutine per lane would only add switches.
+	// inline partitions on the walk's goroutine: with lanes every core
+	// walks, and a goroutine per lane would only add switches.
 	inline bool
 
 	// lookFor, in a second walk, holds the hashes found twice; seen and

@@ -44,7 +44,7 @@ import (
 var laneMinSize int64 = 32 << 20
 
 // laneChunk is about how much a lane walks before it may meet the first
-// lane: the first lane waits for at most one chunk's walk (about 6 ms at
+// lane: the first lane waits for at most one chunk's walk (about 15 ms at
 // 32 MiB), and every chunk costs a probe and a block read twice.
 var laneChunk int64 = 32 << 20
 
@@ -116,8 +116,8 @@ type laneResult struct {
 }
 
 // startLanes starts the lanes when the file is large enough, more than one
-// core runs Go code and a record boundary is found where the second chunk
-// starts. setup configures a lane's walker as the first lane's.
+// core runs Go code and a record boundary is found where a chunk starts.
+// setup configures a lane's walker as the first lane's.
 func startLanes(ctx context.Context, r io.ReaderAt, size, crcEnd int64, version int, opt Options, seed maphash.Seed, setup func(*walker)) *laneSet {
 	lanes := min(runtime.GOMAXPROCS(0), maxLanes+1)
 	if opt.Workers >= 2 {
@@ -126,9 +126,9 @@ func startLanes(ctx context.Context, r io.ReaderAt, size, crcEnd int64, version 
 	if size < laneMinSize || lanes < 2 || opt.Visit != nil {
 		return nil
 	}
-	n := min(max(2, size/max(laneChunk, 1)), maxLaneChunks)
 	bs := int64(pipeBlock)
-	ls := &laneSet{r: r, size: size, crcEnd: crcEnd, version: version, opt: opt, seed: seed, setup: setup, next: 1}
+	n := min(max(2, size/max(laneChunk, bs)), maxLaneChunks)
+	ls := &laneSet{r: r, size: size, crcEnd: crcEnd, version: version, opt: opt, seed: seed, setup: setup}
 	ls.ctx, ls.cancel = context.WithCancel(ctx)
 	ls.keys.Store(int64(maxCheckedKeys))
 	for i := range n {
@@ -139,7 +139,7 @@ func startLanes(ctx context.Context, r io.ReaderAt, size, crcEnd int64, version 
 	ls.chunks[0].seamAt = 9
 	ls.chunks[0].probe.Do(func() {})
 	ls.chunks[0].state.Store(claimFirst)
-	if ls.seam(1) < 0 {
+	if ls.next = ls.after(0); ls.next == len(ls.chunks) {
 		ls.cancel()
 		return nil
 	}

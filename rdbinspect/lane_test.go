@@ -133,6 +133,10 @@ func TestLanesReportAsOneWalk(t *testing.T) {
 			b[i+1] = 3
 			return b
 		}, false},
+		{"no record boundary where the second chunk starts", func() []byte {
+			// Zero bytes read as empty names, which the probe refuses.
+			return laneDump(size, once(0.1, func(w *rdbBuilder, i int) { w.raw(typeString).str("zeros").str(string(make([]byte, 700<<10))) }))
+		}, true},
 		{"records inside a value at the middle", func() []byte {
 			// A long string around the middle holds bytes that parse as
 			// records: the second lane may start inside it.

@@ -309,7 +309,7 @@ func Verify(ctx context.Context, r io.ReaderAt, size int64, opt Options) *Report
 	if walkable {
 		w = newWalker(ctx, p, r, 9, size, h.Version, seed, opt)
 		if lanes != nil {
-			w.lanes, w.nextSeam = lanes, lanes.seam(1)
+			w.lanes, w.nextSeam = lanes, lanes.seam(lanes.next)
 			w.dup.inLane(&lanes.keys, nil)
 		}
 		rep.Target = &target

@@ -730,7 +730,7 @@ func (w *walker) record(t int, expires bool, size, at int64, keyLen uint64) {
 
 // offerBig keeps bk if it is among the topN biggest records: by size, and
 // the earlier of two of a size, so the set does not depend on the order
-// records are offered in (two lanes offer them out of order).
+// records are offered in (lanes offer them out of order).
 func (w *walker) offerBig(bk BigKey) {
 	switch {
 	case len(w.top) < w.topN:
