@@ -236,13 +236,18 @@ func TestDuplicateKeys(t *testing.T) {
 		{"long-names-differ", head().raw(typeString).str(long + "a").str("1").raw(typeString).str(long + "b").str("2").eof(true), false},
 		{"long-names-same", head().raw(typeString).str(long).str("1").raw(typeString).str(long).str("2").eof(true), true},
 		{"empty-first", head().raw(typeSet).str("dup").length(0).raw(typeString).str("dup").str("2").eof(true), false},
+		// A visitor keeping 4 bytes of each name must not change which
+		// names are the same.
+		{"same-past-what-a-visitor-keeps", head().raw(typeString).str("session:0123456789").str("1").raw(typeString).str("session:0123456789").str("2").eof(true), true},
+		{"differ-past-what-a-visitor-keeps", head().raw(typeString).str("session:0123456789").str("1").raw(typeString).str("session:0123456780").str("2").eof(true), false},
+		{"control-bytes", head().raw(typeString).str("a\x1b[2J").str("1").raw(typeString).str("a\x1b[2J").str("2").eof(true), true},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			for _, visit := range []bool{false, true} {
-				opt := Options{Path: "dump.rdb"}
+				opt := Options{Path: "dump.rdb", Keys: true}
 				if visit {
-					opt.Visit = &Visitor{}
+					opt.Visit = &Visitor{KeyName: 4}
 				}
 				rep := verifyBytes(t, c.file, opt)
 				got := rep.Findings.Has(finding.RDBDuplicateKey)
@@ -251,6 +256,23 @@ func TestDuplicateKeys(t *testing.T) {
 				}
 				if c.dup && (rep.Load == nil || rep.Load.Default != Crashes || rep.Load.CheckRDB != Loads) {
 					t.Errorf("visit %v: load verdict %+v, want the server to crash and redis-check-rdb to pass", visit, rep.Load)
+				}
+				// A name's control bytes are escaped, never written raw to
+				// the operator's terminal.
+				quoted := false
+				for _, f := range rep.Findings {
+					if strings.ContainsRune(f.Message, 0x1b) {
+						t.Errorf("visit %v: raw escape byte in %q", visit, f.Message)
+					}
+					quoted = quoted || strings.Contains(f.Message, `key "a\x1b[2J" (db 0)`)
+				}
+				for _, k := range rep.Keys.Biggest {
+					if strings.ContainsRune(k.Key, 0x1b) {
+						t.Errorf("visit %v: raw escape byte in the biggest key %q", visit, k.Key)
+					}
+				}
+				if c.name == "control-bytes" && (!quoted || len(rep.Keys.Biggest) == 0) {
+					t.Errorf("visit %v: %v, biggest %v", visit, rep.Findings, rep.Keys.Biggest)
 				}
 			}
 		})

@@ -192,6 +192,12 @@ func (w *walker) readKey() {
 		if stream {
 			w.dup.long.Write(r.cur)
 		}
+		// The head holds what the plain walk's does, whatever the
+		// visitor keeps: a name cut at the visitor's cap would hash
+		// unlike the same name in the walk that locates duplicates.
+		if room := headCap - w.headLen; room > 0 {
+			w.headLen += copy(w.head[w.headLen:], r.cur[:min(room, len(r.cur))])
+		}
 		if room := vs.keyCap - len(vs.name); room > 0 {
 			vs.name = append(vs.name, r.cur[:min(room, len(r.cur))]...)
 		}
@@ -201,9 +207,9 @@ func (w *walker) readKey() {
 		r.cur = r.cur[:0]
 	}
 	if r.failed || w.err != nil {
+		w.headLen = 0
 		return
 	}
-	w.headLen = copy(w.head[:], vs.name)
 	if stream {
 		w.nameSum, w.nameStreamed = w.dup.long.Sum64(), true
 	}

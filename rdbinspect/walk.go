@@ -9,7 +9,6 @@ import (
 	"io"
 	"math"
 	"sort"
-	"unicode/utf8"
 
 	"github.com/aoftool/aoftool/finding"
 )
@@ -682,7 +681,7 @@ func (w *walker) flagDuplicates(ctx context.Context, r io.ReaderAt, size int64, 
 	w.inKey = false
 	for _, k := range locateDuplicates(ctx, r, size, w.version, opt, w.dup.seed, twice) {
 		w.content.recAt = k.at
-		w.flag(ClassDuplicateKey, finding.RDBDuplicateKey, verdictDuplicateKey, "key %s (db %d) at offset %d is already in its database (Duplicated key found in RDB file)", printableKey(k.name, k.size), k.db, k.at)
+		w.flag(ClassDuplicateKey, finding.RDBDuplicateKey, verdictDuplicateKey, "key %s (db %d) at offset %d is already in its database (Duplicated key found in RDB file)", finding.QuoteBytes(k.name, int64(k.size), -1), k.db, k.at)
 	}
 	return w.dup.unchecked
 }
@@ -752,10 +751,9 @@ func bigLess(a, b BigKey) bool {
 // printableKey renders a key name for reports and JSON: escaped once
 // (finding.EscapeBytes), and a name cut at the cap says how long it was.
 func printableKey(b []byte, full uint64) string {
-	s := string(b)
-	if !utf8.Valid(b) {
-		s = finding.EscapeBytes(b)
-	}
+	// Valid UTF-8 may still hold control bytes (an escape sequence in a
+	// hostile name would reach the operator's terminal).
+	s := finding.EscapeBytes(b)
 	if uint64(len(b)) < full {
 		s += fmt.Sprintf("…(%d bytes)", full)
 	}
