@@ -153,9 +153,17 @@ func TestLanesReportAsOneWalk(t *testing.T) {
 		}
 		// Racing, the first lane meets the others wherever their speeds
 		// put it; walking first, the other lanes take every chunk and the
-		// first lane takes them over one after another.
-		for _, first := range []bool{false, true} {
-			t.Run(c.name+map[bool]string{false: "/racing", true: "/lanes first"}[first], func(t *testing.T) {
+		// first lane takes them over one after another. With four lanes,
+		// three take chunks from the end at once and finish out of order.
+		schedules := []struct {
+			name  string
+			first bool
+			procs int
+		}{{"racing", false, 2}, {"lanes first", true, 2}, {"four lanes racing", false, 4}, {"four lanes first", true, 4}}
+		for _, sc := range schedules {
+			first := sc.first
+			t.Run(c.name+"/"+sc.name, func(t *testing.T) {
+				defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(sc.procs))
 				joins := 0
 				onLaneJoin = func(seam, stop int64) { joins++ }
 				lanesWalkFirst = first
