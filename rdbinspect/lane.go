@@ -196,6 +196,7 @@ func (ls *laneSet) after(i int) int {
 func (ls *laneSet) work() {
 	defer ls.wg.Done()
 	p := newOwnPipeline(ls.r, 0, ls.size, ls.crcEnd, ls.opt.Progress)
+	defer p.close()
 	// One store for the key hashes of every chunk the lane walks: a store
 	// per chunk would leave a partly filled chunk in each partition.
 	store := new(hashStore)

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"testing"
@@ -419,5 +420,41 @@ func TestLanesOnADumpRedisWrote(t *testing.T) {
 	}
 	if !lanes.Complete || lanes.Checksum.Status != ChecksumOK || len(lanes.Findings) != 0 || lanes.Keys.Keys != keys.Int {
 		t.Fatalf("complete %v, checksum %v, findings %v, %d keys (server: %d)", lanes.Complete, lanes.Checksum.Status, lanes.Findings, lanes.Keys.Keys, keys.Int)
+	}
+}
+
+// TestWalksReuseBlockBuffers: a walk after another takes the block buffers
+// the first gave back instead of allocating its own, with one lane and with
+// several.
+func TestWalksReuseBlockBuffers(t *testing.T) {
+	useLanes(t)
+	defer debug.SetGCPercent(debug.SetGCPercent(-1))
+	b := laneDump(4<<20, nil)
+	walk := func(opt Options) uint64 {
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		Verify(context.Background(), bytes.NewReader(b), int64(len(b)), opt)
+		runtime.ReadMemStats(&after)
+		return after.TotalAlloc - before.TotalAlloc
+	}
+	// The lanes walk every chunk, so the two walks allocate alike but for
+	// the blocks.
+	lanesWalkFirst = true
+	defer func() { lanesWalkFirst = false }()
+	for _, workers := range []int{1, 2} {
+		opt := Options{Workers: workers}
+		walk(opt) // the walk's one-time work
+		blockBuffers.Lock()
+		blockBuffers.free = nil
+		blockBuffers.Unlock()
+		fresh := walk(opt)
+		again := walk(opt)
+		// One lane holds four blocks. With lanes walking first, the lane's
+		// two blocks go back before the first lane takes two: a walk after
+		// an empty list allocates two. Either way the next walk allocates
+		// none.
+		if saved, blocks := int64(fresh)-int64(again), int64(3*(carryRoom+pipeBlock)/2); saved < blocks {
+			t.Errorf("workers %d: a walk with no kept buffers allocated %d bytes, the next %d: not the %d of the blocks fewer", workers, fresh, again, blocks)
+		}
 	}
 }

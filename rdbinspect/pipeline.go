@@ -99,7 +99,7 @@ func newPipeline(ctx context.Context, r io.ReaderAt, size, crcEnd int64, workers
 	if nblocks <= 1 {
 		cancel()
 		p.order, p.pool = nil, nil
-		p.single = &block{mem: make([]byte, bufSize)}
+		p.single = &block{mem: blockMem(bufSize)}
 		p.progress = progress
 		if nblocks == 0 {
 			p.done = true
@@ -109,7 +109,7 @@ func newPipeline(ctx context.Context, r io.ReaderAt, size, crcEnd int64, workers
 	// A fixed set of blocks circulates: pool -> worker -> walk -> pool, so
 	// nothing is allocated per block.
 	for range nbuf {
-		p.pool <- &block{mem: make([]byte, bufSize), res: make(chan *block, 1)}
+		p.pool <- &block{mem: blockMem(bufSize), res: make(chan *block, 1)}
 	}
 	jobs := make(chan *block)
 	// The dispatcher hands out buffers in block order, so the block the walk
@@ -164,7 +164,7 @@ func newOwnPipeline(r io.ReaderAt, lo, size, crcEnd int64, progress func(int64))
 	p := &pipeline{r: r, size: size, crcEnd: crcEnd, cancel: func() {}, progress: progress,
 		accEnd: lo, ownNext: lo, crcFrom: lo}
 	for i := range p.own {
-		p.own[i] = &block{mem: make([]byte, bufSize)}
+		p.own[i] = &block{mem: blockMem(bufSize)}
 	}
 	return p
 }
@@ -325,10 +325,17 @@ func (p *pipeline) drain(cur *block) uint64 {
 	return p.acc
 }
 
-// close stops the readers and waits for them.
+// close stops the readers, waits for them and gives the buffers of the
+// blocks the walk is done with to the next walk. It is called once, when
+// nothing reads the blocks any more.
 func (p *pipeline) close() {
 	p.cancel()
 	if p.single != nil || p.own[0] != nil {
+		for _, b := range []*block{p.single, p.own[0], p.own[1]} {
+			if b != nil {
+				recycleBlockMem(b.mem)
+			}
+		}
 		return
 	}
 	// Unblock a dispatcher waiting to queue a block nobody will consume.
@@ -337,6 +344,57 @@ func (p *pipeline) close() {
 		}
 	}()
 	p.wg.Wait()
+	// The blocks in the pool were released by the walk and are no longer
+	// handed out; blocks still queued are left to the collector.
+	for {
+		select {
+		case b := <-p.pool:
+			recycleBlockMem(b.mem)
+		default:
+			return
+		}
+	}
+}
+
+// blockBuffers keeps block buffers from one walk to the next: check reads
+// several files of a directory, and serve reads them again and again. A
+// list of its own rather than a sync.Pool, whose per-core slots another
+// core cannot take from: a walk's lanes run on every core.
+var blockBuffers struct {
+	sync.Mutex
+	free [][]byte
+}
+
+// keptBlockBuffers bounds what is kept between walks (4 MiB): enough for a
+// walk on eight cores.
+const keptBlockBuffers = 16
+
+// blockMem returns a block buffer of n bytes, a kept one when it is large
+// enough.
+func blockMem(n int) []byte {
+	if n >= carryRoom+pipeBlock {
+		blockBuffers.Lock()
+		defer blockBuffers.Unlock()
+		if k := len(blockBuffers.free); k > 0 && cap(blockBuffers.free[k-1]) >= n {
+			b := blockBuffers.free[k-1]
+			blockBuffers.free = blockBuffers.free[:k-1]
+			return b[:n]
+		}
+	}
+	return make([]byte, n)
+}
+
+// recycleBlockMem keeps a full-size block buffer for the next walk; the
+// buffers of small files are left to the collector.
+func recycleBlockMem(b []byte) {
+	if cap(b) < carryRoom+pipeBlock {
+		return
+	}
+	blockBuffers.Lock()
+	defer blockBuffers.Unlock()
+	if len(blockBuffers.free) < keptBlockBuffers {
+		blockBuffers.free = append(blockBuffers.free, b)
+	}
 }
 
 // crcRange computes the CRC of [lo, hi) from a zero start.
