@@ -397,16 +397,8 @@ func adoptLog(r *Result, st *serverlog.State, alts []Phase, summary string) {
 // logChildFinishedFile: the rewrite child the log shows running is the
 // one whose temp-rewriteaof-bg-<pid>.aof the files hold.
 func logChildFinishedFile(f *facts, st *serverlog.State) bool {
-	done := newestAlive(f.rewriteBgs)
-	if done == nil {
-		return false
-	}
-	for _, j := range st.Jobs {
-		if j.Job == serverlog.JobAOFRewrite && j.ChildPID != 0 && j.ChildPID == done.e.NamePID {
-			return true
-		}
-	}
-	return false
+	done, job := newestAlive(f.rewriteBgs), logJob(st, serverlog.JobAOFRewrite)
+	return done != nil && job != nil && job.ChildPID != 0 && job.ChildPID == done.e.NamePID
 }
 
 // logJobAfterFiles: the log's running job began after the files' last
