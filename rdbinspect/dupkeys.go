@@ -201,32 +201,28 @@ func (d *dupCheck) flush() {
 	if len(d.buf) > 0 {
 		d.partition(d.buf)
 	}
-	if d.store != nil && d.store.shared {
-		d.store.buf = d.buf[:0]
-	}
 	if d.budget != nil {
 		// What this walk did not use goes back to the other lanes.
 		d.budget.Add(int64(d.limit - d.kept))
 		d.limit = d.kept
 	}
-	d.buf = nil
 	if d.store != nil {
+		// A lane's store lends the buffer to the walk of its next chunk.
+		d.store.buf = d.buf[:0]
 		d.parts = d.store.since(d.mark)
 		d.store = nil
 	}
+	d.buf = nil
 }
 
 // hashStore holds key hashes by partition in chunks, filled without
 // pointer writes (a count per partition rather than the slice), which keeps
 // write barriers out of the loop while the collector runs.
 type hashStore struct {
-	// shared: the store of a lane, which lends buf to the walk of each of
-	// its chunks in turn.
-	shared bool
-	buf    []uint64
-	parts  [partitions][][]uint64 // full chunks
-	cur    [partitions][]uint64   // the chunk each partition fills
-	fill   [partitions]int32      // how much of it is filled
+	buf   []uint64               // the walker's buffer, between a lane's chunks
+	parts [partitions][][]uint64 // full chunks
+	cur   [partitions][]uint64   // the chunk each partition fills
+	fill  [partitions]int32      // how much of it is filled
 }
 
 // storeMark is where each partition of a store stood.
@@ -300,7 +296,6 @@ func (d *dupCheck) inLane(budget *atomic.Int64, store *hashStore) {
 	d.inline = true
 	if store != nil {
 		d.store, d.mark = store, store.mark()
-		store.shared = true
 		d.buf = store.buf
 	}
 }
