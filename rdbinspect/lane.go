@@ -291,14 +291,15 @@ func (w *walker) joinLanes(at int64) {
 			<-c.done
 			walked = c.res.ok
 		}
-		if walked && stopAt < 0 && p.crcEnd > 0 {
+		if walked && stopAt < 0 {
 			// The first chunk taken over in this call: the walk's own
 			// pipeline holds the checksum up to it.
-			var err error
-			left, err = p.prefixCRC(w.s.cur, c.from)
-			leftOK = err == nil
-		} else if stopAt < 0 {
 			leftOK = true
+			if p.crcEnd > 0 {
+				var err error
+				left, err = p.prefixCRC(w.s.cur, c.from)
+				leftOK = err == nil
+			}
 		}
 		if !walked || !leftOK {
 			// The lane counted its keys in database 0, or found nothing
